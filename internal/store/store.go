@@ -1,0 +1,211 @@
+// Package store owns delphi's SQLite database: the connection settings, the embedded migrations,
+// and every SQL statement. It returns its own row types and the sentinel errors ErrNotFound and
+// ErrConflict; it knows nothing of HTTP or of the Delphi rules, which live in internal/delphi.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/mattn/go-sqlite3"
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// ErrNotFound is returned when a row asked for does not exist.
+var ErrNotFound = errors.New("not found")
+
+// ErrConflict is returned when a write breaks a unique or check constraint.
+var ErrConflict = errors.New("conflict")
+
+// TimeFormat is how times are stored: UTC RFC 3339 with nanoseconds, so text order is time order.
+const TimeFormat = "2006-01-02T15:04:05.000000000Z07:00"
+
+// Store is the database. Writes go through one connection (SQLite has one writer; a pool of
+// writers only queues on the lock and risks SQLITE_BUSY), reads through a read-only pool.
+type Store struct {
+	w   *sqlx.DB
+	r   *sqlx.DB
+	now func() time.Time
+}
+
+// Open opens (creating if needed) the database file at path and applies pending migrations.
+//
+// synchronous=FULL: an answer acknowledged with 2xx must survive a power cut, not just a killed
+// process (NORMAL in WAL mode survives kill -9 but may lose the last commits on power loss).
+func Open(ctx context.Context, path string, now func() time.Time) (*Store, error) {
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("store: create directory: %w", err)
+		}
+	}
+	q := url.Values{}
+	q.Set("_foreign_keys", "on")
+	q.Set("_journal_mode", "WAL")
+	q.Set("_busy_timeout", "5000")
+	q.Set("_synchronous", "FULL")
+	q.Set("_txlock", "immediate")
+	dsn := "file:" + path + "?" + q.Encode()
+	w, err := sqlx.Open("sqlite3", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	s := &Store{w: w, now: now}
+	if err := s.migrate(ctx); err != nil {
+		w.Close()
+		return nil, err
+	}
+	q.Set("_query_only", "on")
+	q.Set("_txlock", "deferred")
+	r, err := sqlx.Open("sqlite3", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("store: open reader %s: %w", path, err)
+	}
+	r.SetMaxOpenConns(8)
+	r.SetMaxIdleConns(8)
+	s.r = r
+	return s, nil
+}
+
+// Close closes both pools.
+func (s *Store) Close() error {
+	return errors.Join(s.r.Close(), s.w.Close())
+}
+
+// Ping checks that the database answers (for /readyz).
+func (s *Store) Ping(ctx context.Context) error {
+	var one int
+	return s.r.GetContext(ctx, &one, `SELECT 1`)
+}
+
+// Now returns the store's clock reading in UTC.
+func (s *Store) Now() time.Time { return s.now().UTC() }
+
+func (s *Store) migrate(ctx context.Context) error {
+	if _, err := s.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version TEXT PRIMARY KEY, applied_at TEXT NOT NULL)`); err != nil {
+		return fmt.Errorf("store: create schema_migrations: %w", err)
+	}
+	names, err := fs.Glob(migrationFS, "migrations/*.sql")
+	if err != nil {
+		return fmt.Errorf("store: list migrations: %w", err)
+	}
+	sort.Strings(names)
+	var applied []string
+	if err := s.w.SelectContext(ctx, &applied, `SELECT version FROM schema_migrations ORDER BY version`); err != nil {
+		return fmt.Errorf("store: read schema_migrations: %w", err)
+	}
+	known := map[string]bool{}
+	for _, n := range names {
+		known[strings.TrimSuffix(filepath.Base(n), ".sql")] = true
+	}
+	done := map[string]bool{}
+	for _, v := range applied {
+		if !known[v] {
+			return fmt.Errorf("store: database has migration %s that this binary does not know: it was written by a newer delphi", v)
+		}
+		done[v] = true
+	}
+	for _, n := range names {
+		v := strings.TrimSuffix(filepath.Base(n), ".sql")
+		if done[v] {
+			continue
+		}
+		body, err := migrationFS.ReadFile(n)
+		if err != nil {
+			return fmt.Errorf("store: read migration %s: %w", v, err)
+		}
+		err = s.InTx(ctx, func(tx *Tx) error {
+			if _, err := tx.tx.ExecContext(ctx, string(body)); err != nil {
+				return err
+			}
+			_, err := tx.tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, v, tx.Now())
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("store: apply migration %s: %w", v, err)
+		}
+	}
+	return nil
+}
+
+// Migrations returns the versions applied, in order.
+func (s *Store) Migrations(ctx context.Context) ([]string, error) {
+	var v []string
+	err := s.r.SelectContext(ctx, &v, `SELECT version FROM schema_migrations ORDER BY version`)
+	return v, err
+}
+
+// Tx is one write transaction. Every method on it sees the same clock reading.
+type Tx struct {
+	tx  *sqlx.Tx
+	now string
+	ctx context.Context
+}
+
+// Now is the transaction's time, formatted for storage.
+func (tx *Tx) Now() string { return tx.now }
+
+// InTx runs fn in one write transaction: committed if fn returns nil, rolled back otherwise.
+func (s *Store) InTx(ctx context.Context, fn func(*Tx) error) error {
+	t, err := s.w.BeginTxx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", mapErr(err))
+	}
+	defer t.Rollback()
+	if err := fn(&Tx{tx: t, now: s.Now().Format(TimeFormat), ctx: ctx}); err != nil {
+		return err
+	}
+	if err := t.Commit(); err != nil {
+		return fmt.Errorf("store: commit: %w", mapErr(err))
+	}
+	return nil
+}
+
+// mapErr turns SQLite constraint failures into ErrConflict and no rows into ErrNotFound,
+// keeping the original message.
+func mapErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	}
+	var se sqlite3.Error
+	if errors.As(err, &se) && se.Code == sqlite3.ErrConstraint {
+		return fmt.Errorf("%w: %s", ErrConflict, se.Error())
+	}
+	return err
+}
+
+// ParseTime reads a stored time; empty means zero.
+func ParseTime(s string) time.Time {
+	if s == "" {
+		return time.Time{}
+	}
+	t, _ := time.Parse(TimeFormat, s)
+	return t
+}
+
+// FormatTime formats t for storage.
+func FormatTime(t time.Time) string { return t.UTC().Format(TimeFormat) }
