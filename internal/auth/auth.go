@@ -1,0 +1,234 @@
+// Package auth signs and checks delphi's tokens (experts' invite links, staff sessions), derives
+// CSRF tokens, and hashes staff passwords. It holds the server's signing key, which never leaves
+// the process; it knows nothing of HTTP or of the database.
+package auth
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"golang.org/x/crypto/bcrypt"
+)
+
+// Errors from Parse*. ErrExpired is separate so that pages can say "this link has expired".
+var (
+	ErrInvalid = errors.New("invalid token")
+	ErrExpired = errors.New("token expired")
+)
+
+const issuer = "delphi"
+
+// Audiences keep an invite token from being used as a staff session and back.
+const (
+	audInvite = "invite"
+	audStaff  = "staff"
+)
+
+// Signer signs and verifies tokens with one HS256 key.
+type Signer struct {
+	key []byte
+	now func() time.Time
+}
+
+// New returns a Signer for key (at least 32 bytes).
+func New(key []byte, now func() time.Time) (*Signer, error) {
+	if len(key) < 32 {
+		return nil, fmt.Errorf("auth: signing key is %d bytes, want at least 32", len(key))
+	}
+	return &Signer{key: key, now: now}, nil
+}
+
+// LoadOrCreateKey reads the signing key at path, creating a random one (mode 0600) on first start.
+// Deleting or replacing the file invalidates every invite link and session: a deliberate act.
+func LoadOrCreateKey(path string) ([]byte, bool, error) {
+	b, err := os.ReadFile(path)
+	if err == nil {
+		key, err := hex.DecodeString(string(trimSpace(b)))
+		if err != nil || len(key) < 32 {
+			return nil, false, fmt.Errorf("auth: signing key %s is not 64+ hex characters", path)
+		}
+		return key, false, nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return nil, false, fmt.Errorf("auth: read signing key: %w", err)
+	}
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return nil, false, fmt.Errorf("auth: generate signing key: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, false, fmt.Errorf("auth: create key directory: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, false, fmt.Errorf("auth: create signing key: %w", err)
+	}
+	if _, err := f.WriteString(hex.EncodeToString(key) + "\n"); err != nil {
+		f.Close()
+		return nil, false, fmt.Errorf("auth: write signing key: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return nil, false, fmt.Errorf("auth: write signing key: %w", err)
+	}
+	return key, true, f.Close()
+}
+
+func trimSpace(b []byte) []byte {
+	for len(b) > 0 && (b[len(b)-1] == '\n' || b[len(b)-1] == '\r' || b[len(b)-1] == ' ') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+// NewID returns a random 128-bit identifier, URL-safe (for jti values).
+func NewID() string {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// Invite is what an invite link says: this panelist of this study, until Expires.
+type Invite struct {
+	ID         string // jti: the row in the invitations table
+	StudyID    int64
+	PanelistID int64
+	Expires    time.Time
+}
+
+type inviteClaims struct {
+	Study    int64 `json:"sid"`
+	Panelist int64 `json:"pid"`
+	jwt.RegisteredClaims
+}
+
+// SignInvite returns the token for an invite.
+func (s *Signer) SignInvite(inv Invite) (string, error) {
+	c := inviteClaims{Study: inv.StudyID, Panelist: inv.PanelistID, RegisteredClaims: jwt.RegisteredClaims{
+		ID: inv.ID, Issuer: issuer, Audience: jwt.ClaimStrings{audInvite},
+		IssuedAt: jwt.NewNumericDate(s.now()), ExpiresAt: jwt.NewNumericDate(inv.Expires),
+	}}
+	return jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(s.key)
+}
+
+// ParseInvite checks an invite token's signature (HS256 only), issuer, audience and expiry.
+// Revocation is the caller's job: look the ID up in the invitations table.
+func (s *Signer) ParseInvite(token string) (Invite, error) {
+	var c inviteClaims
+	if err := s.parse(token, audInvite, &c); err != nil {
+		return Invite{}, err
+	}
+	if c.ID == "" || c.Study <= 0 || c.Panelist <= 0 {
+		return Invite{}, ErrInvalid
+	}
+	return Invite{ID: c.ID, StudyID: c.Study, PanelistID: c.Panelist, Expires: c.ExpiresAt.Time}, nil
+}
+
+// Session is a staff login.
+type Session struct {
+	ID      string
+	StaffID int64
+	Role    string
+	Expires time.Time
+}
+
+type sessionClaims struct {
+	Role string `json:"role"`
+	jwt.RegisteredClaims
+}
+
+// SignSession returns a session token for a staff member, valid for ttl.
+func (s *Signer) SignSession(staffID int64, role string, ttl time.Duration) (string, Session, error) {
+	sess := Session{ID: NewID(), StaffID: staffID, Role: role, Expires: s.now().Add(ttl).Truncate(time.Second)}
+	c := sessionClaims{Role: role, RegisteredClaims: jwt.RegisteredClaims{
+		ID: sess.ID, Subject: fmt.Sprint(staffID), Issuer: issuer, Audience: jwt.ClaimStrings{audStaff},
+		IssuedAt: jwt.NewNumericDate(s.now()), ExpiresAt: jwt.NewNumericDate(sess.Expires),
+	}}
+	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(s.key)
+	return tok, sess, err
+}
+
+// ParseSession checks a staff session token.
+func (s *Signer) ParseSession(token string) (Session, error) {
+	var c sessionClaims
+	if err := s.parse(token, audStaff, &c); err != nil {
+		return Session{}, err
+	}
+	var id int64
+	if _, err := fmt.Sscan(c.Subject, &id); err != nil || id <= 0 || c.ID == "" {
+		return Session{}, ErrInvalid
+	}
+	return Session{ID: c.ID, StaffID: id, Role: c.Role, Expires: c.ExpiresAt.Time}, nil
+}
+
+func (s *Signer) parse(token, aud string, claims jwt.Claims) error {
+	if len(token) > 4096 {
+		return ErrInvalid
+	}
+	p := jwt.NewParser(
+		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}), // never "none", never RS/ES confusion
+		jwt.WithIssuer(issuer),
+		jwt.WithAudience(aud),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithTimeFunc(s.now),
+	)
+	_, err := p.ParseWithClaims(token, claims, func(*jwt.Token) (any, error) { return s.key, nil })
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, jwt.ErrTokenExpired):
+		return ErrExpired
+	default:
+		return ErrInvalid
+	}
+}
+
+// CSRF returns the CSRF token bound to a session id: an HMAC, so nothing needs storing.
+func (s *Signer) CSRF(sessionID string) string {
+	m := hmac.New(sha256.New, s.key)
+	m.Write([]byte("csrf\x00" + sessionID))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// CheckCSRF compares a submitted CSRF token with the session's, in constant time.
+func (s *Signer) CheckCSRF(sessionID, token string) bool {
+	return token != "" && hmac.Equal([]byte(s.CSRF(sessionID)), []byte(token))
+}
+
+// HashPassword hashes a staff password with bcrypt.
+func HashPassword(pw string) (string, error) {
+	if len(pw) < 8 {
+		return "", errors.New("password must be at least 8 characters")
+	}
+	if len(pw) > 72 {
+		return "", errors.New("password must be at most 72 bytes")
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.DefaultCost)
+	return string(h), err
+}
+
+// CheckPassword reports whether pw matches hash.
+func CheckPassword(hash, pw string) bool {
+	return bcrypt.CompareHashAndPassword([]byte(hash), []byte(pw)) == nil
+}
+
+// RandomPassword returns a password for a first admin: 18 random bytes, URL-safe.
+func RandomPassword() string {
+	b := make([]byte, 18)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
