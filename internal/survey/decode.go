@@ -1,0 +1,320 @@
+package survey
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// yamlLineRE picks the line out of the YAML library's syntax errors ("yaml: line 3: …").
+var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// parseYAML reads the one YAML document in data and returns its root node, or nil after reporting
+// why there is none. A second document is reported but does not stop the first being checked.
+func parseYAML(p *problems, data []byte) *yaml.Node {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			p.add(1, "", "empty file: expected a survey definition (a YAML mapping with id, title, groups, sections …)")
+			return nil
+		}
+		addYAMLError(p, err)
+		return nil
+	}
+	var extra yaml.Node
+	switch err := dec.Decode(&extra); {
+	case err == nil:
+		line := extra.Line
+		if len(extra.Content) > 0 {
+			line = extra.Content[0].Line
+		}
+		p.add(line, "", "a second YAML document: a survey file holds exactly one (remove the '---')")
+	case !errors.Is(err, io.EOF):
+		addYAMLError(p, err)
+	}
+	if len(doc.Content) == 0 {
+		p.add(1, "", "empty file: expected a survey definition")
+		return nil
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		p.add(root.Line, "", "expected a mapping (id: …, title: …) at the top level, found %s", describe(root))
+		return nil
+	}
+	return root
+}
+
+// addYAMLError reports a syntax error from the YAML library with its line when it gives one.
+func addYAMLError(p *problems, err error) {
+	msg := err.Error()
+	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		p.add(line, "", "malformed YAML: %s", m[2])
+		return
+	}
+	p.add(0, "", "malformed YAML: %s", strings.TrimPrefix(msg, "yaml: "))
+}
+
+// decoder walks a yaml.Node tree into Go values by their yaml tags. Unlike yaml's own Decode it
+// goes on after a problem, reports unknown and duplicate keys, and records where each field was
+// found, so that every later check can name a line.
+type decoder struct {
+	p *problems
+	// lines maps a field path ("sections[1].items[0].label") to the line of its key, or of the
+	// element for list entries.
+	lines map[string]int
+	// set holds the paths that were given a non-null value, for filling defaults.
+	set map[string]bool
+}
+
+func newDecoder(p *problems) *decoder {
+	return &decoder{p: p, lines: map[string]int{}, set: map[string]bool{}}
+}
+
+// line returns the line of path, or of its nearest ancestor that was present in the file.
+func (d *decoder) line(path string) int {
+	for {
+		if l, ok := d.lines[path]; ok {
+			return l
+		}
+		if path == "" {
+			return 1
+		}
+		i := strings.LastIndexAny(path, ".[")
+		if i < 0 {
+			path = ""
+		} else {
+			path = path[:i]
+		}
+	}
+}
+
+// has reports whether path was given a non-null value.
+func (d *decoder) has(path string) bool { return d.set[path] }
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+func index(path string, i int) string { return path + "[" + strconv.Itoa(i) + "]" }
+
+// describe names a node's kind for messages.
+func describe(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.AliasNode:
+		return "an alias"
+	case yaml.DocumentNode:
+		return "a document"
+	}
+	switch n.ShortTag() {
+	case "!!null":
+		return "nothing"
+	case "!!str":
+		return strconv.Quote(n.Value)
+	}
+	return n.Value
+}
+
+// decode stores node n into v (settable), reporting problems under path.
+func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
+	if n.Kind == yaml.AliasNode {
+		// Aliases could make the walk loop or explode; a survey file never needs them.
+		d.p.add(n.Line, path, "YAML aliases (*%s) are not supported: write the value out", n.Value)
+		return
+	}
+	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
+		return // absent: defaults and required-field checks deal with it
+	}
+	d.set[path] = true
+	switch v.Kind() {
+	case reflect.Pointer:
+		if v.IsNil() {
+			v.Set(reflect.New(v.Type().Elem()))
+		}
+		d.decode(n, v.Elem(), path)
+	case reflect.Struct:
+		d.decodeStruct(n, v, path)
+	case reflect.Slice:
+		d.decodeSlice(n, v, path)
+	case reflect.Map:
+		d.decodeMap(n, v, path)
+	case reflect.String:
+		if n.Kind != yaml.ScalarNode {
+			d.p.add(n.Line, path, "expected text, found %s", describe(n))
+			return
+		}
+		v.SetString(n.Value)
+	case reflect.Int:
+		var i int
+		if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" || n.Decode(&i) != nil {
+			d.p.add(n.Line, path, "expected a whole number, found %s", describe(n))
+			return
+		}
+		v.SetInt(int64(i))
+	case reflect.Bool:
+		var b bool
+		if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!bool" || n.Decode(&b) != nil {
+			d.p.add(n.Line, path, "expected true or false, found %s", describe(n))
+			return
+		}
+		v.SetBool(b)
+	default:
+		// Only reached if a field of an unsupported type is added to Definition.
+		d.p.add(n.Line, path, "cannot read a value of type %s", v.Type())
+	}
+}
+
+func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
+	if n.Kind != yaml.MappingNode {
+		d.p.add(n.Line, path, "expected a mapping, found %s", describe(n))
+		return
+	}
+	t := v.Type()
+	fields := make(map[string]int, t.NumField())
+	names := make([]string, 0, t.NumField())
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+		if name == "" || name == "-" {
+			continue
+		}
+		fields[name] = i
+		names = append(names, name)
+	}
+	seen := map[string]int{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := n.Content[i], n.Content[i+1]
+		if k.Kind != yaml.ScalarNode {
+			d.p.add(k.Line, path, "expected a field name, found %s", describe(k))
+			continue
+		}
+		fp := join(path, k.Value)
+		if first, dup := seen[k.Value]; dup {
+			d.p.add(k.Line, fp, "duplicate key (first given on line %d)", first)
+			continue
+		}
+		seen[k.Value] = k.Line
+		fi, ok := fields[k.Value]
+		if !ok {
+			d.p.add(k.Line, fp, "unknown field%s", suggest(k.Value, names))
+			continue
+		}
+		d.lines[fp] = k.Line
+		d.decode(val, v.Field(fi), fp)
+	}
+}
+
+func (d *decoder) decodeSlice(n *yaml.Node, v reflect.Value, path string) {
+	if n.Kind != yaml.SequenceNode {
+		d.p.add(n.Line, path, "expected a list, found %s", describe(n))
+		return
+	}
+	s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
+	for i, e := range n.Content {
+		ep := index(path, i)
+		d.lines[ep] = e.Line
+		d.decode(e, s.Index(i), ep)
+	}
+	v.Set(s)
+}
+
+func (d *decoder) decodeMap(n *yaml.Node, v reflect.Value, path string) {
+	if n.Kind != yaml.MappingNode {
+		if v.Type() == reflect.TypeFor[Text]() {
+			d.p.add(n.Line, path, "expected text per language, e.g. {en: \"…\"}, found %s", describe(n))
+		} else {
+			d.p.add(n.Line, path, "expected a mapping, found %s", describe(n))
+		}
+		return
+	}
+	t := v.Type()
+	m := reflect.MakeMapWithSize(t, len(n.Content)/2)
+	seen := map[string]int{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := n.Content[i], n.Content[i+1]
+		if k.Kind != yaml.ScalarNode {
+			d.p.add(k.Line, path, "expected a key, found %s", describe(k))
+			continue
+		}
+		kp := join(path, k.Value)
+		if first, dup := seen[k.Value]; dup {
+			d.p.add(k.Line, kp, "duplicate key (first given on line %d)", first)
+			continue
+		}
+		seen[k.Value] = k.Line
+		key := reflect.New(t.Key()).Elem()
+		switch t.Key().Kind() {
+		case reflect.String:
+			key.SetString(k.Value)
+		case reflect.Int:
+			var i int
+			if k.ShortTag() != "!!int" || k.Decode(&i) != nil {
+				d.p.add(k.Line, kp, "expected a whole number as key")
+				continue
+			}
+			key.SetInt(int64(i))
+			kp = join(path, strconv.Itoa(i))
+		}
+		d.lines[kp] = k.Line
+		e := reflect.New(t.Elem()).Elem()
+		d.decode(val, e, kp)
+		m.SetMapIndex(key, e)
+	}
+	v.Set(m)
+}
+
+// suggest returns ` (did you mean "x"?)` for a near miss among names, or "".
+func suggest(key string, names []string) string {
+	best, bestD := "", 3
+	for _, n := range names {
+		if dd := distance(key, n); dd < bestD {
+			best, bestD = n, dd
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return " (did you mean " + strconv.Quote(best) + "?)"
+}
+
+// distance is the Levenshtein distance between a and b, counting a swap of neighbours as one
+// edit (so "proposed_teir" is 1 from "proposed_tier").
+func distance(a, b string) int {
+	if len(a) > 64 || len(b) > 64 {
+		return 1 << 30
+	}
+	d := make([][]int, len(a)+1)
+	for i := range d {
+		d[i] = make([]int, len(b)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(a)][len(b)]
+}
