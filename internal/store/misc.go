@@ -72,11 +72,12 @@ type Suggestion struct {
 	CreatedAt  string `db:"created_at"`
 	Status     string `db:"status"`
 	ItemID     string `db:"item_id"`
+	SectionID  string `db:"section_id"`
 	Note       string `db:"note"`
 	DecidedAt  string `db:"decided_at"`
 }
 
-const suggestionCols = `id, study_id, round_id, panelist_id, label, rationale, created_at, status, item_id, note, COALESCE(decided_at, '') AS decided_at`
+const suggestionCols = `id, study_id, round_id, panelist_id, label, rationale, created_at, status, item_id, section_id, note, COALESCE(decided_at, '') AS decided_at`
 
 // AddSuggestion stores a suggestion.
 func (tx *Tx) AddSuggestion(sg Suggestion) (int64, error) {
@@ -85,9 +86,9 @@ func (tx *Tx) AddSuggestion(sg Suggestion) (int64, error) {
 }
 
 // DecideSuggestion records a triage decision.
-func (tx *Tx) DecideSuggestion(studyID, id int64, status, itemID, note string, by int64) (int64, error) {
-	return tx.exec("decide suggestion", `UPDATE suggestions SET status = ?, item_id = ?, note = ?, decided_by = NULLIF(?, 0), decided_at = ?
-		WHERE id = ? AND study_id = ?`, status, itemID, note, by, tx.now, id, studyID)
+func (tx *Tx) DecideSuggestion(studyID, id int64, status, itemID, sectionID, note string, by int64) (int64, error) {
+	return tx.exec("decide suggestion", `UPDATE suggestions SET status = ?, item_id = ?, section_id = ?, note = ?, decided_by = NULLIF(?, 0), decided_at = ?
+		WHERE id = ? AND study_id = ?`, status, itemID, sectionID, note, by, tx.now, id, studyID)
 }
 
 // Suggestions lists a study's suggestions.

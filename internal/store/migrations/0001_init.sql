@@ -117,7 +117,8 @@ CREATE TABLE suggestions (
     rationale   TEXT NOT NULL DEFAULT '' CHECK (length(rationale) <= 4000),
     created_at  TEXT NOT NULL,
     status      TEXT NOT NULL DEFAULT 'new' CHECK (status IN ('new', 'accepted', 'merged', 'rejected')),
-    item_id     TEXT NOT NULL DEFAULT '',
+    item_id     TEXT NOT NULL DEFAULT '', -- the item it became or was merged into
+    section_id  TEXT NOT NULL DEFAULT '', -- for an accepted new item
     note        TEXT NOT NULL DEFAULT '',
     decided_by  INTEGER REFERENCES staff (id),
     decided_at  TEXT

@@ -1,0 +1,121 @@
+package delphi
+
+import (
+	"context"
+
+	"github.com/cart-cd/delphi/internal/consensus"
+)
+
+// ItemFeedback is what an expert sees beside an item from round 2 on: their own previous answer
+// and the panel's anonymised results of the previous round. Groups smaller than the definition's
+// min_group_size are not broken out (HiddenGroups counts them).
+type ItemFeedback struct {
+	FromItem     string  // the previous round's item (differs when reworded or merged)
+	Own          *Answer // nil if they did not answer it
+	NRated       int     // ratings on the scale
+	NUnable      int
+	Hist         []int          // counts per scale point Min..Max
+	Bands        []BandFeedback // low, mid, high
+	Median       *float64
+	Class        string // consensus_in, consensus_out, no_consensus, "" when unrated
+	Groups       []GroupFeedback
+	HiddenGroups int
+	Comments     []string
+}
+
+// BandFeedback is the count and percent of ratings in one band.
+type BandFeedback struct {
+	ID    string
+	From  int
+	To    int
+	N     int
+	Pct   float64
+	Label string
+}
+
+// GroupFeedback is one stakeholder group's results, shown only when large enough.
+type GroupFeedback struct {
+	ID     string
+	NRated int
+	Median *float64
+	Bands  []BandFeedback
+}
+
+// feedback builds per-item feedback for the expert's round from the previous round's snapshot.
+func (s *Service) feedback(ctx context.Context, e *Expert, prev *Round, items []RoundItem) (map[string]*ItemFeedback, error) {
+	snap, err := s.Snapshot(ctx, e.Study.ID, prev.Number)
+	if err != nil {
+		return nil, err
+	}
+	own, err := s.st.Answers(ctx, prev.ID, e.Panelist.ID)
+	if err != nil {
+		return nil, err
+	}
+	ownBy := make(map[string]Answer, len(own))
+	for _, a := range own {
+		ownBy[a.ItemID] = toAnswer(a)
+	}
+	def := e.Study.Def
+	min := def.Feedback.MinGroupSize
+	if min < 1 {
+		min = 5
+	}
+	lang := e.Panelist.Language
+	out := make(map[string]*ItemFeedback, len(items))
+	for _, it := range items {
+		from := it.ID
+		res := snap.Result.Items.Get(from)
+		if res == nil && len(it.DerivedFrom) == 1 {
+			from = it.DerivedFrom[0]
+			res = snap.Result.Items.Get(from)
+		}
+		if res == nil {
+			continue // new in this round
+		}
+		f := &ItemFeedback{FromItem: from, NRated: res.NRated, NUnable: res.NUnable, Hist: res.Hist,
+			Median: res.Median, Class: string(res.Comet)}
+		if a, ok := ownBy[from]; ok {
+			f.Own = &a
+		}
+		f.Bands = bands(snap, res.NRated, res.NLow, res.NMid, res.NHigh, lang)
+		if def.Feedback.Shows("groups") {
+			for _, g := range res.Groups {
+				if g.NRated == 0 {
+					continue
+				}
+				if g.NRated < min {
+					f.HiddenGroups++
+					continue
+				}
+				f.Groups = append(f.Groups, GroupFeedback{ID: g.Name, NRated: g.NRated, Median: g.Median,
+					Bands: bands(snap, g.NRated, g.NLow, g.NMid, g.NHigh, lang)})
+			}
+		}
+		if def.Feedback.Shows("comments") {
+			f.Comments = snap.Comments[from]
+		}
+		out[it.ID] = f
+	}
+	return out, nil
+}
+
+func bands(snap *Snapshot, n, low, mid, high int, lang string) []BandFeedback {
+	counts := []int{low, mid, high}
+	out := make([]BandFeedback, 0, 3)
+	for i, b := range snap.Scale.Bands {
+		bf := BandFeedback{ID: b.ID, From: b.From, To: b.To, N: counts[i], Label: b.Label.In(lang)}
+		if n > 0 {
+			bf.Pct = 100 * float64(counts[i]) / float64(n)
+		}
+		out = append(out, bf)
+	}
+	return out
+}
+
+// ClassOf returns an item's class in a snapshot ("" when not rated or absent).
+func (snap *Snapshot) ClassOf(item string) consensus.Class {
+	if it := snap.Result.Items.Get(item); it != nil {
+		return it.Comet
+	}
+	return ""
+}

@@ -1,0 +1,165 @@
+package delphi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/cart-cd/delphi/internal/auth"
+	"github.com/cart-cd/delphi/internal/store"
+)
+
+// Link is an issued invite link.
+type Link struct {
+	InvitationID string    `json:"invitation_id"`
+	PanelistID   int64     `json:"panelist_id"`
+	Pseudonym    string    `json:"pseudonym"`
+	Name         string    `json:"name"`
+	Email        string    `json:"email"`
+	Token        string    `json:"token"`
+	URL          string    `json:"url"`
+	ExpiresAt    time.Time `json:"expires_at"`
+}
+
+// IssueInvitations issues a fresh link for every panelist invited to round n (or only those in
+// only, when given). Re-issuing revokes a panelist's older links. baseURL prefixes "/r/{token}".
+func (s *Service) IssueInvitations(ctx context.Context, a Actor, studyID int64, n int, only []int64, baseURL string) ([]Link, error) {
+	if err := a.mustRun(); err != nil {
+		return nil, err
+	}
+	var links []Link
+	err := s.st.InTx(ctx, func(tx *store.Tx) error {
+		if _, err := s.activeStudy(tx, studyID); err != nil {
+			return err
+		}
+		r, err := tx.Round(studyID, n)
+		if err != nil {
+			return notFound(err, "study %d has no round %d", studyID, n)
+		}
+		if r.State != "open" {
+			return Errorf(EConflict, "", "round %d is %s: links are issued for an open round", n, r.State)
+		}
+		ids, err := tx.RoundPanelists(r.ID)
+		if err != nil {
+			return err
+		}
+		if len(only) > 0 {
+			in := map[int64]bool{}
+			for _, id := range ids {
+				in[id] = true
+			}
+			for i, id := range only {
+				if !in[id] {
+					return Errorf(EInvalid, fmt.Sprintf("panelists[%d]", i), "panelist %d is not invited to round %d", id, n)
+				}
+			}
+			ids = only
+		}
+		expires := s.now().Add(s.InviteTTL).Truncate(time.Second)
+		if d := store.ParseTime(r.Deadline); !d.IsZero() && d.Add(90*24*time.Hour).Before(expires) {
+			// links outlive the deadline so that experts can read their answers after close
+			expires = d.Add(90 * 24 * time.Hour).Truncate(time.Second)
+		}
+		for _, id := range ids {
+			p, err := tx.Panelist(id)
+			if err != nil {
+				return err
+			}
+			if p.WithdrawnAt != "" {
+				continue
+			}
+			inv := auth.Invite{ID: auth.NewID(), StudyID: studyID, PanelistID: id, Expires: expires}
+			tok, err := s.signer.SignInvite(inv)
+			if err != nil {
+				return fmt.Errorf("sign invite: %w", err)
+			}
+			if err := tx.IssueInvitation(store.Invitation{ID: inv.ID, StudyID: studyID, PanelistID: id,
+				ExpiresAt: store.FormatTime(expires)}, a.StaffID); err != nil {
+				return err
+			}
+			links = append(links, Link{InvitationID: inv.ID, PanelistID: id, Pseudonym: p.Pseudonym, Name: p.Name,
+				Email: p.Email, Token: tok, URL: strings.TrimRight(baseURL, "/") + "/r/" + tok, ExpiresAt: expires})
+		}
+		return tx.Audit(a.String(), "invitations.issue", studyID, fmt.Sprintf(`{"round":%d,"count":%d}`, n, len(links)))
+	})
+	return links, err
+}
+
+// RevokeInvitation makes one link stop working at once.
+func (s *Service) RevokeInvitation(ctx context.Context, a Actor, id string) error {
+	if err := a.mustRun(); err != nil {
+		return err
+	}
+	return s.st.InTx(ctx, func(tx *store.Tx) error {
+		inv, err := tx.Invitation(id)
+		if err != nil {
+			return notFound(err, "invitation %q does not exist", id)
+		}
+		n, err := tx.RevokeInvitation(id)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return Errorf(EConflict, "", "invitation %q is already revoked", id)
+		}
+		return tx.Audit(a.String(), "invitation.revoke", inv.StudyID, fmt.Sprintf(`{"invitation":%q,"panelist":%d}`, id, inv.PanelistID))
+	})
+}
+
+// Expert is a panelist identified by a valid invite link.
+type Expert struct {
+	Study        *Study
+	Panelist     Panelist
+	InvitationID string
+}
+
+// Actor returns the expert as an actor.
+func (e *Expert) Actor() Actor { return Actor{PanelistID: e.Panelist.ID} }
+
+// Link errors, each with a message the expert can act on.
+var (
+	errLinkInvalid = Errorf(EUnauthorized, "", "this link is not valid: it may have been copied incompletely")
+	errLinkExpired = Errorf(EGone, "", "this link has expired")
+	errLinkRevoked = Errorf(EGone, "", "this link has been replaced or withdrawn; use the newest link you received")
+	errWithdrawn   = Errorf(EGone, "", "you are no longer on this study's panel")
+)
+
+// Expert checks an invite token: signature and algorithm, expiry, that it was neither revoked nor
+// replaced, and that the panelist is still on the panel. Every request checks again, so revoking
+// a link takes effect at once.
+func (s *Service) Expert(ctx context.Context, token string) (*Expert, error) {
+	claims, err := s.signer.ParseInvite(token)
+	switch {
+	case errors.Is(err, auth.ErrExpired):
+		return nil, errLinkExpired
+	case err != nil:
+		return nil, errLinkInvalid
+	}
+	inv, err := s.st.Invitation(ctx, claims.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errLinkInvalid // signed by us but unknown: a database restored from before it was issued
+	}
+	if err != nil {
+		return nil, err
+	}
+	if inv.StudyID != claims.StudyID || inv.PanelistID != claims.PanelistID {
+		return nil, errLinkInvalid
+	}
+	if inv.RevokedAt != "" {
+		return nil, errLinkRevoked
+	}
+	p, err := s.st.Panelist(ctx, claims.PanelistID)
+	if err != nil {
+		return nil, errLinkInvalid
+	}
+	if p.WithdrawnAt != "" {
+		return nil, errWithdrawn
+	}
+	st, err := s.Study(ctx, claims.StudyID)
+	if err != nil {
+		return nil, err
+	}
+	return &Expert{Study: st, Panelist: toPanelist(p), InvitationID: inv.ID}, nil
+}

@@ -1,0 +1,334 @@
+// Package delphi is the domain: studies, panels, rounds, answers, invitations and the rules of
+// the Delphi lifecycle. Each use case is one store transaction. It knows nothing of HTTP; web
+// calls it and maps its *Error codes to statuses.
+package delphi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cart-cd/delphi/internal/auth"
+	"github.com/cart-cd/delphi/internal/store"
+	"github.com/cart-cd/delphi/internal/survey"
+)
+
+// Service runs Delphi studies over a store.
+type Service struct {
+	st      *store.Store
+	surveys fs.FS
+	signer  *auth.Signer
+	now     func() time.Time
+	log     *slog.Logger
+
+	// InviteTTL is how long a new invite link stays valid.
+	InviteTTL time.Duration
+
+	dummyOnce sync.Once
+	dummy     string
+
+	snaps sync.Map // round id → *Snapshot (immutable once written)
+	defs  sync.Map // definition hash → *survey.Definition (parsed once; definitions never change)
+}
+
+// New returns a Service. surveys holds the definition files studies can be created from.
+func New(st *store.Store, surveys fs.FS, signer *auth.Signer, now func() time.Time, log *slog.Logger) *Service {
+	return &Service{st: st, surveys: surveys, signer: signer, now: now, log: log, InviteTTL: 120 * 24 * time.Hour}
+}
+
+// Store returns the store (for health checks and backups).
+func (s *Service) Store() *store.Store { return s.st }
+
+// Actor is who does something, for permissions and the audit log.
+type Actor struct {
+	StaffID    int64
+	Role       string // admin, facilitator, presenter
+	PanelistID int64
+}
+
+func (a Actor) String() string {
+	switch {
+	case a.StaffID > 0:
+		return fmt.Sprintf("staff:%d", a.StaffID)
+	case a.PanelistID > 0:
+		return fmt.Sprintf("panelist:%d", a.PanelistID)
+	}
+	return "system"
+}
+
+// System is the actor for things the service does by itself (first start, deadline closing).
+var System = Actor{Role: RoleAdmin}
+
+// Roles.
+const (
+	RoleAdmin       = "admin"
+	RoleFacilitator = "facilitator"
+	RolePresenter   = "presenter"
+)
+
+// CanRun reports whether a staff role may change studies (facilitators and admins).
+func (a Actor) CanRun() bool { return a.Role == RoleAdmin || a.Role == RoleFacilitator }
+
+func (a Actor) mustRun() error {
+	if !a.CanRun() {
+		return Errorf(EForbidden, "", "only facilitators and admins may do this")
+	}
+	return nil
+}
+
+// Study is a study with its parsed definition.
+type Study struct {
+	ID             int64
+	SurveyID       string
+	Title          string
+	Def            *survey.Definition
+	Definition     []byte // the exact bytes it was created from
+	DefinitionHash string
+	State          string
+	Contact        string
+	CreatedAt      time.Time
+	FinishedAt     time.Time
+	Rounds         []Round
+}
+
+// Round is a round of a study.
+type Round struct {
+	ID       int64
+	StudyID  int64
+	Number   int
+	State    string // open, closed
+	Deadline time.Time
+	Rule     survey.Rule
+	RuleHash string
+	OpenedAt time.Time
+	ClosedAt time.Time
+}
+
+// Open reports whether the round takes answers.
+func (r Round) Open() bool { return r.State == "open" }
+
+func (s *Service) definition(file string, data []byte, hash string) (*survey.Definition, error) {
+	if d, ok := s.defs.Load(hash); ok {
+		return d.(*survey.Definition), nil
+	}
+	d, err := survey.Parse(file, data)
+	if err != nil {
+		return nil, err
+	}
+	s.defs.Store(hash, d)
+	return d, nil
+}
+
+func (s *Service) study(row store.Study) (*Study, error) {
+	def, err := s.definition(fmt.Sprintf("study %d", row.ID), row.Definition, row.DefinitionHash)
+	if err != nil {
+		return nil, fmt.Errorf("study %d: stored definition: %w", row.ID, err)
+	}
+	return &Study{ID: row.ID, SurveyID: row.SurveyID, Title: row.Title, Def: def, Definition: row.Definition,
+		DefinitionHash: row.DefinitionHash, State: row.State, Contact: row.Contact,
+		CreatedAt: store.ParseTime(row.CreatedAt), FinishedAt: store.ParseTime(row.FinishedAt)}, nil
+}
+
+func toRound(r store.Round) Round {
+	out := Round{ID: r.ID, StudyID: r.StudyID, Number: r.Number, State: r.State, RuleHash: r.RuleHash,
+		Deadline: store.ParseTime(r.Deadline), OpenedAt: store.ParseTime(r.OpenedAt), ClosedAt: store.ParseTime(r.ClosedAt)}
+	if r.Rule != "" {
+		_ = json.Unmarshal([]byte(r.Rule), &out.Rule)
+	}
+	return out
+}
+
+// Study returns a study with its rounds.
+func (s *Service) Study(ctx context.Context, id int64) (*Study, error) {
+	row, err := s.st.Study(ctx, id)
+	if err != nil {
+		return nil, notFound(err, "study %d does not exist", id)
+	}
+	st, err := s.study(row)
+	if err != nil {
+		return nil, err
+	}
+	rs, err := s.st.Rounds(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range rs {
+		st.Rounds = append(st.Rounds, toRound(r))
+	}
+	return st, nil
+}
+
+// CurrentRound returns the open round, or the last one, or nil before round 1.
+func (st *Study) CurrentRound() *Round {
+	if len(st.Rounds) == 0 {
+		return nil
+	}
+	for i := range st.Rounds {
+		if st.Rounds[i].Open() {
+			return &st.Rounds[i]
+		}
+	}
+	return &st.Rounds[len(st.Rounds)-1]
+}
+
+// Round returns round n, or nil.
+func (st *Study) Round(n int) *Round {
+	for i := range st.Rounds {
+		if st.Rounds[i].Number == n {
+			return &st.Rounds[i]
+		}
+	}
+	return nil
+}
+
+// Studies lists every study.
+func (s *Service) Studies(ctx context.Context) ([]*Study, error) {
+	rows, err := s.st.Studies(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*Study, 0, len(rows))
+	for _, r := range rows {
+		st, err := s.Study(ctx, r.ID)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, st)
+	}
+	return out, nil
+}
+
+// Surveys lists the definition files studies can be created from.
+func (s *Service) Surveys() ([]*survey.Definition, error) { return survey.List(s.surveys) }
+
+// CreateStudyInput names a bundled survey or carries an uploaded definition.
+type CreateStudyInput struct {
+	Survey     string // id of a file in surveys/ (e.g. "cart-cd")
+	Definition []byte // an uploaded definition, validated like the files
+	Title      string // optional: defaults to the definition's English title
+	Contact    string // whom experts contact about the study
+}
+
+// CreateStudy creates a study from a definition; it keeps the exact bytes.
+func (s *Service) CreateStudy(ctx context.Context, a Actor, in CreateStudyInput) (*Study, error) {
+	if err := a.mustRun(); err != nil {
+		return nil, err
+	}
+	var (
+		data []byte
+		def  *survey.Definition
+		err  error
+	)
+	switch {
+	case len(in.Definition) > 0 && in.Survey != "":
+		return nil, Errorf(EInvalid, "survey", "give either a survey name or a definition, not both")
+	case len(in.Definition) > 0:
+		data = in.Definition
+		def, err = survey.Parse("definition", data)
+		if err != nil {
+			return nil, definitionError(err)
+		}
+	case in.Survey != "":
+		name := in.Survey
+		if !strings.HasSuffix(name, ".yaml") {
+			name += ".yaml"
+		}
+		if strings.ContainsAny(in.Survey, "/\\") {
+			return nil, Errorf(EInvalid, "survey", "unknown survey %q", in.Survey)
+		}
+		def, data, err = survey.Load(s.surveys, name)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, Errorf(EInvalid, "survey", "unknown survey %q", in.Survey)
+		}
+		if err != nil {
+			return nil, definitionError(err)
+		}
+	default:
+		return nil, Errorf(EInvalid, "survey", "name a survey (e.g. \"cart-cd\") or upload a definition")
+	}
+	title := strings.TrimSpace(in.Title)
+	if title == "" {
+		title = def.Title.In("en")
+	}
+	if len(title) > 300 {
+		return nil, Errorf(EInvalid, "title", "title is longer than 300 characters")
+	}
+	hash := survey.Hash(data)
+	var id int64
+	err = s.st.InTx(ctx, func(tx *store.Tx) error {
+		id, err = tx.CreateStudy(def.ID, title, data, hash, strings.TrimSpace(in.Contact), a.StaffID)
+		if err != nil {
+			return err
+		}
+		return tx.Audit(a.String(), "study.create", id, fmt.Sprintf(`{"survey":%q,"hash":%q}`, def.ID, hash))
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create study: %w", err)
+	}
+	return s.Study(ctx, id)
+}
+
+// definitionError turns the loader's problems into one invalid-input error listing them all.
+func definitionError(err error) error {
+	ps := survey.Problems(err)
+	if len(ps) == 0 {
+		return Errorf(EInvalid, "definition", "%v", err)
+	}
+	msgs := make([]string, len(ps))
+	for i, p := range ps {
+		msgs[i] = p.Error()
+	}
+	e := Errorf(EInvalid, "definition", "%s", strings.Join(msgs, "\n"))
+	e.Line = ps[0].Line
+	return e
+}
+
+// FinishStudy ends a study after its last round; reports stay available.
+func (s *Service) FinishStudy(ctx context.Context, a Actor, id int64) error {
+	if err := a.mustRun(); err != nil {
+		return err
+	}
+	return s.st.InTx(ctx, func(tx *store.Tx) error {
+		rs, err := tx.Rounds(id)
+		if err != nil {
+			return err
+		}
+		for _, r := range rs {
+			if r.State == "open" {
+				return Errorf(EConflict, "", "round %d is still open: close it before finishing the study", r.Number)
+			}
+		}
+		n, err := tx.FinishStudy(id)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			if _, err := tx.Study(id); err != nil {
+				return notFound(err, "study %d does not exist", id)
+			}
+			return Errorf(EConflict, "", "study %d is already finished", id)
+		}
+		return tx.Audit(a.String(), "study.finish", id, "")
+	})
+}
+
+func (s *Service) activeStudy(tx *store.Tx, id int64) (*Study, error) {
+	row, err := tx.Study(id)
+	if err != nil {
+		return nil, notFound(err, "study %d does not exist", id)
+	}
+	st, err := s.study(row)
+	if err != nil {
+		return nil, err
+	}
+	if st.State != "active" {
+		return nil, Errorf(EConflict, "", "study %d is finished", id)
+	}
+	return st, nil
+}

@@ -1,0 +1,365 @@
+package delphi
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/cart-cd/delphi/internal/consensus"
+	"github.com/cart-cd/delphi/internal/store"
+	"github.com/cart-cd/delphi/internal/survey"
+)
+
+// Snapshot is the immutable result of closing a round: every statistic, computed once inside
+// the closing transaction, with what reports need to stand alone (item texts, participation,
+// anonymised comments). Reports and the next round's feedback read it, never live answers.
+type Snapshot struct {
+	StudyID    int64     `json:"study_id"`
+	StudyTitle string    `json:"study_title"`
+	SurveyID   string    `json:"survey_id"`
+	Round      int       `json:"round"`
+	OpenedAt   time.Time `json:"opened_at"`
+	ClosedAt   time.Time `json:"closed_at"`
+	Deadline   time.Time `json:"deadline,omitempty"`
+	// Rule is the consensus rule frozen when the round opened, with its hash and in words.
+	Rule     survey.Rule       `json:"rule"`
+	RuleHash string            `json:"rule_hash"`
+	RuleText string            `json:"rule_text"`
+	Scale    survey.Scale      `json:"scale"`
+	Groups   []survey.Group    `json:"groups"`
+	Sections []SnapshotSection `json:"sections"`
+	Items    []RoundItem       `json:"items"`
+	// Participation counts invited and submitted panelists, overall, by group and by country.
+	Participation Participation `json:"participation"`
+	// Result holds the statistics of consensus-definitions.md for this round.
+	Result *consensus.RoundResult `json:"result"`
+	// Stability compares with the previous round (nil in round 1).
+	Stability *consensus.Stability `json:"stability,omitempty"`
+	// Comments and Reasons are anonymised: texts only, sorted, so that no order links them
+	// across items to one panelist.
+	Comments map[string][]string `json:"comments"`
+	Reasons  map[string][]string `json:"reasons"`
+	// Placement counts the answers to the placement question per item and option.
+	Placement map[string]map[string]int `json:"placement,omitempty"`
+	Software  string                    `json:"software"`
+}
+
+// SnapshotSection is a section of the round, for grouping results.
+type SnapshotSection struct {
+	ID    string      `json:"id"`
+	Label survey.Text `json:"label"`
+}
+
+// Participation is who was invited and who submitted.
+type Participation struct {
+	Invited   int                `json:"invited"`
+	Submitted int                `json:"submitted"`
+	Groups    []ParticipationRow `json:"groups"`
+	Countries []ParticipationRow `json:"countries"`
+}
+
+// ParticipationRow is invited and submitted for one group or country.
+type ParticipationRow struct {
+	Key       string `json:"key"`
+	Invited   int    `json:"invited"`
+	Submitted int    `json:"submitted"`
+}
+
+// Version is the software version written into snapshots and reports (set by main).
+var Version = "dev"
+
+// scaleOf converts the definition's scale for the consensus package.
+func scaleOf(sc survey.Scale) consensus.Scale {
+	b := func(i int) [2]int { return [2]int{sc.Bands[i].From, sc.Bands[i].To} }
+	return consensus.Scale{Min: sc.Min, Max: sc.Max, Low: b(0), Mid: b(1), High: b(2)}
+}
+
+func ruleOf(r survey.Rule) consensus.Rule {
+	return consensus.Rule{InHighAtLeast: r.In.HighAtLeast, InLowBelow: r.In.LowBelow,
+		OutLowAtLeast: r.Out.LowAtLeast, OutHighBelow: r.Out.HighBelow, EveryGroup: r.EveryGroup}
+}
+
+// matrix reads a round's answers into the consensus input, with comments, reasons and placements.
+type matrix struct {
+	round     *consensus.Round
+	comments  map[string][]string
+	reasons   map[string][]string
+	placement map[string]map[string]int
+	panel     []store.Panelist // invited, in order
+}
+
+func readMatrix(tx *store.Tx, def *survey.Definition, r store.Round, items []string, panelByID map[int64]store.Panelist) (*matrix, error) {
+	ids, err := tx.RoundPanelists(r.ID)
+	if err != nil {
+		return nil, err
+	}
+	subs, err := tx.Submissions(r.ID)
+	if err != nil {
+		return nil, err
+	}
+	submitted := make(map[int64]bool, len(subs))
+	for _, s := range subs {
+		submitted[s.PanelistID] = true
+	}
+	groups := make([]string, len(def.Groups))
+	gi := map[string]int{}
+	for i, g := range def.Groups {
+		groups[i], gi[g.ID] = g.ID, i
+	}
+	ni := len(items)
+	ii := make(map[string]int, ni)
+	for i, id := range items {
+		ii[id] = i
+	}
+	m := &matrix{
+		round: &consensus.Round{Number: r.Number, Items: items, Groups: groups,
+			Panelists: make([]string, len(ids)), Group: make([]int, len(ids)), Submitted: make([]bool, len(ids)),
+			Ratings: make([]int8, len(ids)*ni)},
+		comments: map[string][]string{}, reasons: map[string][]string{}, placement: map[string]map[string]int{},
+	}
+	for i := range m.round.Ratings {
+		m.round.Ratings[i] = consensus.Missing
+	}
+	row := make(map[int64]int, len(ids))
+	for k, id := range ids {
+		p := panelByID[id]
+		m.panel = append(m.panel, p)
+		row[id] = k
+		m.round.Panelists[k] = p.Pseudonym
+		m.round.Group[k] = gi[p.Group]
+		m.round.Submitted[k] = submitted[id]
+	}
+	err = tx.ScanAnswers(r.ID, func(a *store.Answer) error {
+		k, ok := row[a.PanelistID]
+		if !ok || !submitted[a.PanelistID] {
+			return nil
+		}
+		i, ok := ii[a.ItemID]
+		if !ok {
+			return nil
+		}
+		switch {
+		case a.Unable:
+			m.round.Ratings[k*ni+i] = consensus.Unable
+		case a.Rating != nil:
+			m.round.Ratings[k*ni+i] = int8(*a.Rating)
+		}
+		if a.Comment != "" {
+			m.comments[a.ItemID] = append(m.comments[a.ItemID], a.Comment)
+		}
+		if a.Reason != "" {
+			m.reasons[a.ItemID] = append(m.reasons[a.ItemID], a.Reason)
+		}
+		if a.Placement != "" {
+			if m.placement[a.ItemID] == nil {
+				m.placement[a.ItemID] = map[string]int{}
+			}
+			m.placement[a.ItemID][a.Placement]++
+		}
+		return nil
+	})
+	for _, c := range m.comments {
+		sort.Strings(c)
+	}
+	for _, c := range m.reasons {
+		sort.Strings(c)
+	}
+	return m, err
+}
+
+// CloseRound closes round n in one transaction: after it no answer to the round is accepted,
+// and the snapshot holds exactly the answers accepted before it.
+func (s *Service) CloseRound(ctx context.Context, a Actor, studyID int64, n int) (*Snapshot, error) {
+	if err := a.mustRun(); err != nil {
+		return nil, err
+	}
+	var snap *Snapshot
+	err := s.st.InTx(ctx, func(tx *store.Tx) error {
+		row, err := tx.Study(studyID)
+		if err != nil {
+			return notFound(err, "study %d does not exist", studyID)
+		}
+		st, err := s.study(row)
+		if err != nil {
+			return err
+		}
+		r, err := tx.Round(studyID, n)
+		if err != nil {
+			return notFound(err, "study %d has no round %d", studyID, n)
+		}
+		if r.State != "open" {
+			return Errorf(EConflict, "", "round %d is already closed", n)
+		}
+		if _, err := tx.CloseRound(r.ID, a.StaffID); err != nil {
+			return err
+		}
+		r.State, r.ClosedAt = "closed", tx.Now()
+		snap, err = s.computeSnapshot(tx, st, r)
+		if err != nil {
+			return err
+		}
+		b, err := json.Marshal(snap)
+		if err != nil {
+			return fmt.Errorf("encode snapshot: %w", err)
+		}
+		if err := tx.PutSnapshot(r.ID, b); err != nil {
+			return err
+		}
+		return tx.Audit(a.String(), "round.close", studyID, fmt.Sprintf(`{"round":%d,"submitted":%d,"invited":%d}`,
+			n, snap.Participation.Submitted, snap.Participation.Invited))
+	})
+	return snap, err
+}
+
+func (s *Service) computeSnapshot(tx *store.Tx, st *Study, r store.Round) (*Snapshot, error) {
+	def := st.Def
+	round := toRound(r)
+	itemRows, err := tx.RoundItems(r.ID)
+	if err != nil {
+		return nil, err
+	}
+	items := roundItems(def, itemRows)
+	ids := make([]string, len(items))
+	for i, it := range items {
+		ids[i] = it.ID
+	}
+	panel, err := tx.Panelists(st.ID)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[int64]store.Panelist, len(panel))
+	for _, p := range panel {
+		byID[p.ID] = p
+	}
+	m, err := readMatrix(tx, def, r, ids, byID)
+	if err != nil {
+		return nil, err
+	}
+	scale, rule := scaleOf(def.Scale), ruleOf(round.Rule)
+	snap := &Snapshot{StudyID: st.ID, StudyTitle: st.Title, SurveyID: st.SurveyID, Round: r.Number,
+		OpenedAt: round.OpenedAt, ClosedAt: round.ClosedAt, Deadline: round.Deadline,
+		Rule: round.Rule, RuleHash: r.RuleHash, RuleText: rule.String(), Scale: def.Scale, Groups: def.Groups,
+		Items: items, Comments: m.comments, Reasons: m.reasons, Placement: m.placement, Software: "delphi " + Version,
+		Result: consensus.ComputeRound(scale, rule, m.round)}
+	seen := map[string]bool{}
+	for _, it := range items {
+		if !seen[it.SectionID] {
+			seen[it.SectionID] = true
+			sec := SnapshotSection{ID: it.SectionID}
+			for _, ds := range def.Sections {
+				if ds.ID == it.SectionID {
+					sec.Label = ds.Label
+				}
+			}
+			snap.Sections = append(snap.Sections, sec)
+		}
+	}
+	snap.Participation = participation(m)
+	if r.Number > 1 {
+		prev, err := tx.Round(st.ID, r.Number-1)
+		if err != nil {
+			return nil, err
+		}
+		prevItems, err := tx.RoundItems(prev.ID)
+		if err != nil {
+			return nil, err
+		}
+		pids := make([]string, len(prevItems))
+		for i, it := range prevItems {
+			pids[i] = it.ItemID
+		}
+		pm, err := readMatrix(tx, def, prev, pids, byID)
+		if err != nil {
+			return nil, err
+		}
+		snap.Stability = consensus.ComputeStabilityRules(scale, ruleOf(toRound(prev).Rule), rule, pm.round, m.round)
+	}
+	return snap, nil
+}
+
+func participation(m *matrix) Participation {
+	var p Participation
+	groups, countries := map[string]*ParticipationRow{}, map[string]*ParticipationRow{}
+	var gk, ck []string
+	for k, pl := range m.panel {
+		sub := m.round.Submitted[k]
+		p.Invited++
+		g, ok := groups[pl.Group]
+		if !ok {
+			g = &ParticipationRow{Key: pl.Group}
+			groups[pl.Group] = g
+			gk = append(gk, pl.Group)
+		}
+		country := pl.Country
+		if country == "" {
+			country = "unknown"
+		}
+		c, ok := countries[country]
+		if !ok {
+			c = &ParticipationRow{Key: country}
+			countries[country] = c
+			ck = append(ck, country)
+		}
+		g.Invited++
+		c.Invited++
+		if sub {
+			p.Submitted++
+			g.Submitted++
+			c.Submitted++
+		}
+	}
+	sort.Strings(gk)
+	sort.Strings(ck)
+	for _, k := range gk {
+		p.Groups = append(p.Groups, *groups[k])
+	}
+	for _, k := range ck {
+		p.Countries = append(p.Countries, *countries[k])
+	}
+	return p
+}
+
+// Snapshot returns the stored snapshot of a closed round (parsed once, then cached: it never changes).
+func (s *Service) Snapshot(ctx context.Context, studyID int64, n int) (*Snapshot, error) {
+	r, err := s.st.Round(ctx, studyID, n)
+	if err != nil {
+		return nil, notFound(err, "study %d has no round %d", studyID, n)
+	}
+	if r.State != "closed" {
+		return nil, Errorf(EConflict, "", "round %d is %s: results are available when it closes", n, r.State)
+	}
+	if v, ok := s.snaps.Load(r.ID); ok {
+		return v.(*Snapshot), nil
+	}
+	b, err := s.st.Snapshot(ctx, r.ID)
+	if err != nil {
+		return nil, err
+	}
+	snap := new(Snapshot)
+	if err := json.Unmarshal(b, snap); err != nil {
+		return nil, fmt.Errorf("decode snapshot of round %d: %w", n, err)
+	}
+	s.snaps.Store(r.ID, snap)
+	return snap, nil
+}
+
+// SnapshotJSON returns the stored snapshot bytes as written at close.
+func (s *Service) SnapshotJSON(ctx context.Context, studyID int64, n int) ([]byte, error) {
+	r, err := s.st.Round(ctx, studyID, n)
+	if err != nil {
+		return nil, notFound(err, "study %d has no round %d", studyID, n)
+	}
+	if r.State != "closed" {
+		return nil, Errorf(EConflict, "", "round %d is %s: results are available when it closes", n, r.State)
+	}
+	return s.st.Snapshot(ctx, r.ID)
+}
+
+func jsonUnmarshal(b []byte, v any) error {
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("decode snapshot: %w", err)
+	}
+	return nil
+}
