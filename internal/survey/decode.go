@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -25,7 +26,7 @@ func parseYAML(p *problems, data []byte) *yaml.Node {
 			p.add(1, "", "empty file: expected a survey definition (a YAML mapping with id, title, groups, sections …)")
 			return nil
 		}
-		addYAMLError(p, err)
+		addYAMLError(p, data, err)
 		return nil
 	}
 	var extra yaml.Node
@@ -37,7 +38,7 @@ func parseYAML(p *problems, data []byte) *yaml.Node {
 		}
 		p.add(line, "", "a second YAML document: a survey file holds exactly one (remove the '---')")
 	case !errors.Is(err, io.EOF):
-		addYAMLError(p, err)
+		addYAMLError(p, data, err)
 	}
 	if len(doc.Content) == 0 {
 		p.add(1, "", "empty file: expected a survey definition")
@@ -51,15 +52,102 @@ func parseYAML(p *problems, data []byte) *yaml.Node {
 	return root
 }
 
-// addYAMLError reports a syntax error from the YAML library with its line when it gives one.
-func addYAMLError(p *problems, err error) {
-	msg := err.Error()
-	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		p.add(line, "", "malformed YAML: %s", m[2])
-		return
+// addYAMLError reports a syntax error from the YAML library at the best line it can find.
+//
+// The library counts lines from 1 in scanner errors but from 0 in parser errors (those that say
+// "did not find expected …" about structure, or "found …" about directives), and gives no line
+// when the mark is on the first line or the error is in the bytes themselves; see fail in
+// go.yaml.in/yaml/v3's decode.go. This undoes that, so the line is the one the error concerns
+// (or where the collection it is in begins).
+func addYAMLError(p *problems, data []byte, err error) {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	line := 0
+	if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
+		line, _ = strconv.Atoi(m[1])
+		msg = m[2]
+		if isParserError(msg) {
+			line = problemLine(data, line+1, msg)
+		}
+	} else {
+		line = badByteLine(data)
 	}
-	p.add(0, "", "malformed YAML: %s", strings.TrimPrefix(msg, "yaml: "))
+	p.add(line, "", "malformed YAML: %s", msg)
+}
+
+// problemLine narrows a parser error down from the line where the enclosing collection begins
+// (all the library tells) to the first line whose inclusion makes the text fail with the same
+// message, by parsing prefixes of the file in a binary search.
+func problemLine(data []byte, from int, msg string) int {
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	fails := func(k int) bool {
+		dec := yaml.NewDecoder(bytes.NewReader(bytes.Join(lines[:k], nil)))
+		for {
+			var n yaml.Node
+			err := dec.Decode(&n)
+			if err == nil {
+				continue
+			}
+			if errors.Is(err, io.EOF) {
+				return false
+			}
+			m := yamlLineRE.FindStringSubmatch(err.Error())
+			return m != nil && m[2] == msg
+		}
+	}
+	lo, hi := max(from, 1), len(lines)
+	if lo > hi || !fails(hi) {
+		return from
+	}
+	for lo < hi {
+		mid := (lo + hi) / 2
+		if fails(mid) {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	return lo
+}
+
+// isParserError reports whether msg is one of the problems the YAML library's parser (rather than
+// its scanner) reports.
+func isParserError(msg string) bool {
+	for _, prefix := range []string{
+		"did not find expected ',' or",
+		"did not find expected '-' indicator",
+		"did not find expected <",
+		"did not find expected key",
+		"did not find expected node content",
+		"found duplicate %",
+		"found incompatible YAML document",
+		"found undefined tag handle",
+	} {
+		if strings.HasPrefix(msg, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// badByteLine returns the line of the first byte that is not valid UTF-8 or is a control
+// character YAML forbids, or 1: where a line-less error from the YAML library comes from.
+func badByteLine(data []byte) int {
+	line := 1
+	for i := 0; i < len(data); {
+		r, size := utf8.DecodeRune(data[i:])
+		if r == utf8.RuneError && size <= 1 {
+			return line
+		}
+		switch {
+		case r == '\n':
+			line++
+		case r == '\t' || r == '\r' || r == 0xFEFF:
+		case r < 0x20 || (r >= 0x7F && r <= 0x9F && r != 0x85) || r == 0xFFFE || r == 0xFFFF:
+			return line
+		}
+		i += size
+	}
+	return 1
 }
 
 // decoder walks a yaml.Node tree into Go values by their yaml tags. Unlike yaml's own Decode it
