@@ -1,0 +1,23 @@
+// Package consensus computes the consensus statistics of a Delphi round exactly as
+// /work/shared/consensus-definitions.md (the "definitions") defines them: per item and per
+// stakeholder group the counts, bands, median, type-7 and type-6 quartiles, mean, sample SD,
+// Wilson intervals, COMET class with its fragile flag and the RAND/UCLA block; Kendall's W per
+// round; and stability between consecutive rounds (changes and Wilcoxon signed-rank tests).
+//
+// It is pure: ratings in, numbers out. It does no I/O and imports nothing of ours; only the
+// standard library and gonum (means, SDs and the χ² and normal distributions). Quantiles and
+// ranks are computed by hand from per-item histograms, because the scale is a small set of
+// integers: an order statistic is a walk over at most Max counts, a mid-rank is a cumulative
+// count, and nothing is sorted. The same code serves the `delphi consensus` command and the
+// round snapshots of the service.
+//
+// Exactness. Every quantile of integer ratings at p = .25, .5, .75 is a multiple of 1/4 and at
+// p = .30, .70 a multiple of 1/10, so quantiles are computed as integer numerators and divided
+// once (the result is the double nearest the exact value). COMET compares integer counts, the
+// RAND/UCLA disagreement compares integers in units of 1/40, and rank sums are kept doubled so
+// that mid-ranks stay integers. Results agree with R to a relative 1e-9 (testdata/reference.R).
+//
+// Entry points: ComputeRound (one round), ComputeStability (two rounds) and Analyze (the whole
+// JSON document of the definitions). Result types carry the JSON tags of the definitions and
+// round-trip through encoding/json, so the service can store a snapshot and read it back.
+package consensus
