@@ -105,6 +105,9 @@ type Invite struct {
 	StudyID    int64
 	PanelistID int64
 	Expires    time.Time
+	// IssuedAt is the iat claim; zero means now. Signing the same invite with the same IssuedAt
+	// gives the same token, so a reminder can carry the link the panelist already has.
+	IssuedAt time.Time
 }
 
 type inviteClaims struct {
@@ -115,9 +118,13 @@ type inviteClaims struct {
 
 // SignInvite returns the token for an invite.
 func (s *Signer) SignInvite(inv Invite) (string, error) {
+	iat := inv.IssuedAt
+	if iat.IsZero() {
+		iat = s.now()
+	}
 	c := inviteClaims{Study: inv.StudyID, Panelist: inv.PanelistID, RegisteredClaims: jwt.RegisteredClaims{
 		ID: inv.ID, Issuer: issuer, Audience: jwt.ClaimStrings{audInvite},
-		IssuedAt: jwt.NewNumericDate(s.now()), ExpiresAt: jwt.NewNumericDate(inv.Expires),
+		IssuedAt: jwt.NewNumericDate(iat), ExpiresAt: jwt.NewNumericDate(inv.Expires),
 	}}
 	return jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(s.key)
 }

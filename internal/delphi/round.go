@@ -332,3 +332,27 @@ func (s *Service) SetDeadline(ctx context.Context, a Actor, studyID int64, n int
 		return tx.Audit(a.String(), "round.deadline", studyID, fmt.Sprintf(`{"round":%d,"deadline":%q}`, n, d))
 	})
 }
+
+// CloseDueRounds closes every open round whose deadline has passed; it returns how many.
+func (s *Service) CloseDueRounds(ctx context.Context) (int, error) {
+	rs, err := s.st.OpenRounds(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	now := s.now()
+	for _, r := range rs {
+		d := store.ParseTime(r.Deadline)
+		if d.IsZero() || d.After(now) {
+			continue
+		}
+		if _, err := s.CloseRound(ctx, System, r.StudyID, r.Number); err != nil {
+			if ErrorCode(err) == EConflict {
+				continue // closed by hand meanwhile
+			}
+			return n, fmt.Errorf("close study %d round %d at deadline: %w", r.StudyID, r.Number, err)
+		}
+		n++
+	}
+	return n, nil
+}

@@ -1,0 +1,623 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/cart-cd/delphi/internal/delphi"
+	"github.com/cart-cd/delphi/internal/survey"
+)
+
+// decodeJSON reads a JSON body strictly: the right content type, known fields only, one value.
+func decodeJSON(c *gin.Context, v any) error {
+	ct, _, _ := mime.ParseMediaType(c.GetHeader("Content-Type"))
+	if ct != "application/json" {
+		return &delphi.Error{Code: "unsupported", Message: fmt.Sprintf("send JSON with Content-Type: application/json (got %q)", c.GetHeader("Content-Type"))}
+	}
+	dec := json.NewDecoder(c.Request.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err)
+	}
+	if dec.More() {
+		return malformed("the body holds more than one JSON value")
+	}
+	return nil
+}
+
+func jsonError(err error) error {
+	var mbe *http.MaxBytesError
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &mbe):
+		return tooLarge(mbe.Limit)
+	case errors.Is(err, io.EOF):
+		return malformed("the body is empty: expected JSON")
+	case errors.As(err, &se):
+		return malformed("malformed JSON at byte %d: %v", se.Offset, se)
+	case errors.As(err, &te):
+		return &delphi.Error{Code: "malformed", Field: te.Field, Message: fmt.Sprintf("%s must be %s, not %s", fieldName(te.Field), te.Type, te.Value)}
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return &delphi.Error{Code: "malformed", Field: f, Message: fmt.Sprintf("unknown field %q", f)}
+	}
+	return malformed("malformed JSON: %v", err)
+}
+
+func fieldName(f string) string {
+	if f == "" {
+		return "the value"
+	}
+	return f
+}
+
+func pathInt(c *gin.Context, name string) (int64, error) {
+	v, err := strconv.ParseInt(c.Param(name), 10, 64)
+	if err != nil || v <= 0 {
+		return 0, delphi.Errorf(delphi.ENotFound, name, "%q is not a valid %s", c.Param(name), name)
+	}
+	return v, nil
+}
+
+// studyRound reads :sid and :n.
+func studyRound(c *gin.Context) (int64, int, error) {
+	sid, err := pathInt(c, "sid")
+	if err != nil {
+		return 0, 0, err
+	}
+	n, err := pathInt(c, "n")
+	if err != nil || n > 1000 {
+		return 0, 0, delphi.Errorf(delphi.ENotFound, "n", "%q is not a round number", c.Param("n"))
+	}
+	return sid, int(n), nil
+}
+
+func (s *Server) apiLogin(c *gin.Context) {
+	var in struct {
+		Email    string `json:"email"`
+		Password string `json:"password"`
+	}
+	if err := decodeJSON(c, &in); err != nil {
+		s.fail(c, err)
+		return
+	}
+	tok, exp, err := s.login(c, in.Email, in.Password)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"token": tok, "expires_at": exp})
+}
+
+// login checks the rate limit and the password and signs a session token.
+func (s *Server) login(c *gin.Context, email, password string) (string, time.Time, error) {
+	if !s.limiter.allow("ip:"+c.ClientIP(), "email:"+strings.ToLower(strings.TrimSpace(email))) {
+		s.Log.Warn("login rate limited", "ip", c.ClientIP(), "request_id", requestID(c))
+		return "", time.Time{}, &delphi.Error{Code: "rate_limited", Message: "too many sign-in attempts; wait 15 minutes and try again"}
+	}
+	st, err := s.svc.Login(c.Request.Context(), email, password)
+	if err != nil {
+		s.Log.Warn("login failed", "ip", c.ClientIP(), "request_id", requestID(c))
+		return "", time.Time{}, err
+	}
+	tok, sess, err := s.Signer.SignSession(st.ID, st.Role, s.SessionTTL)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	return tok, sess.Expires, nil
+}
+
+func (s *Server) apiMe(c *gin.Context) {
+	st, _ := staffFrom(c)
+	c.JSON(http.StatusOK, gin.H{"id": st.ID, "email": st.Email, "name": st.Name, "role": st.Role})
+}
+
+func (s *Server) apiSurveys(c *gin.Context) {
+	defs, err := s.svc.Surveys()
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	type surveyJSON struct {
+		ID       string      `json:"id"`
+		Version  int         `json:"version"`
+		Title    survey.Text `json:"title"`
+		Items    int         `json:"items"`
+		Sections int         `json:"sections"`
+	}
+	out := make([]surveyJSON, len(defs))
+	for i, d := range defs {
+		out[i] = surveyJSON{ID: d.ID, Version: d.Version, Title: d.Title, Items: len(d.Items()), Sections: len(d.Sections)}
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+// studyJSON is the API view of a study.
+type studyJSON struct {
+	ID             int64              `json:"id"`
+	Survey         string             `json:"survey"`
+	Title          string             `json:"title"`
+	State          string             `json:"state"`
+	Contact        string             `json:"contact,omitempty"`
+	DefinitionHash string             `json:"definition_hash"`
+	CreatedAt      time.Time          `json:"created_at"`
+	FinishedAt     *time.Time         `json:"finished_at,omitempty"`
+	Rounds         []roundJSON        `json:"rounds"`
+	Definition     *survey.Definition `json:"definition,omitempty"`
+}
+
+type roundJSON struct {
+	Number   int                `json:"number"`
+	State    string             `json:"state"`
+	Deadline *time.Time         `json:"deadline"`
+	OpenedAt *time.Time         `json:"opened_at"`
+	ClosedAt *time.Time         `json:"closed_at"`
+	Rule     survey.Rule        `json:"rule"`
+	RuleHash string             `json:"rule_hash"`
+	Items    []delphi.RoundItem `json:"items,omitempty"`
+}
+
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+func toRoundJSON(r delphi.Round) roundJSON {
+	return roundJSON{Number: r.Number, State: r.State, Deadline: timePtr(r.Deadline), OpenedAt: timePtr(r.OpenedAt),
+		ClosedAt: timePtr(r.ClosedAt), Rule: r.Rule, RuleHash: r.RuleHash}
+}
+
+func toStudyJSON(st *delphi.Study, withDef bool) studyJSON {
+	out := studyJSON{ID: st.ID, Survey: st.SurveyID, Title: st.Title, State: st.State, Contact: st.Contact,
+		DefinitionHash: st.DefinitionHash, CreatedAt: st.CreatedAt, FinishedAt: timePtr(st.FinishedAt), Rounds: []roundJSON{}}
+	for _, r := range st.Rounds {
+		out.Rounds = append(out.Rounds, toRoundJSON(r))
+	}
+	if withDef {
+		out.Definition = st.Def
+	}
+	return out
+}
+
+func (s *Server) apiStudies(c *gin.Context) {
+	sts, err := s.svc.Studies(c.Request.Context())
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	out := make([]studyJSON, len(sts))
+	for i, st := range sts {
+		out[i] = toStudyJSON(st, false)
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) apiCreateStudy(c *gin.Context) {
+	var in struct {
+		Survey     string `json:"survey"`
+		Definition string `json:"definition"`
+		Title      string `json:"title"`
+		Contact    string `json:"contact"`
+	}
+	if err := decodeJSON(c, &in); err != nil {
+		s.fail(c, err)
+		return
+	}
+	st, err := s.svc.CreateStudy(c.Request.Context(), actorFrom(c), delphi.CreateStudyInput{Survey: in.Survey,
+		Definition: []byte(in.Definition), Title: in.Title, Contact: in.Contact})
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Header("Location", fmt.Sprintf("/api/v1/studies/%d", st.ID))
+	c.JSON(http.StatusCreated, toStudyJSON(st, true))
+}
+
+func (s *Server) apiStudy(c *gin.Context) {
+	sid, err := pathInt(c, "sid")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	st, err := s.svc.Study(c.Request.Context(), sid)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, toStudyJSON(st, true))
+}
+
+func (s *Server) apiFinishStudy(c *gin.Context) {
+	sid, err := pathInt(c, "sid")
+	if err == nil {
+		err = s.svc.FinishStudy(c.Request.Context(), actorFrom(c), sid)
+	}
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.apiStudy(c)
+}
+
+func (s *Server) apiPanel(c *gin.Context) {
+	sid, err := pathInt(c, "sid")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	ps, err := s.svc.Panel(c.Request.Context(), sid)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if ps == nil {
+		ps = []delphi.Panelist{}
+	}
+	c.JSON(http.StatusOK, ps)
+}
+
+// readPanel reads panelists from JSON (an array) or text/csv.
+func (s *Server) readPanel(c *gin.Context) (delphi.ImportPreview, error) {
+	ct, _, _ := mime.ParseMediaType(c.GetHeader("Content-Type"))
+	switch ct {
+	case "text/csv":
+		b, err := io.ReadAll(c.Request.Body)
+		if err != nil {
+			return delphi.ImportPreview{}, jsonError(err)
+		}
+		return delphi.ParsePanelCSV(b)
+	case "application/json":
+		var rows []delphi.PanelistInput
+		if err := decodeJSON(c, &rows); err != nil {
+			return delphi.ImportPreview{}, err
+		}
+		return delphi.ImportPreview{Rows: rows}, nil
+	}
+	return delphi.ImportPreview{}, &delphi.Error{Code: "unsupported", Message: "send panelists as application/json (an array) or text/csv"}
+}
+
+func (s *Server) apiAddPanelists(c *gin.Context) {
+	sid, err := pathInt(c, "sid")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	pv, err := s.readPanel(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	ps, err := s.svc.ImportPanel(c.Request.Context(), actorFrom(c), sid, pv)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, ps)
+}
+
+func (s *Server) apiPreviewPanel(c *gin.Context) {
+	sid, err := pathInt(c, "sid")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	pv, err := s.readPanel(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	pv, err = s.svc.PreviewPanel(c.Request.Context(), sid, pv)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if pv.Problems == nil {
+		pv.Problems = []delphi.RowProblem{}
+	}
+	c.JSON(http.StatusOK, pv)
+}
+
+func (s *Server) apiUpdatePanelist(c *gin.Context) {
+	sid, err := pathInt(c, "sid")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	pid, err := pathInt(c, "pid")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	var in delphi.PanelistInput
+	if err := decodeJSON(c, &in); err != nil {
+		s.fail(c, err)
+		return
+	}
+	p, err := s.svc.UpdatePanelist(c.Request.Context(), actorFrom(c), sid, pid, in)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, p)
+}
+
+func (s *Server) apiWithdrawPanelist(c *gin.Context) {
+	sid, err := pathInt(c, "sid")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	pid, err := pathInt(c, "pid")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if err := s.svc.WithdrawPanelist(c.Request.Context(), actorFrom(c), sid, pid); err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+func (s *Server) apiProposal(c *gin.Context) {
+	sid, err := pathInt(c, "sid")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	p, err := s.svc.ProposeNextRound(c.Request.Context(), sid)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, p)
+}
+
+func (s *Server) apiOpenRound(c *gin.Context) {
+	sid, err := pathInt(c, "sid")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	var in delphi.OpenRoundInput
+	if c.Request.ContentLength != 0 {
+		if err := decodeJSON(c, &in); err != nil {
+			s.fail(c, err)
+			return
+		}
+	}
+	r, err := s.svc.OpenRound(c.Request.Context(), actorFrom(c), sid, in)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Header("Location", fmt.Sprintf("/api/v1/studies/%d/rounds/%d", sid, r.Number))
+	s.writeRound(c, http.StatusCreated, sid, r.Number)
+}
+
+func (s *Server) writeRound(c *gin.Context, status int, sid int64, n int) {
+	st, err := s.svc.Study(c.Request.Context(), sid)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	r := st.Round(n)
+	if r == nil {
+		s.fail(c, delphi.Errorf(delphi.ENotFound, "", "study %d has no round %d", sid, n))
+		return
+	}
+	items, err := s.svc.Items(c.Request.Context(), st, r)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	out := toRoundJSON(*r)
+	out.Items = items
+	c.JSON(status, out)
+}
+
+func (s *Server) apiRound(c *gin.Context) {
+	sid, n, err := studyRound(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.writeRound(c, http.StatusOK, sid, n)
+}
+
+func (s *Server) apiUpdateRound(c *gin.Context) {
+	sid, n, err := studyRound(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	var in struct {
+		Deadline *time.Time `json:"deadline"`
+	}
+	if err := decodeJSON(c, &in); err != nil {
+		s.fail(c, err)
+		return
+	}
+	var d time.Time
+	if in.Deadline != nil {
+		d = *in.Deadline
+	}
+	if err := s.svc.SetDeadline(c.Request.Context(), actorFrom(c), sid, n, d); err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.writeRound(c, http.StatusOK, sid, n)
+}
+
+func (s *Server) apiCloseRound(c *gin.Context) {
+	sid, n, err := studyRound(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	snap, err := s.svc.CloseRound(c.Request.Context(), actorFrom(c), sid, n)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, closeSummary(snap))
+}
+
+// closeSummary is the short answer to closing a round: participation and counts per class.
+func closeSummary(snap *delphi.Snapshot) gin.H {
+	classes := map[string]int{"consensus_in": 0, "consensus_out": 0, "no_consensus": 0, "unrated": 0}
+	for _, it := range snap.Result.Items {
+		if it.Comet == "" {
+			classes["unrated"]++
+		} else {
+			classes[string(it.Comet)]++
+		}
+	}
+	return gin.H{"round": snap.Round, "closed_at": snap.ClosedAt, "invited": snap.Participation.Invited,
+		"submitted": snap.Participation.Submitted, "items": len(snap.Items), "classes": classes,
+		"kendall": snap.Result.Kendall, "rule": snap.RuleText}
+}
+
+func (s *Server) apiProgress(c *gin.Context) {
+	sid, n, err := studyRound(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	p, err := s.svc.Progress(c.Request.Context(), sid, n)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, p)
+}
+
+func (s *Server) apiIssueInvitations(c *gin.Context) {
+	sid, n, err := studyRound(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	var in struct {
+		Panelists []int64 `json:"panelists"`
+		Send      bool    `json:"send"`
+	}
+	if c.Request.ContentLength != 0 {
+		if err := decodeJSON(c, &in); err != nil {
+			s.fail(c, err)
+			return
+		}
+	}
+	links, err := s.svc.IssueInvitations(c.Request.Context(), actorFrom(c), sid, n, in.Panelists, s.BaseURL)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if in.Send {
+		if err := s.queueInvitations(c, sid, n, links, "invitation"); err != nil {
+			s.fail(c, err)
+			return
+		}
+	}
+	if links == nil {
+		links = []delphi.Link{}
+	}
+	c.JSON(http.StatusCreated, links)
+}
+
+func (s *Server) apiRevoke(c *gin.Context) {
+	if err := s.svc.RevokeInvitation(c.Request.Context(), actorFrom(c), c.Param("id")); err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+func (s *Server) apiSuggestions(c *gin.Context) {
+	sid, err := pathInt(c, "sid")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	out, err := s.svc.Suggestions(c.Request.Context(), sid)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if out == nil {
+		out = []delphi.Suggestion{}
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) apiTriage(c *gin.Context) {
+	sid, err := pathInt(c, "sid")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	id, err := pathInt(c, "id")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	var in delphi.Triage
+	if err := decodeJSON(c, &in); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if err := s.svc.TriageSuggestion(c.Request.Context(), actorFrom(c), sid, id, in); err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+func (s *Server) apiAudit(c *gin.Context) {
+	sid, err := pathInt(c, "sid")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	out, err := s.svc.AuditLog(c.Request.Context(), actorFrom(c), sid)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) apiListStaff(c *gin.Context) {
+	out, err := s.svc.ListStaff(c.Request.Context(), actorFrom(c))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) apiCreateStaff(c *gin.Context) {
+	var in delphi.NewStaff
+	if err := decodeJSON(c, &in); err != nil {
+		s.fail(c, err)
+		return
+	}
+	st, err := s.svc.CreateStaff(c.Request.Context(), actorFrom(c), in)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, st)
+}

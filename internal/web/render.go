@@ -1,0 +1,203 @@
+package web
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"math"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/cart-cd/delphi/internal/i18n"
+	"github.com/cart-cd/delphi/internal/survey"
+)
+
+// pageTemplate is one page's template set: the layout, every partial, and the page.
+type pageTemplate struct{ t *template.Template }
+
+// funcs is the one fixed FuncMap; nothing in it depends on the request.
+var funcs = template.FuncMap{
+	"add":  func(a, b int) int { return a + b },
+	"sub":  func(a, b int) int { return a - b },
+	"mul":  func(a, b float64) float64 { return a * b },
+	"seq":  seq,
+	"pct":  func(v float64) string { return fmt.Sprintf("%.0f%%", v) },
+	"pct1": func(v float64) string { return fmt.Sprintf("%.1f%%", v) },
+	"num":  formatNum,
+	"fptr": func(p *float64) string {
+		if p == nil {
+			return "–"
+		}
+		return formatNum(*p)
+	},
+	"date": func(t time.Time) string {
+		if t.IsZero() {
+			return "–"
+		}
+		return t.UTC().Format("2 Jan 2006 15:04 UTC")
+	},
+	"day": func(t time.Time) string {
+		if t.IsZero() {
+			return "–"
+		}
+		return t.UTC().Format("2 Jan 2006")
+	},
+	"iso":   func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"lower": strings.ToLower,
+	"join":  strings.Join,
+	"intp": func(p *int) int {
+		if p == nil {
+			return 0
+		}
+		return *p
+	},
+	"isint": func(p *int, v int) bool { return p != nil && *p == v },
+	"ratio": func(a, b int) float64 {
+		if b == 0 {
+			return 0
+		}
+		return float64(a) / float64(b)
+	},
+	"maxint": func(xs []int) int {
+		m := 0
+		for _, x := range xs {
+			if x > m {
+				m = x
+			}
+		}
+		return m
+	},
+}
+
+func seq(from, to int) []int {
+	if to < from {
+		return nil
+	}
+	out := make([]int, 0, to-from+1)
+	for i := from; i <= to; i++ {
+		out = append(out, i)
+	}
+	return out
+}
+
+// formatNum prints a statistic: integers without decimals, others with up to two.
+func formatNum(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return "–"
+	}
+	if v == math.Trunc(v) {
+		return fmt.Sprintf("%.0f", v)
+	}
+	s := fmt.Sprintf("%.2f", v)
+	return strings.TrimRight(strings.TrimRight(s, "0"), ".")
+}
+
+// parseTemplates builds one set per page under pages/: layout + partials + that page, so that
+// each page's "content" block does not replace another's.
+func parseTemplates(fsys fs.FS) (map[string]*pageTemplate, error) {
+	base := template.New("layout.html").Funcs(funcs)
+	base, err := base.ParseFS(fsys, "layout.html")
+	if err != nil {
+		return nil, fmt.Errorf("parse layout: %w", err)
+	}
+	partials, err := fs.Glob(fsys, "partials/*.html")
+	if err != nil {
+		return nil, err
+	}
+	if len(partials) > 0 {
+		if base, err = base.ParseFS(fsys, partials...); err != nil {
+			return nil, fmt.Errorf("parse partials: %w", err)
+		}
+	}
+	pages := map[string]*pageTemplate{}
+	err = fs.WalkDir(fsys, "pages", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".html") {
+			return err
+		}
+		t, err := base.Clone()
+		if err != nil {
+			return err
+		}
+		if t, err = t.ParseFS(fsys, p); err != nil {
+			return fmt.Errorf("parse %s: %w", p, err)
+		}
+		name := strings.TrimSuffix(strings.TrimPrefix(p, "pages/"), ".html")
+		pages[name] = &pageTemplate{t: t}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return pages, nil
+}
+
+// page is the part of every view model the layout needs.
+type page struct {
+	Title   string
+	Lang    string
+	CSRF    string
+	Flash   string
+	Error   string
+	Staff   *staffView // set on console and report pages
+	Expert  bool
+	Version string
+	Nav     string // which menu entry is current
+	cat     *i18n.Catalog
+}
+
+type staffView struct {
+	ID    int64
+	Email string
+	Role  string
+}
+
+// T translates an interface string into the page's language.
+func (p *page) T(key string, args ...any) string {
+	if p.cat == nil {
+		return key
+	}
+	return p.cat.T(p.Lang, key, args...)
+}
+
+// L picks the page's language from a definition text, falling back to English.
+func (p *page) L(t survey.Text) string { return t.In(p.Lang) }
+
+// Base returns the page itself, so templates can reach it from nested views.
+func (p *page) Base() *page { return p }
+
+// viewer is any view model built on page.
+type viewer interface{ Base() *page }
+
+// render executes a page into a buffer, then writes it: a template error never sends half a page.
+func (s *Server) render(c *gin.Context, status int, name string, v viewer) {
+	pt, ok := s.pages[name]
+	if !ok {
+		s.Log.Error("unknown page template", "page", name)
+		c.String(http.StatusInternalServerError, "internal error")
+		return
+	}
+	b := v.Base()
+	if b.cat == nil {
+		b.cat = s.catalog
+	}
+	if b.Lang == "" {
+		b.Lang = "en"
+	}
+	b.Version = s.Version
+	var buf bytes.Buffer
+	if err := pt.t.ExecuteTemplate(&buf, "layout", v); err != nil {
+		s.Log.Error("render page", "page", name, "err", err, "request_id", requestID(c))
+		c.String(http.StatusInternalServerError, "internal error")
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
+}
+
+// staticPath is where the embedded assets are served.
+func staticPath(name string) string { return path.Join("/static", name) }

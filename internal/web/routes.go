@@ -1,0 +1,119 @@
+package web
+
+import (
+	"io/fs"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/cart-cd/delphi/internal/delphi"
+)
+
+// Access rules. Every route names one; a test walks the table to check each is enforced.
+const (
+	public    = "public"  // anyone
+	expert    = "expert"  // a valid invite link
+	anyStaff  = "staff"   // admin, facilitator, presenter
+	runners   = "runners" // admin, facilitator
+	adminOnly = "admin"   // admin
+)
+
+// route is one API route with its access rule.
+type route struct {
+	method, path, access string
+	handler              gin.HandlerFunc
+}
+
+// apiRoutes lists every /api/v1 route (paths relative to /api/v1).
+func (s *Server) apiRoutes() []route {
+	return []route{
+		{"GET", "/openapi.json", public, s.apiOpenAPI},
+		{"POST", "/auth/login", public, s.apiLogin},
+		{"GET", "/me", anyStaff, s.apiMe},
+		{"GET", "/surveys", anyStaff, s.apiSurveys},
+		{"GET", "/studies", anyStaff, s.apiStudies},
+		{"POST", "/studies", runners, s.apiCreateStudy},
+		{"GET", "/studies/:sid", anyStaff, s.apiStudy},
+		{"POST", "/studies/:sid/finish", runners, s.apiFinishStudy},
+		{"GET", "/studies/:sid/panelists", runners, s.apiPanel},
+		{"POST", "/studies/:sid/panelists", runners, s.apiAddPanelists},
+		{"POST", "/studies/:sid/panelists/preview", runners, s.apiPreviewPanel},
+		{"PATCH", "/studies/:sid/panelists/:pid", runners, s.apiUpdatePanelist},
+		{"DELETE", "/studies/:sid/panelists/:pid", runners, s.apiWithdrawPanelist},
+		{"GET", "/studies/:sid/rounds/next", runners, s.apiProposal},
+		{"POST", "/studies/:sid/rounds", runners, s.apiOpenRound},
+		{"GET", "/studies/:sid/rounds/:n", anyStaff, s.apiRound},
+		{"PATCH", "/studies/:sid/rounds/:n", runners, s.apiUpdateRound},
+		{"POST", "/studies/:sid/rounds/:n/close", runners, s.apiCloseRound},
+		{"GET", "/studies/:sid/rounds/:n/progress", runners, s.apiProgress},
+		{"POST", "/studies/:sid/rounds/:n/invitations", runners, s.apiIssueInvitations},
+		{"POST", "/studies/:sid/rounds/:n/reminders", runners, s.apiReminders},
+		{"GET", "/studies/:sid/rounds/:n/:file", anyStaff, s.apiReport},
+		{"GET", "/studies/:sid/suggestions", runners, s.apiSuggestions},
+		{"POST", "/studies/:sid/suggestions/:id/triage", runners, s.apiTriage},
+		{"GET", "/studies/:sid/outbox", runners, s.apiOutbox},
+		{"GET", "/studies/:sid/audit", adminOnly, s.apiAudit},
+		{"DELETE", "/invitations/:id", runners, s.apiRevoke},
+		{"GET", "/staff", adminOnly, s.apiListStaff},
+		{"POST", "/staff", adminOnly, s.apiCreateStaff},
+		{"GET", "/respond", expert, s.apiRespond},
+		{"POST", "/respond/consent", expert, s.apiConsent},
+		{"PUT", "/respond/answers", expert, s.apiSaveAnswers},
+		{"POST", "/respond/submit", expert, s.apiSubmit},
+		{"POST", "/respond/suggestions", expert, s.apiSuggest},
+	}
+}
+
+func (s *Server) guard(access string) []gin.HandlerFunc {
+	switch access {
+	case public:
+		return nil
+	case expert:
+		return []gin.HandlerFunc{s.expertAuth}
+	case anyStaff:
+		return []gin.HandlerFunc{s.staffAuth()}
+	case runners:
+		return []gin.HandlerFunc{s.staffAuth(delphi.RoleAdmin, delphi.RoleFacilitator)}
+	case adminOnly:
+		return []gin.HandlerFunc{s.staffAuth(delphi.RoleAdmin)}
+	}
+	panic("web: unknown access rule " + access) // a programming error caught by every test
+}
+
+// routes builds the engine: middleware first, then pages, then the API.
+func (s *Server) routes() *gin.Engine {
+	r := gin.New()
+	r.HandleMethodNotAllowed = true
+	r.Use(s.withRequestID, s.recovery, s.accessLog, s.securityHeaders, s.limitBody(s.maxBody))
+	r.NoRoute(func(c *gin.Context) {
+		s.fail(c, delphi.Errorf(delphi.ENotFound, "", "there is no page at %s", c.Request.URL.Path))
+	})
+	r.NoMethod(func(c *gin.Context) {
+		s.fail(c, &delphi.Error{Code: "method", Message: c.Request.Method + " is not allowed here"})
+	})
+
+	r.GET("/healthz", func(c *gin.Context) { c.String(http.StatusOK, "ok\n") })
+	r.GET("/readyz", s.readyz)
+	static, _ := fs.Sub(s.Templates, "static")
+	r.StaticFS("/static", http.FS(static))
+	r.GET("/", func(c *gin.Context) { c.Redirect(http.StatusSeeOther, "/console") })
+
+	s.expertRoutes(r)
+	s.consoleRoutes(r)
+	s.reportRoutes(r)
+
+	api := r.Group("/api/v1")
+	for _, rt := range s.apiRoutes() {
+		api.Handle(rt.method, rt.path, append(s.guard(rt.access), rt.handler)...)
+	}
+	return r
+}
+
+func (s *Server) readyz(c *gin.Context) {
+	if err := s.svc.Store().Ping(c.Request.Context()); err != nil {
+		s.Log.Error("readyz", "err", err)
+		c.String(http.StatusServiceUnavailable, "database unavailable\n")
+		return
+	}
+	c.String(http.StatusOK, "ready\n")
+}

@@ -1,0 +1,84 @@
+// Package web is delphi's HTTP surface: server-rendered pages for experts (/r, /respond),
+// facilitators (/console) and presenters (/reports), and the JSON API under /api/v1. Handlers
+// parse and validate input, call the domain (internal/delphi) and render; no SQL and no
+// statistics live here.
+package web
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/cart-cd/delphi/internal/auth"
+	"github.com/cart-cd/delphi/internal/delphi"
+	"github.com/cart-cd/delphi/internal/i18n"
+)
+
+// Deps is everything the web layer needs, passed in by main.
+type Deps struct {
+	Service   *delphi.Service
+	Signer    *auth.Signer
+	Templates fs.FS // templates/ (templates.FS, or os.DirFS in dev mode)
+	Log       *slog.Logger
+	BaseURL   string // public URL, for links in emails ("http://localhost:8080")
+	Version   string
+	Now       func() time.Time
+	// SecureCookies marks cookies Secure; true when BaseURL is https.
+	SecureCookies bool
+	// SessionTTL is how long a staff login lasts (default 12 h).
+	SessionTTL time.Duration
+	// Mailer sends email when SMTP is configured; nil keeps messages in the outbox.
+	Mailer Mailer
+}
+
+// Mailer sends one email.
+type Mailer interface {
+	Send(ctx context.Context, to, subject, body string) error
+}
+
+// Server holds the handlers' dependencies.
+type Server struct {
+	Deps
+	svc     *delphi.Service
+	pages   map[string]*pageTemplate
+	engine  *gin.Engine
+	limiter *loginLimiter
+	maxBody int64
+	catalog *i18n.Catalog
+}
+
+// New builds the server and parses every template (an error here stops start-up).
+func New(d Deps) (*Server, error) {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.SessionTTL == 0 {
+		d.SessionTTL = 12 * time.Hour
+	}
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
+	d.BaseURL = strings.TrimRight(d.BaseURL, "/")
+	s := &Server{Deps: d, svc: d.Service, limiter: newLoginLimiter(d.Now), maxBody: 1 << 20}
+	cat, err := i18n.Load()
+	if err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
+	s.catalog = cat
+	pages, err := parseTemplates(d.Templates)
+	if err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
+	s.pages = pages
+	s.engine = s.routes()
+	return s, nil
+}
+
+// ServeHTTP makes the server an http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.engine.ServeHTTP(w, r) }

@@ -1,0 +1,2 @@
+// delphi: progressive enhancement only; every page works without JavaScript.
+"use strict";
