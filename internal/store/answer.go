@@ -105,7 +105,9 @@ func (s *Store) Submissions(ctx context.Context, roundID int64) ([]Submission, e
 }
 
 // Submissions lists a round's submissions inside the transaction.
-func (tx *Tx) Submissions(roundID int64) ([]Submission, error) { return submissions(tx.ctx, tx.tx, roundID) }
+func (tx *Tx) Submissions(roundID int64) ([]Submission, error) {
+	return submissions(tx.ctx, tx.tx, roundID)
+}
 
 func submissions(ctx context.Context, db q, roundID int64) ([]Submission, error) {
 	var out []Submission

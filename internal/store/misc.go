@@ -97,7 +97,9 @@ func (s *Store) Suggestions(ctx context.Context, studyID int64) ([]Suggestion, e
 }
 
 // Suggestions lists a study's suggestions inside the transaction.
-func (tx *Tx) Suggestions(studyID int64) ([]Suggestion, error) { return suggestions(tx.ctx, tx.tx, studyID) }
+func (tx *Tx) Suggestions(studyID int64) ([]Suggestion, error) {
+	return suggestions(tx.ctx, tx.tx, studyID)
+}
 
 func suggestions(ctx context.Context, db q, studyID int64) ([]Suggestion, error) {
 	var out []Suggestion

@@ -80,7 +80,9 @@ func panelists(ctx context.Context, db q, studyID int64) ([]Panelist, error) {
 }
 
 // Panelist reads one panelist.
-func (s *Store) Panelist(ctx context.Context, id int64) (Panelist, error) { return panelist(ctx, s.r, id) }
+func (s *Store) Panelist(ctx context.Context, id int64) (Panelist, error) {
+	return panelist(ctx, s.r, id)
+}
 
 // Panelist reads one panelist inside the transaction.
 func (tx *Tx) Panelist(id int64) (Panelist, error) { return panelist(tx.ctx, tx.tx, id) }

@@ -67,7 +67,9 @@ func (tx *Tx) SetDeadline(id int64, deadline string) (int64, error) {
 }
 
 // Rounds lists a study's rounds in order.
-func (s *Store) Rounds(ctx context.Context, studyID int64) ([]Round, error) { return rounds(ctx, s.r, studyID) }
+func (s *Store) Rounds(ctx context.Context, studyID int64) ([]Round, error) {
+	return rounds(ctx, s.r, studyID)
+}
 
 // Rounds lists a study's rounds inside the transaction.
 func (tx *Tx) Rounds(studyID int64) ([]Round, error) { return rounds(tx.ctx, tx.tx, studyID) }
@@ -105,7 +107,9 @@ func (s *Store) RoundItems(ctx context.Context, roundID int64) ([]RoundItem, err
 }
 
 // RoundItems lists a round's items inside the transaction.
-func (tx *Tx) RoundItems(roundID int64) ([]RoundItem, error) { return roundItems(tx.ctx, tx.tx, roundID) }
+func (tx *Tx) RoundItems(roundID int64) ([]RoundItem, error) {
+	return roundItems(tx.ctx, tx.tx, roundID)
+}
 
 func roundItems(ctx context.Context, db q, roundID int64) ([]RoundItem, error) {
 	var out []RoundItem
@@ -120,7 +124,9 @@ func (s *Store) RoundPanelists(ctx context.Context, roundID int64) ([]int64, err
 }
 
 // RoundPanelists lists invited panelist ids inside the transaction.
-func (tx *Tx) RoundPanelists(roundID int64) ([]int64, error) { return roundPanelists(tx.ctx, tx.tx, roundID) }
+func (tx *Tx) RoundPanelists(roundID int64) ([]int64, error) {
+	return roundPanelists(tx.ctx, tx.tx, roundID)
+}
 
 func roundPanelists(ctx context.Context, db q, roundID int64) ([]int64, error) {
 	var out []int64
