@@ -1,0 +1,51 @@
+# delphi: make run starts the service; make test runs every test. Needs Go and gcc (cgo SQLite).
+GO      ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+BIN     := bin/delphi
+export CGO_ENABLED := 1
+
+.PHONY: help run build test test-short lint fmt vet bench fuzz cover browser-deps clean
+
+help: ## list targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+build: ## build bin/delphi
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/delphi
+
+run: build ## start the service on ./data/delphi.db with a ready CART-CD study
+	./$(BIN) serve
+
+test: lint browser-deps ## lint, then every test (race detector on, browser tests included)
+	$(GO) test -race -count=1 ./...
+
+test-short: ## every test except the browser suite, without -race
+	$(GO) test -short -count=1 ./...
+
+lint: fmt vet ## gofmt and go vet must be clean
+
+fmt: ## fail if gofmt would change a file
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet: ## go vet
+	$(GO) vet ./...
+
+bench: ## Go benchmarks of the hot paths (figures go in BENCHMARKS.md)
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+fuzz: ## run each fuzz target for FUZZTIME (default 30s)
+	@for t in $$($(GO) test -list 'Fuzz.*' ./... | grep -E '^(Fuzz|ok)' | awk '/^Fuzz/{f=f" "$$1} /^ok/{if(f!=""){print $$2":"f}; f=""}'); do \
+		pkg=$${t%%:*}; for f in $${t#*:}; do echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $${FUZZTIME:-30s} $$pkg || exit 1; done; done
+
+cover: ## coverage report in cover.out
+	$(GO) test -count=1 -coverprofile=cover.out ./... && $(GO) tool cover -func=cover.out | tail -1
+
+browser-deps: ## install Debian's chromium for the browser tests when missing (needs root)
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	  { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	      echo "installing chromium for the browser tests"; \
+	      (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || echo "WARNING: could not install chromium: browser tests will be skipped LOUDLY"; \
+	    else echo "WARNING: chromium not found and cannot install it: browser tests will be skipped"; fi; }
+
+clean: ## remove build output
+	rm -rf bin cover.out

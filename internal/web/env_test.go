@@ -1,0 +1,227 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/cart-cd/delphi/internal/auth"
+	"github.com/cart-cd/delphi/internal/delphi"
+	"github.com/cart-cd/delphi/internal/store"
+	"github.com/cart-cd/delphi/surveys"
+	"github.com/cart-cd/delphi/templates"
+)
+
+func TestMain(m *testing.M) {
+	gin.SetMode(gin.TestMode)
+	os.Exit(m.Run())
+}
+
+// clock is a settable test clock.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// env is a whole delphi over a real SQLite file, served by httptest.
+type env struct {
+	t      *testing.T
+	srv    *httptest.Server
+	web    *Server
+	svc    *delphi.Service
+	store  *store.Store
+	signer *auth.Signer
+	clock  *clock
+	admin  string // bearer token of admin@test
+	logs   *bytes.Buffer
+}
+
+const adminPassword = "correct horse battery"
+
+// newEnv starts delphi with an admin account and no study.
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	ctx := context.Background()
+	clk := &clock{t: time.Now().UTC().Truncate(time.Second)}
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "delphi.db"), clk.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	signer, err := auth.New([]byte("0123456789abcdef0123456789abcdef"), clk.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &bytes.Buffer{}
+	log := slog.New(slog.NewTextHandler(&syncWriter{w: logs}, nil))
+	svc := delphi.New(st, surveys.FS, signer, clk.Now, log)
+	if _, err := svc.Bootstrap(ctx, "admin@test", adminPassword, ""); err != nil {
+		t.Fatal(err)
+	}
+	w, err := New(Deps{Service: svc, Signer: signer, Templates: templates.FS, Log: log, BaseURL: "http://delphi.test",
+		Version: "test", Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(w)
+	t.Cleanup(srv.Close)
+	e := &env{t: t, srv: srv, web: w, svc: svc, store: st, signer: signer, clock: clk, logs: logs}
+	e.admin = e.login("admin@test", adminPassword)
+	return e
+}
+
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.w.Write(p) }
+
+// login returns a bearer token for a staff account.
+func (e *env) login(email, pw string) string {
+	e.t.Helper()
+	var out struct{ Token string }
+	e.must(e.call("POST", "/api/v1/auth/login", "", map[string]string{"email": email, "password": pw}, &out), 200)
+	return out.Token
+}
+
+// response is a finished request.
+type response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+func (r response) String() string { return fmt.Sprintf("%d %s", r.Status, r.Body) }
+
+// call sends a JSON request (body marshalled unless it is a string or []byte) with a bearer
+// token, and decodes a 2xx JSON answer into out when given.
+func (e *env) call(method, path, token string, body any, out any) response {
+	e.t.Helper()
+	var rd io.Reader
+	ct := "application/json"
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		j, err := json.Marshal(b)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		rd = bytes.NewReader(j)
+	}
+	req, err := http.NewRequest(method, e.srv.URL+path, rd)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if rd != nil {
+		req.Header.Set("Content-Type", ct)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	return e.do(req, out)
+}
+
+func (e *env) do(req *http.Request, out any) response {
+	e.t.Helper()
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	r := response{Status: res.StatusCode, Header: res.Header, Body: b}
+	if out != nil && res.StatusCode < 300 {
+		if err := json.Unmarshal(b, out); err != nil {
+			e.t.Fatalf("%s %s: decode %s: %v", req.Method, req.URL.Path, b, err)
+		}
+	}
+	return r
+}
+
+// must fails the test unless the response has the status.
+func (e *env) must(r response, status int) response {
+	e.t.Helper()
+	if r.Status != status {
+		e.t.Fatalf("status %d, want %d: %s", r.Status, status, r.Body)
+	}
+	return r
+}
+
+// errorCode returns the code of a JSON error answer.
+func errorCode(r response) string {
+	var b apiErrorBody
+	_ = json.Unmarshal(r.Body, &b)
+	return b.Error.Code
+}
+
+// study creates a study from a bundled survey and returns its id.
+func (e *env) study(survey string) int64 {
+	e.t.Helper()
+	var st studyJSON
+	e.must(e.call("POST", "/api/v1/studies", e.admin, map[string]string{"survey": survey}, &st), 201)
+	return st.ID
+}
+
+// panel adds n panelists spread over the definition's groups; it returns their ids.
+func (e *env) panel(sid int64, n int, groups ...string) []int64 {
+	e.t.Helper()
+	rows := make([]delphi.PanelistInput, n)
+	countries := []string{"DE", "FR", "IT", "ES", "NL"}
+	for i := range rows {
+		rows[i] = delphi.PanelistInput{Name: fmt.Sprintf("Expert %d", i+1), Email: fmt.Sprintf("e%d@example.org", i+1),
+			Group: groups[i%len(groups)], Country: countries[i%len(countries)], Language: "en"}
+	}
+	var ps []delphi.Panelist
+	e.must(e.call("POST", fmt.Sprintf("/api/v1/studies/%d/panelists", sid), e.admin, rows, &ps), 201)
+	ids := make([]int64, len(ps))
+	for i, p := range ps {
+		ids[i] = p.ID
+	}
+	return ids
+}
+
+// openRound opens the next round with defaults and issues links; it returns panelist id → token.
+func (e *env) openRound(sid int64) (int, map[int64]string) {
+	e.t.Helper()
+	var r roundJSON
+	e.must(e.call("POST", fmt.Sprintf("/api/v1/studies/%d/rounds", sid), e.admin, map[string]any{}, &r), 201)
+	var links []delphi.Link
+	e.must(e.call("POST", fmt.Sprintf("/api/v1/studies/%d/rounds/%d/invitations", sid, r.Number), e.admin, nil, &links), 201)
+	toks := map[int64]string{}
+	for _, l := range links {
+		toks[l.PanelistID] = l.Token
+	}
+	return r.Number, toks
+}
+
+// browserClient is an http.Client with a cookie jar that does not follow redirects.
+func (e *env) browserClient() *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
