@@ -51,6 +51,7 @@ type Server struct {
 	limiter *loginLimiter
 	maxBody int64
 	catalog *i18n.Catalog
+	openapi []byte // the OpenAPI document, built once from the route table
 }
 
 // New builds the server and parses every template (an error here stops start-up).
@@ -77,6 +78,9 @@ func New(d Deps) (*Server, error) {
 	}
 	s.pages = pages
 	s.engine = s.routes()
+	if s.openapi, err = s.buildOpenAPI(); err != nil {
+		return nil, fmt.Errorf("web: openapi: %w", err)
+	}
 	return s, nil
 }
 
