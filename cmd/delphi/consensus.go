@@ -24,18 +24,17 @@ consensus-definitions.md as one JSON object to stdout or OUT.json. FILE "-" read
 // 1..9") and writes nothing to stdout.
 func runConsensus(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("consensus", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, consensusUsage)
-		fs.PrintDefaults()
-	}
+	fs.SetOutput(io.Discard) // errors are returned, and main prints them once
 	scaleMax := fs.Int("scale-max", 9, "the scale is 1..`N` (3..127); 1-9 gets the RAND/UCLA block")
 	out := fs.String("o", "", "write the JSON to `OUT.json` instead of stdout")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(stdout, consensusUsage)
+			fs.SetOutput(stdout)
+			fs.PrintDefaults()
 			return nil
 		}
-		return usageError{fmt.Sprintf("delphi consensus: %v", err)}
+		return usageError{fmt.Sprintf("delphi consensus: %v\n\n%s", err, consensusUsage)}
 	}
 	if fs.NArg() != 1 {
 		return usageError{"delphi consensus: want one RATINGS.csv (or - for stdin)\n\n" + consensusUsage}
