@@ -144,12 +144,13 @@ func (v *validator) text(path string, t Text, required bool) {
 
 func (v *validator) scale(s Scale) {
 	ok := true
-	if s.Min < 0 {
-		v.add("scale.min", "must be 0 or more, found %d", s.Min)
+	if s.Min != 1 {
+		// 0 is how answers store "unable to score", and the statistics assume points 1..max
+		v.add("scale.min", "must be 1 (scales run 1..max; \"unable to score\" is separate), found %d", s.Min)
 		ok = false
 	}
-	if s.Max > 100 {
-		v.add("scale.max", "must be 100 or less, found %d", s.Max)
+	if s.Max > 100 || s.Max < 3 {
+		v.add("scale.max", "must be between 3 and 100 (three bands need three points), found %d", s.Max)
 		ok = false
 	}
 	if s.Min >= s.Max {
