@@ -164,22 +164,6 @@ type Item struct {
 	ProposedTier string   `yaml:"proposed_tier" json:"proposed_tier,omitempty"`
 	Module       string   `yaml:"module" json:"module,omitempty"`
 	Source       []string `yaml:"source" json:"source,omitempty"`
-	// Groups, when set, limits the item to panelists of these stakeholder groups (say, laboratory
-	// detail not put to patient representatives); empty means every group is asked.
-	Groups []string `yaml:"groups" json:"groups,omitempty"`
-}
-
-// AskedOf reports whether panelists of stakeholder group g are asked this item.
-func (it Item) AskedOf(g string) bool {
-	if len(it.Groups) == 0 {
-		return true
-	}
-	for _, x := range it.Groups {
-		if x == g {
-			return true
-		}
-	}
-	return false
 }
 
 // Items returns every item in section order.

@@ -104,8 +104,8 @@ func mistakes() []mistake {
 			10, "sections[0].items[0].categories[0]", "empty category"},
 		{"unit and categories", strings.Replace(valid, "{id: a, label: {en: A}}", "{id: a, label: {en: A}, unit: days, categories: [x]}", 1),
 			10, "sections[0].items[0].categories", "not both"},
-		{"unknown group", strings.Replace(valid, "{id: a, label: {en: A}}", "{id: a, label: {en: A}, groups: [g, patient]}", 1),
-			10, "sections[0].items[0].groups[1]", `unknown group "patient"`},
+		{"unknown field groups on an item", strings.Replace(valid, "{id: a, label: {en: A}}", "{id: a, label: {en: A}, groups: [g]}", 1),
+			10, "sections[0].items[0].groups", `unknown`},
 		{"empty translation", strings.Replace(valid, "{en: T}", "{en: T, de: \"\"}", 1) + "languages: [en, de]\n", 3, "title.de", "empty text"},
 		{"text as plain string", strings.Replace(valid, "title: {en: T}", "title: T", 1), 3, "title", "expected text per language"},
 	}
@@ -305,19 +305,6 @@ func TestTextIn(t *testing.T) {
 		if got := tt.t.In(tt.lang); got != tt.want {
 			t.Errorf("%v.In(%q) = %q, want %q", tt.t, tt.lang, got, tt.want)
 		}
-	}
-}
-
-func TestAskedOf(t *testing.T) {
-	def, err := Parse("t.yaml", []byte(strings.Replace(valid, "{id: a, label: {en: A}}",
-		"{id: a, label: {en: A}}\n      - {id: b, label: {en: B}, groups: [g]}", 1)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, _ := def.Item("a")
-	b, _ := def.Item("b")
-	if !a.AskedOf("g") || !a.AskedOf("other") || !b.AskedOf("g") || b.AskedOf("other") {
-		t.Errorf("AskedOf wrong: a %v, b %v", a.Groups, b.Groups)
 	}
 }
 

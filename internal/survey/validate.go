@@ -383,18 +383,5 @@ func (v *validator) item(def *Definition, ip string, it Item, groups, modules ma
 		}
 		srcs[s] = true
 	}
-	seen := map[string]bool{}
-	for i, g := range it.Groups {
-		p := index(join(ip, "groups"), i)
-		switch {
-		case !groups[g]:
-			v.add(p, "unknown group %q: declare it under groups", g)
-		case seen[g]:
-			v.add(p, "group %q is listed twice", g)
-		}
-		seen[g] = true
-	}
-	if v.d.has(join(ip, "groups")) && len(it.Groups) == 0 {
-		v.add(join(ip, "groups"), "empty list: leave the field out to ask every group")
-	}
+
 }
