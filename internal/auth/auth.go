@@ -130,16 +130,19 @@ func (s *Signer) SignInvite(inv Invite) (string, error) {
 }
 
 // ParseInvite checks an invite token's signature (HS256 only), issuer, audience and expiry.
-// Revocation is the caller's job: look the ID up in the invitations table.
+// Revocation is the caller's job: look the ID up in the invitations table. An expired token
+// comes back with ErrExpired and its claims (the signature was checked first), so that the
+// page can still say whom to contact; every other error returns no claims.
 func (s *Signer) ParseInvite(token string) (Invite, error) {
 	var c inviteClaims
-	if err := s.parse(token, audInvite, &c); err != nil {
+	err := s.parse(token, audInvite, &c)
+	if err != nil && !errors.Is(err, ErrExpired) {
 		return Invite{}, err
 	}
-	if c.ID == "" || c.Study <= 0 || c.Panelist <= 0 {
+	if c.ID == "" || c.Study <= 0 || c.Panelist <= 0 || c.ExpiresAt == nil {
 		return Invite{}, ErrInvalid
 	}
-	return Invite{ID: c.ID, StudyID: c.Study, PanelistID: c.Panelist, Expires: c.ExpiresAt.Time}, nil
+	return Invite{ID: c.ID, StudyID: c.Study, PanelistID: c.Panelist, Expires: c.ExpiresAt.Time}, err
 }
 
 // Session is a staff login.

@@ -118,12 +118,13 @@ type Expert struct {
 // Actor returns the expert as an actor.
 func (e *Expert) Actor() Actor { return Actor{PanelistID: e.Panelist.ID} }
 
-// Link errors, each with a message the expert can act on.
+// Link errors, each with a message the expert can act on. Expert returns exactly these values,
+// so pages can tell them apart with errors.Is.
 var (
-	errLinkInvalid = Errorf(EUnauthorized, "", "this link is not valid: it may have been copied incompletely")
-	errLinkExpired = Errorf(EGone, "", "this link has expired")
-	errLinkRevoked = Errorf(EGone, "", "this link has been replaced or withdrawn; use the newest link you received")
-	errWithdrawn   = Errorf(EGone, "", "you are no longer on this study's panel")
+	ErrLinkInvalid = Errorf(EUnauthorized, "", "this link is not valid: it may have been copied incompletely")
+	ErrLinkExpired = Errorf(EGone, "", "this link has expired")
+	ErrLinkRevoked = Errorf(EGone, "", "this link has been replaced or withdrawn; use the newest link you received")
+	ErrWithdrawn   = Errorf(EGone, "", "you are no longer on this study's panel")
 )
 
 // Expert checks an invite token: signature and algorithm, expiry, that it was neither revoked nor
@@ -133,33 +134,54 @@ func (s *Service) Expert(ctx context.Context, token string) (*Expert, error) {
 	claims, err := s.signer.ParseInvite(token)
 	switch {
 	case errors.Is(err, auth.ErrExpired):
-		return nil, errLinkExpired
+		return nil, ErrLinkExpired
 	case err != nil:
-		return nil, errLinkInvalid
+		return nil, ErrLinkInvalid
 	}
 	inv, err := s.st.Invitation(ctx, claims.ID)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, errLinkInvalid // signed by us but unknown: a database restored from before it was issued
+		return nil, ErrLinkInvalid // signed by us but unknown: a database restored from before it was issued
 	}
 	if err != nil {
 		return nil, err
 	}
 	if inv.StudyID != claims.StudyID || inv.PanelistID != claims.PanelistID {
-		return nil, errLinkInvalid
+		return nil, ErrLinkInvalid
 	}
 	if inv.RevokedAt != "" {
-		return nil, errLinkRevoked
+		return nil, ErrLinkRevoked
 	}
 	p, err := s.st.Panelist(ctx, claims.PanelistID)
 	if err != nil {
-		return nil, errLinkInvalid
+		return nil, ErrLinkInvalid
 	}
 	if p.WithdrawnAt != "" {
-		return nil, errWithdrawn
+		return nil, ErrWithdrawn
 	}
 	st, err := s.Study(ctx, claims.StudyID)
 	if err != nil {
 		return nil, err
 	}
 	return &Expert{Study: st, Panelist: toPanelist(p), InvitationID: inv.ID}, nil
+}
+
+// LinkHelp says, for a refused link that this server signed (expired, revoked, replaced, or of a
+// withdrawn panelist), whom the expert should contact and in which language to say so. A forged
+// or mangled token gets nothing: its claims cannot be trusted.
+func (s *Service) LinkHelp(ctx context.Context, token string) (contact, lang string) {
+	claims, err := s.signer.ParseInvite(token)
+	if err != nil && !errors.Is(err, auth.ErrExpired) {
+		return "", ""
+	}
+	inv, err := s.st.Invitation(ctx, claims.ID)
+	if err != nil || inv.StudyID != claims.StudyID || inv.PanelistID != claims.PanelistID {
+		return "", ""
+	}
+	if p, err := s.st.Panelist(ctx, claims.PanelistID); err == nil {
+		lang = p.Language
+	}
+	if st, err := s.Study(ctx, claims.StudyID); err == nil {
+		contact = st.Contact
+	}
+	return contact, lang
 }
