@@ -1,0 +1,159 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+func newTestStore(t *testing.T) (*Store, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "delphi.db")
+	s, err := Open(context.Background(), path, func() time.Time { return time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, path
+}
+
+func TestMigrationsIdempotentAndRefuseNewer(t *testing.T) {
+	s, path := newTestStore(t)
+	ctx := context.Background()
+	v, err := s.Migrations(ctx)
+	if err != nil || len(v) == 0 || v[0] != "0001_init" {
+		t.Fatalf("migrations %v %v", v, err)
+	}
+	s.Close()
+	s2, err := Open(ctx, path, time.Now)
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	v2, _ := s2.Migrations(ctx)
+	if len(v2) != len(v) {
+		t.Fatalf("reopen applied again: %v", v2)
+	}
+	if _, err := s2.w.ExecContext(ctx, `INSERT INTO schema_migrations VALUES ('9999_future', 'x')`); err != nil {
+		t.Fatal(err)
+	}
+	s2.Close()
+	if _, err := Open(ctx, path, time.Now); err == nil {
+		t.Fatal("opened a database written by a newer binary")
+	}
+}
+
+func TestPragmas(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	for _, tt := range []struct{ pragma, want string }{
+		{"journal_mode", "wal"}, {"foreign_keys", "1"}, {"synchronous", "2"}, {"busy_timeout", "5000"},
+	} {
+		var got string
+		if err := s.w.GetContext(ctx, &got, "PRAGMA "+tt.pragma); err != nil || got != tt.want {
+			t.Errorf("writer PRAGMA %s = %q (%v), want %q", tt.pragma, got, err, tt.want)
+		}
+		if err := s.r.GetContext(ctx, &got, "PRAGMA "+tt.pragma); err != nil || got != tt.want {
+			t.Errorf("reader PRAGMA %s = %q (%v), want %q", tt.pragma, got, err, tt.want)
+		}
+	}
+	if _, err := s.r.ExecContext(ctx, `INSERT INTO audit_log (at, actor, action) VALUES ('t', 'a', 'b')`); err == nil {
+		t.Error("the read pool accepted a write")
+	}
+}
+
+// TestConstraints checks that the schema itself refuses what the code must never write.
+func TestConstraints(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	var study, panelist, round int64
+	err := s.InTx(ctx, func(tx *Tx) error {
+		var err error
+		if study, err = tx.CreateStudy("x", "X", []byte("id: x"), "h", "", 0); err != nil {
+			return err
+		}
+		ids, err := tx.AddPanelists(study, []Panelist{{Name: "A", Email: "a@x.org", Group: "g", Language: "en"}})
+		if err != nil {
+			return err
+		}
+		panelist = ids[0]
+		round, err = tx.CreateOpenRound(study, 1, "", "{}", "h", 0, []RoundItem{{ItemID: "i1", SectionID: "s"}}, ids)
+		if err != nil {
+			return err
+		}
+		return tx.Audit("system", "test", study, "")
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seven, eleven := 7, 101
+	tests := []struct {
+		name string
+		fn   func(tx *Tx) error
+	}{
+		{"rating out of range", func(tx *Tx) error {
+			return tx.UpsertAnswers([]Answer{{RoundID: round, PanelistID: panelist, ItemID: "i1", Rating: &eleven}})
+		}},
+		{"rating and unable", func(tx *Tx) error {
+			return tx.UpsertAnswers([]Answer{{RoundID: round, PanelistID: panelist, ItemID: "i1", Rating: &seven, Unable: true}})
+		}},
+		{"second open round", func(tx *Tx) error {
+			_, err := tx.CreateOpenRound(study, 2, "", "{}", "h", 0, nil, nil)
+			return err
+		}},
+		{"duplicate round number", func(tx *Tx) error {
+			_, err := tx.insert("x", `INSERT INTO rounds (study_id, number, state, created_at) VALUES (?, 1, 'closed', 'x')`, study)
+			return err
+		}},
+		{"duplicate panelist email", func(tx *Tx) error {
+			_, err := tx.AddPanelists(study, []Panelist{{Name: "B", Email: "A@X.org", Group: "g"}})
+			return err
+		}},
+		{"answer of unknown panelist", func(tx *Tx) error {
+			return tx.UpsertAnswers([]Answer{{RoundID: round, PanelistID: 999, ItemID: "i1", Rating: &seven}})
+		}},
+		{"bad round state", func(tx *Tx) error {
+			_, err := tx.exec("x", `UPDATE rounds SET state = 'paused' WHERE id = ?`, round)
+			return err
+		}},
+		{"audit log update", func(tx *Tx) error {
+			_, err := tx.exec("x", `UPDATE audit_log SET action = 'c'`)
+			return err
+		}},
+		{"audit log delete", func(tx *Tx) error {
+			_, err := tx.exec("x", `DELETE FROM audit_log`)
+			return err
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := s.InTx(ctx, tt.fn)
+			if err == nil {
+				t.Fatal("accepted")
+			}
+		})
+	}
+	// conflicts are reported as ErrConflict
+	err = s.InTx(ctx, func(tx *Tx) error {
+		_, err := tx.AddPanelists(study, []Panelist{{Name: "B", Email: "a@x.org", Group: "g"}})
+		return err
+	})
+	if !errors.Is(err, ErrConflict) {
+		t.Fatalf("duplicate email: %v, want ErrConflict", err)
+	}
+	// a failed transaction leaves nothing behind
+	err = s.InTx(ctx, func(tx *Tx) error {
+		if err := tx.UpsertAnswers([]Answer{{RoundID: round, PanelistID: panelist, ItemID: "i1", Rating: &seven}}); err != nil {
+			return err
+		}
+		return errors.New("later step failed")
+	})
+	if err == nil {
+		t.Fatal("no error")
+	}
+	as, _ := s.Answers(ctx, round, panelist)
+	if len(as) != 0 {
+		t.Fatalf("rolled-back answer persisted: %+v", as)
+	}
+}
