@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -39,6 +40,11 @@ type Store struct {
 	w   *sqlx.DB
 	r   *sqlx.DB
 	now func() time.Time
+
+	queue      chan writeReq
+	closed     chan struct{}
+	writerDone chan struct{}
+	closeOnce  sync.Once
 }
 
 // Open opens (creating if needed) the database file at path and applies pending migrations.
@@ -69,8 +75,10 @@ func Open(ctx context.Context, path string, now func() time.Time) (*Store, error
 		w.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	s := &Store{w: w, now: now}
+	s := &Store{w: w, now: now, queue: make(chan writeReq, maxBatch), closed: make(chan struct{}), writerDone: make(chan struct{})}
+	go s.writer()
 	if err := s.migrate(ctx); err != nil {
+		s.stopWriter()
 		w.Close()
 		return nil, err
 	}
@@ -78,6 +86,7 @@ func Open(ctx context.Context, path string, now func() time.Time) (*Store, error
 	q.Set("_txlock", "deferred")
 	r, err := sqlx.Open("sqlite3", "file:"+path+"?"+q.Encode())
 	if err != nil {
+		s.stopWriter()
 		w.Close()
 		return nil, fmt.Errorf("store: open reader %s: %w", path, err)
 	}
@@ -87,9 +96,15 @@ func Open(ctx context.Context, path string, now func() time.Time) (*Store, error
 	return s, nil
 }
 
-// Close closes both pools.
+// Close stops the writer (after the batch in hand) and closes both pools.
 func (s *Store) Close() error {
+	s.stopWriter()
 	return errors.Join(s.r.Close(), s.w.Close())
+}
+
+func (s *Store) stopWriter() {
+	s.closeOnce.Do(func() { close(s.closed) })
+	<-s.writerDone
 }
 
 // Ping checks that the database answers (for /readyz).
@@ -156,7 +171,8 @@ func (s *Store) Migrations(ctx context.Context) ([]string, error) {
 	return v, err
 }
 
-// Tx is one write transaction. Every method on it sees the same clock reading.
+// Tx is one unit of write work inside a transaction. Every method on it sees the same clock
+// reading.
 type Tx struct {
 	tx  *sqlx.Tx
 	now string
@@ -166,20 +182,146 @@ type Tx struct {
 // Now is the transaction's time, formatted for storage.
 func (tx *Tx) Now() string { return tx.now }
 
-// InTx runs fn in one write transaction: committed if fn returns nil, rolled back otherwise.
+// maxBatch bounds how many queued writes share one commit.
+const maxBatch = 128
+
+// writeReq is a queued unit of write work and where its outcome goes.
+type writeReq struct {
+	ctx  context.Context
+	fn   func(*Tx) error
+	done chan error
+}
+
+// InTx runs fn as one atomic unit of write work: all of it is committed if fn returns nil, none
+// of it otherwise. It returns once the outcome is durable.
+//
+// Group commit: one goroutine owns the write connection. It takes the queued units, runs each
+// under its own SAVEPOINT inside one transaction, commits once, and then answers each. With
+// synchronous=FULL the fsync dominates a small write, so sharing it is what lets many experts
+// save at once; a unit that fails is rolled back to its savepoint without touching the others.
 func (s *Store) InTx(ctx context.Context, fn func(*Tx) error) error {
-	t, err := s.w.BeginTxx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("store: begin: %w", mapErr(err))
+	r := writeReq{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	select {
+	case s.queue <- r:
+	case <-s.closed:
+		return errors.New("store: closed")
 	}
-	defer t.Rollback()
-	if err := fn(&Tx{tx: t, now: s.Now().Format(TimeFormat), ctx: ctx}); err != nil {
+	// Wait for the outcome even if ctx ends: the unit may be committing, and the caller must not
+	// report a failure for work that became durable.
+	select {
+	case err := <-r.done:
 		return err
+	case <-s.writerDone:
+		select {
+		case err := <-r.done:
+			return err
+		default:
+			return errors.New("store: closed")
+		}
+	}
+}
+
+// writer is the one goroutine that writes.
+func (s *Store) writer() {
+	defer close(s.writerDone)
+	batch := make([]writeReq, 0, maxBatch)
+	for {
+		var first writeReq
+		select {
+		case first = <-s.queue:
+		case <-s.closed:
+			for {
+				select {
+				case r := <-s.queue:
+					r.done <- errors.New("store: closed")
+				default:
+					return
+				}
+			}
+		}
+		batch = append(batch[:0], first)
+	drain:
+		for len(batch) < maxBatch {
+			select {
+			case r := <-s.queue:
+				batch = append(batch, r)
+			default:
+				break drain
+			}
+		}
+		s.commit(batch)
+	}
+}
+
+// commit runs a batch in one transaction and answers every request in it.
+func (s *Store) commit(batch []writeReq) {
+	errs := make([]error, len(batch))
+	answer := func(all error) {
+		for i, r := range batch {
+			if all != nil && errs[i] == nil {
+				errs[i] = all
+			}
+			r.done <- errs[i]
+		}
+	}
+	// A background context: sqlite3_interrupt on one request's cancellation would roll back the
+	// whole shared transaction.
+	bg := context.Background()
+	t, err := s.w.BeginTxx(bg, nil)
+	if err != nil {
+		answer(fmt.Errorf("store: begin: %w", mapErr(err)))
+		return
+	}
+	single := len(batch) == 1
+	for i, r := range batch {
+		if err := r.ctx.Err(); err != nil {
+			errs[i] = err
+			continue
+		}
+		if !single {
+			if _, err := t.ExecContext(bg, "SAVEPOINT unit"); err != nil {
+				t.Rollback()
+				answer(fmt.Errorf("store: savepoint: %w", err))
+				return
+			}
+		}
+		errs[i] = run(r.fn, &Tx{tx: t, now: s.Now().Format(TimeFormat), ctx: context.WithoutCancel(r.ctx)})
+		if single {
+			break
+		}
+		if errs[i] != nil {
+			if _, err := t.ExecContext(bg, "ROLLBACK TO unit"); err != nil {
+				t.Rollback()
+				answer(fmt.Errorf("store: roll back a failed unit: %w", err))
+				return
+			}
+		}
+		if _, err := t.ExecContext(bg, "RELEASE unit"); err != nil {
+			t.Rollback()
+			answer(fmt.Errorf("store: release savepoint: %w", err))
+			return
+		}
+	}
+	if single && errs[0] != nil {
+		t.Rollback()
+		answer(nil)
+		return
 	}
 	if err := t.Commit(); err != nil {
-		return fmt.Errorf("store: commit: %w", mapErr(err))
+		answer(fmt.Errorf("store: commit: %w", mapErr(err)))
+		return
 	}
-	return nil
+	answer(nil)
+}
+
+// run calls fn, turning a panic into an error so that the writer goroutine survives it.
+func run(fn func(*Tx) error, tx *Tx) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("store: panic in transaction: %v", v)
+		}
+	}()
+	return fn(tx)
 }
 
 // mapErr turns SQLite constraint failures into ErrConflict and no rows into ErrNotFound,
