@@ -174,11 +174,53 @@ func TestReference(t *testing.T) {
 	}
 }
 
+// TestBenchAgainstR checks the benchmark CSV against the values bench.R wrote for it, when
+// $DELPHI_BENCH_CSV and $DELPHI_BENCH_R_TSV name them (see BENCHMARKS.md); otherwise it is skipped.
+func TestBenchAgainstR(t *testing.T) {
+	csvPath, tsv := os.Getenv("DELPHI_BENCH_CSV"), os.Getenv("DELPHI_BENCH_R_TSV")
+	if csvPath == "" || tsv == "" {
+		t.Skip("set DELPHI_BENCH_CSV and DELPHI_BENCH_R_TSV")
+	}
+	abs, err := filepath.Abs(tsv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(csvPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rounds, err := ratingcsv.Parse(csvPath, f, 9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flat := decodeFlat(t, mustJSON(t, consensus.Analyze(consensus.ThirdsScale(9), nil, rounds)))
+	n := 0
+	for _, rows := range readRefPath(t, abs) {
+		for _, r := range rows {
+			got, ok := flat[r.path]
+			if !ok {
+				t.Fatalf("%s: missing", r.path)
+			}
+			if err := matches(got, r.value); err != nil {
+				t.Fatalf("%s: %v", r.path, err)
+			}
+			n++
+		}
+	}
+	t.Logf("%d values agree with R", n)
+}
+
 type refRow struct{ path, value string }
 
 func readRef(t *testing.T, name string) map[string][]refRow {
 	t.Helper()
-	f, err := os.Open(filepath.Join("testdata", "ref", name))
+	return readRefPath(t, filepath.Join("testdata", "ref", name))
+}
+
+func readRefPath(t *testing.T, name string) map[string][]refRow {
+	t.Helper()
+	f, err := os.Open(name)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -127,7 +127,7 @@ func Parse(name string, r io.Reader, max int) ([]*consensus.Round, error) {
 	var groupLine []int32
 	roundIndex := make(map[int]int32)
 	var roundNums []int
-	var rows []row
+	var rows rowChunks
 	for {
 		rec, err := cr.Read()
 		if err == io.EOF {
@@ -167,7 +167,7 @@ func Parse(name string, r io.Reader, max int) ([]*consensus.Round, error) {
 			roundIndex[round] = ri
 			roundNums = append(roundNums, round)
 		}
-		rows = append(rows, row{panelist: p, item: items.id(rec[2]), round: ri, line: int32(line), rating: v})
+		rows.add(row{panelist: p, item: items.id(rec[2]), round: ri, line: int32(line), rating: v})
 	}
 	return build(name, rows, panelists, items, groups, groupOf, roundNums)
 }
@@ -182,8 +182,13 @@ func parseRating(f string, max int) (int8, string) {
 		return consensus.Unable, ""
 	}
 	digits := strings.TrimPrefix(f, "-")
-	if digits == "" || strings.TrimLeft(digits, "0123456789") != "" {
+	if digits == "" {
 		return 0, fmt.Sprintf("rating %q is not an integer, U or blank", f)
+	}
+	for i := 0; i < len(digits); i++ {
+		if digits[i] < '0' || digits[i] > '9' {
+			return 0, fmt.Sprintf("rating %q is not an integer, U or blank", f)
+		}
 	}
 	v, err := strconv.Atoi(f)
 	switch {
@@ -196,7 +201,7 @@ func parseRating(f string, max int) (int8, string) {
 }
 
 // build sorts the panel and items and fills one Round per round number.
-func build(name string, rows []row, panelists, items, groups *interner, groupOf []int32, roundNums []int) ([]*consensus.Round, error) {
+func build(name string, rows rowChunks, panelists, items, groups *interner, groupOf []int32, roundNums []int) ([]*consensus.Round, error) {
 	pNew := panelists.order(strings.Compare)
 	iNew := items.order(strings.Compare)
 	gNew := groups.order(strings.Compare)
@@ -229,17 +234,19 @@ func build(name string, rows []row, panelists, items, groups *interner, groupOf 
 			Ratings:   ratings,
 		}
 	}
-	for x, rw := range rows {
-		rd := rounds[rNew[rw.round]]
-		p, i := int(pNew[rw.panelist]), int(iNew[rw.item])
-		rd.Submitted[p] = true
-		cell := &rd.Ratings[p*ni+i]
-		if *cell != unset {
-			return nil, &Error{File: name, Line: int(rw.line), Msg: fmt.Sprintf(
-				"panelist %q answered item %q in round %d already on line %d",
-				panelists.names[p], items.names[i], rd.Number, firstLine(rows[:x], rw))}
+	for _, chunk := range rows {
+		for _, rw := range chunk {
+			rd := rounds[rNew[rw.round]]
+			p, i := int(pNew[rw.panelist]), int(iNew[rw.item])
+			rd.Submitted[p] = true
+			cell := &rd.Ratings[p*ni+i]
+			if *cell != unset {
+				return nil, &Error{File: name, Line: int(rw.line), Msg: fmt.Sprintf(
+					"panelist %q answered item %q in round %d already on line %d",
+					panelists.names[p], items.names[i], rd.Number, rows.firstLine(rw))}
+			}
+			*cell = rw.rating
 		}
-		*cell = rw.rating
 	}
 	for _, rd := range rounds {
 		for j, v := range rd.Ratings {
@@ -254,11 +261,27 @@ func build(name string, rows []row, panelists, items, groups *interner, groupOf 
 // unset marks a cell with no row yet; it is neither a rating nor Missing nor Unable.
 const unset int8 = -128
 
-// firstLine finds the line of the earlier row for the same cell as rw.
-func firstLine(earlier []row, rw row) int {
-	for _, e := range earlier {
-		if e.panelist == rw.panelist && e.item == rw.item && e.round == rw.round {
-			return int(e.line)
+// rowChunks stores the rows in fixed-size chunks: millions of rows are appended without ever
+// copying the ones already read.
+type rowChunks [][]row
+
+const chunkRows = 1 << 16
+
+func (c *rowChunks) add(r row) {
+	if n := len(*c); n == 0 || len((*c)[n-1]) == chunkRows {
+		*c = append(*c, make([]row, 0, chunkRows))
+	}
+	last := &(*c)[len(*c)-1]
+	*last = append(*last, r)
+}
+
+// firstLine finds the line of the first row for the same cell as rw (rows are in file order).
+func (c rowChunks) firstLine(rw row) int {
+	for _, chunk := range c {
+		for _, e := range chunk {
+			if e.panelist == rw.panelist && e.item == rw.item && e.round == rw.round {
+				return int(e.line)
+			}
 		}
 	}
 	return 0

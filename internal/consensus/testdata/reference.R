@@ -9,12 +9,11 @@
 # in the output of `delphi consensus` (e.g. rounds.1.items.I01.median) and value is a number
 # printed with 17 significant digits, true/false, null, or a "quoted string". reference_test.go compares
 # every line with delphi's JSON (relative 1e-9, absolute 1e-12 near zero). The tests never call R.
+#
+# bench.R sources this file and runs analyze_file() on the 10,000 x 300 benchmark CSV, so the
+# timing compares delphi with R computing the very figures checked here.
 
-args <- commandArgs(trailingOnly = TRUE)
-dir <- if (length(args) > 0) args[1] else "ref"
-cases <- read.delim(file.path(dir, "cases.tsv"), colClasses = "character")
-out <- file(file.path(dir, "reference_r.tsv"), "w")
-writeLines(paste0("# R ", R.version$major, ".", R.version$minor, "; written by reference.R"), out)
+out <- NULL     # the connection emit() writes to
 
 fmt <- function(v) {
   if (is.null(v) || length(v) == 0 || (length(v) == 1 && is.na(v))) return("null")
@@ -150,10 +149,9 @@ change <- function(prefix, xf, xt, max) {
   emit(paste0(prefix, "comet_to"), class_of(xt, max))
 }
 
-for (ci in seq_len(nrow(cases))) {
-  cur_case <- cases$file[ci]
-  max <- as.integer(cases$scale_max[ci])
-  d <- read.csv(file.path(dir, cur_case), colClasses = "character", na.strings = character(0))
+# analyze_file emits every figure of the ratings CSV at path on the scale 1..max.
+analyze_file <- function(path, max) {
+  d <- read.csv(path, colClasses = "character", na.strings = character(0))
   d$round <- as.integer(d$round)
   d$rating[d$rating == "U"] <- "0"
   d$value <- suppressWarnings(as.integer(d$rating))      # NA = blank, 0 = unable
@@ -164,22 +162,32 @@ for (ci in seq_len(nrow(cases))) {
   emit("panel.n_panelists", nrow(panel))
   emit("panel.n_items", length(items))
   for (g in groups) emit(paste0("panel.groups.", g), sum(panel$group == g))
-  rated <- function(r, it) { s <- d[d$round == r & d$item == it & !is.na(d$value) & d$value >= 1, ]; setNames(s$value, s$panelist) }
+  by_round <- split(d, d$round)
+  # rated[[round]][[item]]: the ratings 1..max of the item, named by panelist.
+  rated <- list()
   for (r in rounds) {
-    dr <- d[d$round == r, ]
+    dr <- by_round[[as.character(r)]]
+    ok <- dr[!is.na(dr$value) & dr$value >= 1, ]
+    rated[[as.character(r)]] <- lapply(split(ok, factor(ok$item, levels = items)),
+                                       function(s) setNames(s$value, s$panelist))
+  }
+  for (r in rounds) {
+    dr <- by_round[[as.character(r)]]
     subs <- unique(dr$panelist)
     sub_group <- panel$group[match(subs, panel$panelist)]
     pre <- paste0("rounds.", r, ".")
     emit(paste0(pre, "n_submitted"), length(subs))
     for (g in groups) emit(paste0(pre, "groups_submitted.", g), sum(sub_group == g))
+    by_item <- split(dr, factor(dr$item, levels = items))
     for (it in items) {
-      di <- dr[dr$item == it, ]
+      di <- by_item[[it]]
       x <- di$value[!is.na(di$value) & di$value >= 1]
       nu <- sum(!is.na(di$value) & di$value == 0)
       ip <- paste0(pre, "items.", it, ".")
       item_stats(ip, x, nu, length(subs), max)
+      by_group <- split(di, factor(di$group, levels = groups))
       for (g in groups) {
-        dg <- di[panel$group[match(di$panelist, panel$panelist)] == g, ]
+        dg <- by_group[[g]]
         xg <- dg$value[!is.na(dg$value) & dg$value >= 1]
         item_stats(paste0(ip, "groups.", g, "."), xg, sum(!is.na(dg$value) & dg$value == 0),
                    sum(sub_group == g), max, group = TRUE)
@@ -200,7 +208,7 @@ for (ci in seq_len(nrow(cases))) {
       emit(paste0(sp, "to_round"), as.character(to))
       for (it in items) {
         ip <- paste0(sp, "items.", it, ".")
-        xf <- rated(from, it); xt <- rated(to, it)
+        xf <- rated[[as.character(from)]][[it]]; xt <- rated[[as.character(to)]][[it]]
         change(ip, unname(xf), unname(xt), max)
         pp <- intersect(names(xf), names(xt))
         a <- unname(xf[pp]); b <- unname(xt[pp])
@@ -232,4 +240,16 @@ for (ci in seq_len(nrow(cases))) {
     }
   }
 }
-close(out)
+
+if (sys.nframe() == 0) {   # run as a script, not sourced by bench.R
+  args <- commandArgs(trailingOnly = TRUE)
+  dir <- if (length(args) > 0) args[1] else "ref"
+  cases <- read.delim(file.path(dir, "cases.tsv"), colClasses = "character")
+  out <- file(file.path(dir, "reference_r.tsv"), "w")
+  writeLines(paste0("# R ", R.version$major, ".", R.version$minor, "; written by reference.R"), out)
+  for (ci in seq_len(nrow(cases))) {
+    cur_case <- cases$file[ci]
+    analyze_file(file.path(dir, cur_case), as.integer(cases$scale_max[ci]))
+  }
+  close(out)
+}
