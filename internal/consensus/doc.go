@@ -1,5 +1,5 @@
 // Package consensus computes the consensus statistics of a Delphi round exactly as
-// /work/shared/consensus-definitions.md (the "definitions") defines them: per item and per
+// consensus-definitions.md (the "definitions", kept beside DESIGN.md) defines them: per item and per
 // stakeholder group the counts, bands, median, type-7 and type-6 quartiles, mean, sample SD,
 // Wilson intervals, COMET class with its fragile flag and the RAND/UCLA block; Kendall's W per
 // round; and stability between consecutive rounds (changes and Wilcoxon signed-rank tests).
@@ -15,7 +15,14 @@
 // p = .30, .70 a multiple of 1/10, so quantiles are computed as integer numerators and divided
 // once (the result is the double nearest the exact value). COMET compares integer counts, the
 // RAND/UCLA disagreement compares integers in units of 1/40, and rank sums are kept doubled so
-// that mid-ranks stay integers. Results agree with R to a relative 1e-9 (testdata/reference.R).
+// that mid-ranks stay integers. Results agree with R and SciPy to a relative 1e-9: see
+// testdata/reference.R, testdata/reference_scipy.py and the values they wrote in testdata/ref.
+//
+// Choices where the definitions leave room, documented where they are made: Rule.EveryGroup
+// (groups without ratings neither help nor block); fragile is judged on the class shown;
+// Wilcoxon z = (R+ − mean)/sd as the definitions' text says (SciPy 1.10's two-sided zstatistic
+// is (min(R+, R−) − mean)/sd, i.e. −|z|); pratt's tie correction covers the non-zero |d| only,
+// as SciPy's does; answers outside the scale count as missing (Round.Validate rejects them).
 //
 // Entry points: ComputeRound (one round), ComputeStability (two rounds) and Analyze (the whole
 // JSON document of the definitions). Result types carry the JSON tags of the definitions and

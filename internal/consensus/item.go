@@ -31,8 +31,9 @@ type Item struct {
 	// Comet is the COMET class under the round's Rule (with EveryGroup, the class must hold
 	// in every group with ratings too).
 	Comet Class `json:"comet"`
-	// Fragile says whether Comet would change somewhere inside the Wilson intervals of the
-	// whole panel (see Rule.fragile).
+	// Fragile says whether Comet (the class shown, after EveryGroup) would change somewhere
+	// inside the whole panel's Wilson intervals PctHighWilson95 and PctLowWilson95, by the
+	// definitions' conditions with the rule's thresholds in place of 70 and 15.
 	Fragile *bool `json:"fragile"`
 	// RAND is the RAND/UCLA block; nil on scales other than 1–9.
 	RAND *RAND `json:"rand"`
@@ -139,9 +140,10 @@ func newItemArena(ni, ng, max int) *itemArena {
 // pct returns 100·x/n as R computes 100 * x / n.
 func pct(x, n int) float64 { return float64(100*x) / float64(n) }
 
-// groupClasses returns the COMET class of the whole panel and, with EveryGroup, demotes it to
-// no_consensus unless every group with ratings has the same class. cls[g] is a group's class
-// ("" when it has no rating).
+// combine returns overall, the COMET class of the whole panel, except that with EveryGroup an
+// in or out class is demoted to no_consensus unless every group with ratings has that class
+// too. groups[g] is a group's class, "" when the group has no rating (it neither helps nor
+// blocks).
 func (r Rule) combine(overall Class, groups []Class) Class {
 	if !r.EveryGroup || overall == NoConsensus {
 		return overall

@@ -53,7 +53,7 @@ func kendall(s Scale, rd *Round) Kendall {
 	h := make([]int32, s.Max+1)     // one panelist's histogram
 	rank2 := make([]int64, s.Max+1) // doubled mid-rank of each rating
 	var ties int64                  // T
-	max := int8(s.Max)
+	top := int8(s.Max)
 	for p := range rd.Panelists {
 		if !rd.Submitted[p] {
 			continue
@@ -61,7 +61,7 @@ func kendall(s Scale, rd *Round) Kendall {
 		row := rd.Ratings[p*n : (p+1)*n]
 		complete := true
 		for _, v := range row {
-			if v < 1 || v > max {
+			if v < 1 || v > top {
 				complete = false
 				break
 			}

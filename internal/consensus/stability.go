@@ -242,9 +242,9 @@ func change(a *itemArena, from, to side) Change {
 }
 
 // wilcoxonItem fills the pair counts and both Wilcoxon tests of it from the histogram of the
-// differences d = from − to, diff[d + max − 1].
+// differences d = from − to, diff[d + top − 1], top = Scale.Max.
 //
-// |d| takes at most max − 1 non-zero values, so mid-ranks come from the histogram of |d| as in
+// |d| takes at most top − 1 non-zero values, so mid-ranks come from the histogram of |d| as in
 // kendall, doubled to stay integers.
 //
 // wilcox (R wilcox.test(paired = TRUE, exact = FALSE, correct = FALSE); SciPy
@@ -258,12 +258,12 @@ func change(a *itemArena, from, to side) Change {
 // R− is then the sum of the ranks of the negative differences, not N(N+1)/2 − R+.
 //
 // In both, statistic = min(R+, R−), z = (R+ − mean)/sd and the p-value is 2·Φ(−|z|).
-func wilcoxonItem(it *StabilityItem, diff []int32, max int, a *itemArena) {
-	zeros := int64(diff[max-1])
+func wilcoxonItem(it *StabilityItem, diff []int32, top int, a *itemArena) {
+	zeros := int64(diff[top-1])
 	var n int64 // non-zero differences
 	ties := false
-	for d := 1; d < max; d++ {
-		t := int64(diff[max-1+d]) + int64(diff[max-1-d])
+	for d := 1; d < top; d++ {
+		t := int64(diff[top-1+d]) + int64(diff[top-1-d])
 		n += t
 		if t >= 2 {
 			ties = true
@@ -283,17 +283,17 @@ func wilcoxonItem(it *StabilityItem, diff []int32, max int, a *itemArena) {
 		it.Wilcoxon.Pratt.Approx.Error = AllDifferencesZero
 		return
 	}
-	it.Wilcoxon.Wilcox.Approx = signedRank(diff, max, 0, a)
-	it.Wilcoxon.Pratt.Approx = signedRank(diff, max, zeros, a)
+	it.Wilcoxon.Wilcox.Approx = signedRank(diff, top, 0, a)
+	it.Wilcoxon.Pratt.Approx = signedRank(diff, top, zeros, a)
 }
 
 // signedRank computes the test with the non-zero |d| ranked after `offset` zeros (0 for
 // wilcox, the number of zeros for pratt).
-func signedRank(diff []int32, max int, offset int64, a *itemArena) WilcoxonApprox {
+func signedRank(diff []int32, top int, offset int64, a *itemArena) WilcoxonApprox {
 	var n, rPlus2, rMinus2, ties int64
 	c := offset // ranks taken so far
-	for d := 1; d < max; d++ {
-		pos, neg := int64(diff[max-1+d]), int64(diff[max-1-d])
+	for d := 1; d < top; d++ {
+		pos, neg := int64(diff[top-1+d]), int64(diff[top-1-d])
 		t := pos + neg
 		if t == 0 {
 			continue
