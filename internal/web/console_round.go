@@ -1,0 +1,379 @@
+package web
+
+import (
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/cart-cd/delphi/internal/delphi"
+)
+
+// roundView is one round: the frozen rule, live progress (counts only, never ratings of an
+// open round), invitations, reminders and closing; a closed round shows its summary.
+type roundView struct {
+	page
+	Tab          string
+	Study        *delphi.Study
+	Round        *delphi.Round
+	RuleText     string
+	Items        int
+	Progress     *delphi.Progress
+	Groups       []progressRow
+	Countries    []progressRow
+	Total        progressRow
+	Outbox       outboxCounts
+	SMTP         bool
+	Deadline     string // for the deadline input (UTC)
+	Summary      *roundSummary
+	ActiveStudy  bool
+	NextRound    int
+	HasNextRound bool
+}
+
+type progressRow struct {
+	Label string
+	delphi.ProgressCounts
+}
+
+type outboxCounts struct{ Queued, Sent, Failed int }
+
+// roundSummary is what closing computed, in counts.
+type roundSummary struct {
+	Invited, Submitted      int
+	In, Out, None, Unrated  int
+	KendallW                string
+	ClosedAt                string
+	Sections, ItemsInRound  int
+	ConsensusInPct, RatePct float64
+}
+
+// consoleRoundParam reads :sid and :n and loads the study and round.
+func (s *Server) consoleRoundParam(c *gin.Context) (*delphi.Study, *delphi.Round, bool) {
+	st, ok := s.consoleStudyParam(c)
+	if !ok {
+		return nil, nil, false
+	}
+	_, n, err := studyRound(c)
+	if err != nil {
+		s.fail(c, err)
+		return nil, nil, false
+	}
+	r := st.Round(n)
+	if r == nil {
+		s.fail(c, delphi.Errorf(delphi.ENotFound, "", "study %d has no round %d", st.ID, n))
+		return nil, nil, false
+	}
+	return st, r, true
+}
+
+func (s *Server) consoleRound(c *gin.Context) {
+	st, r, ok := s.consoleRoundParam(c)
+	if !ok {
+		return
+	}
+	s.renderRound(c, http.StatusOK, st, r, "")
+}
+
+func (s *Server) renderRound(c *gin.Context, status int, st *delphi.Study, r *delphi.Round, errMsg string) {
+	ctx := c.Request.Context()
+	pr, err := s.svc.Progress(ctx, st.ID, r.Number)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	v := &roundView{page: s.consolePage(c, fmt.Sprintf("Round %d · %s", r.Number, st.Title), "studies"), Tab: fmt.Sprintf("round%d", r.Number), Study: st, Round: r,
+		RuleText: ruleText(r.Rule, st.Def.Scale), Items: pr.Items, Progress: pr, SMTP: s.Mailer != nil,
+		ActiveStudy: st.State == "active", NextRound: r.Number + 1, HasNextRound: st.Round(r.Number+1) != nil}
+	v.Error = errMsg
+	if !r.Deadline.IsZero() {
+		v.Deadline = r.Deadline.UTC().Format("2006-01-02T15:04")
+	}
+	groupLabel := map[string]string{}
+	for _, g := range st.Def.Groups {
+		groupLabel[g.ID] = g.Label.In("en")
+	}
+	for _, g := range pr.Groups {
+		label := groupLabel[g.Key]
+		if label == "" {
+			label = g.Key
+		}
+		v.Groups = append(v.Groups, progressRow{Label: label, ProgressCounts: g.ProgressCounts})
+	}
+	for _, cn := range pr.Countries {
+		v.Countries = append(v.Countries, progressRow{Label: cn.Key, ProgressCounts: cn.ProgressCounts})
+	}
+	v.Total = progressRow{Label: "All invited", ProgressCounts: pr.Counts}
+	msgs, err := s.svc.Outbox(ctx, st.ID)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	for _, m := range msgs {
+		switch {
+		case m.SentAt != "":
+			v.Outbox.Sent++
+		case m.Error != "":
+			v.Outbox.Failed++
+		default:
+			v.Outbox.Queued++
+		}
+	}
+	if r.State == "closed" {
+		snap, err := s.svc.Snapshot(ctx, st.ID, r.Number)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		sum := &roundSummary{Invited: snap.Participation.Invited, Submitted: snap.Participation.Submitted,
+			ClosedAt: fmtTime(snap.ClosedAt), Sections: len(snap.Sections), ItemsInRound: len(snap.Items), KendallW: "–"}
+		for _, it := range snap.Items {
+			switch snap.ClassOf(it.ID) {
+			case "consensus_in":
+				sum.In++
+			case "consensus_out":
+				sum.Out++
+			case "no_consensus":
+				sum.None++
+			default:
+				sum.Unrated++
+			}
+		}
+		if k := snap.Result.Kendall; k.Corrected != nil {
+			sum.KendallW = formatNum(k.Corrected.W)
+		}
+		v.Summary = sum
+	}
+	s.render(c, status, "console/round", v)
+}
+
+// parseDeadline reads a deadline from a form: a datetime-local value or a date, in UTC.
+func parseDeadline(v string) (time.Time, error) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return time.Time{}, nil
+	}
+	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02T15:04:05", time.RFC3339, "2006-01-02 15:04", "2006-01-02"} {
+		if t, err := time.ParseInLocation(layout, v, time.UTC); err == nil {
+			if layout == "2006-01-02" {
+				t = t.Add(23*time.Hour + 59*time.Minute) // the end of that day
+			}
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, delphi.Errorf(delphi.EInvalid, "deadline", "%q is not a date and time (YYYY-MM-DD HH:MM, UTC)", v)
+}
+
+func (s *Server) consoleCloseRound(c *gin.Context) {
+	st, r, ok := s.consoleRoundParam(c)
+	if !ok {
+		return
+	}
+	snap, err := s.svc.CloseRound(c.Request.Context(), actorFrom(c), st.ID, r.Number)
+	if err != nil {
+		s.roundError(c, st, r, err)
+		return
+	}
+	s.done(c, roundURL(st.ID, r.Number), fmt.Sprintf("Round %d is closed: %d of %d invited panelists submitted. The results are computed and stored.",
+		r.Number, snap.Participation.Submitted, snap.Participation.Invited))
+}
+
+// roundError shows a refused action on the round page, with the domain's message and status.
+func (s *Server) roundError(c *gin.Context, st *delphi.Study, r *delphi.Round, err error) {
+	status, msg := s.formError(c, err)
+	if status == http.StatusInternalServerError {
+		s.fail(c, err)
+		return
+	}
+	// reload: the refused action changed nothing, but the page should show the current state
+	fresh, ferr := s.svc.Study(c.Request.Context(), st.ID)
+	if ferr == nil && fresh.Round(r.Number) != nil {
+		st, r = fresh, fresh.Round(r.Number)
+	}
+	s.renderRound(c, status, st, r, msg)
+}
+
+func roundURL(sid int64, n int) string { return fmt.Sprintf("/console/studies/%d/rounds/%d", sid, n) }
+
+func (s *Server) consoleDeadline(c *gin.Context) {
+	st, r, ok := s.consoleRoundParam(c)
+	if !ok {
+		return
+	}
+	d, err := parseDeadline(c.PostForm("deadline"))
+	if err == nil && !d.IsZero() && !d.After(s.Now()) {
+		err = delphi.Errorf(delphi.EInvalid, "deadline", "the deadline %s is in the past", fmtTime(d))
+	}
+	if err == nil {
+		err = s.svc.SetDeadline(c.Request.Context(), actorFrom(c), st.ID, r.Number, d)
+	}
+	if err != nil {
+		s.roundError(c, st, r, err)
+		return
+	}
+	msg := "The deadline is removed: the round stays open until you close it."
+	if !d.IsZero() {
+		msg = "The round now closes at " + fmtTime(d) + "."
+	}
+	s.done(c, roundURL(st.ID, r.Number), msg)
+}
+
+// formIDs reads repeated id fields (e.g. panelist=3&panelist=7).
+func formIDs(c *gin.Context, name string) ([]int64, error) {
+	var out []int64
+	for _, v := range c.PostFormArray(name) {
+		id, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		if err != nil || id <= 0 {
+			return nil, delphi.Errorf(delphi.EInvalid, name, "%q is not a panelist id", v)
+		}
+		out = append(out, id)
+	}
+	return out, nil
+}
+
+// consoleSendInvitations issues links (re-issuing revokes older ones) and queues an invitation
+// email for each: sent through SMTP when configured, otherwise listed in the outbox.
+func (s *Server) consoleSendInvitations(c *gin.Context) {
+	st, r, ok := s.consoleRoundParam(c)
+	if !ok {
+		return
+	}
+	only, err := formIDs(c, "panelist")
+	var links []delphi.Link
+	if err == nil {
+		links, err = s.svc.IssueInvitations(c.Request.Context(), actorFrom(c), st.ID, r.Number, only, s.BaseURL)
+	}
+	if err == nil {
+		err = s.queueInvitations(c, st.ID, r.Number, links, "invitation")
+	}
+	if err != nil {
+		s.roundError(c, st, r, err)
+		return
+	}
+	s.done(c, roundURL(st.ID, r.Number), fmt.Sprintf("%d new links issued (older links of these panelists are revoked) and %d invitation emails queued. %s",
+		len(links), len(links), s.mailNote()))
+}
+
+func (s *Server) mailNote() string {
+	if s.Mailer != nil {
+		return "They are sent by SMTP within a minute; the outbox records each send."
+	}
+	return "SMTP is not configured: the messages wait in the outbox, or send the links by other means (CSV)."
+}
+
+func (s *Server) consoleReminders(c *gin.Context) {
+	st, r, ok := s.consoleRoundParam(c)
+	if !ok {
+		return
+	}
+	links, err := s.svc.ReminderLinks(c.Request.Context(), actorFrom(c), st.ID, r.Number, s.BaseURL)
+	if err == nil && len(links) == 0 {
+		err = delphi.Errorf(delphi.EConflict, "", "everybody invited to round %d has submitted: nobody to remind", r.Number)
+	}
+	if err == nil {
+		err = s.queueInvitations(c, st.ID, r.Number, links, "reminder")
+	}
+	if err != nil {
+		s.roundError(c, st, r, err)
+		return
+	}
+	s.done(c, roundURL(st.ID, r.Number), fmt.Sprintf("%d reminders queued for panelists who have not submitted. %s", len(links), s.mailNote()))
+}
+
+// consoleLinksCSV issues fresh links (revoking older ones) and returns them as a CSV download:
+// tokens are not stored, so the links exist only in this answer.
+func (s *Server) consoleLinksCSV(c *gin.Context) {
+	st, r, ok := s.consoleRoundParam(c)
+	if !ok {
+		return
+	}
+	only, err := formIDs(c, "panelist")
+	var links []delphi.Link
+	if err == nil {
+		links, err = s.svc.IssueInvitations(c.Request.Context(), actorFrom(c), st.ID, r.Number, only, s.BaseURL)
+	}
+	if err != nil {
+		s.roundError(c, st, r, err)
+		return
+	}
+	lang := map[int64]string{}
+	group := map[int64]string{}
+	if panel, err := s.svc.Panel(c.Request.Context(), st.ID); err == nil {
+		for _, p := range panel {
+			lang[p.ID], group[p.ID] = p.Language, p.Group
+		}
+	}
+	var b bytes.Buffer
+	b.WriteString("\xef\xbb\xbf") // BOM: spreadsheet programs then read UTF-8 names correctly
+	w := csv.NewWriter(&b)
+	_ = w.Write([]string{"pseudonym", "name", "email", "group", "language", "link", "expires_at"})
+	for _, l := range links {
+		_ = w.Write(safeCells(l.Pseudonym, l.Name, l.Email, group[l.PanelistID], lang[l.PanelistID], l.URL,
+			l.ExpiresAt.UTC().Format(time.RFC3339)))
+	}
+	w.Flush()
+	c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="study-%d-round-%d-links.csv"`, st.ID, r.Number))
+	c.Header("Cache-Control", "no-store")
+	c.Data(http.StatusOK, "text/csv; charset=utf-8", b.Bytes())
+}
+
+// safeCells neutralises spreadsheet formulas: a cell starting with = + - @ tab or CR gets a
+// leading apostrophe, so that a name such as "=HYPERLINK(…)" stays text.
+func safeCells(cells ...string) []string {
+	for i, v := range cells {
+		if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+			cells[i] = "'" + v
+		}
+	}
+	return cells
+}
+
+// outboxView lists queued and sent messages of a study.
+type outboxView struct {
+	page
+	Tab      string
+	Study    *delphi.Study
+	Messages []outboxRow
+	SMTP     bool
+}
+
+type outboxRow struct {
+	ID                           int64
+	Kind, To, Subject, Body      string
+	CreatedAt, SentAt, SendError string
+}
+
+func (s *Server) consoleOutbox(c *gin.Context) {
+	st, ok := s.consoleStudyParam(c)
+	if !ok {
+		return
+	}
+	msgs, err := s.svc.Outbox(c.Request.Context(), st.ID)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	v := &outboxView{page: s.consolePage(c, "Outbox · "+st.Title, "studies"), Tab: "outbox", Study: st, SMTP: s.Mailer != nil}
+	for i := len(msgs) - 1; i >= 0; i-- { // newest first
+		m := msgs[i]
+		v.Messages = append(v.Messages, outboxRow{ID: m.ID, Kind: m.Kind, To: m.To, Subject: m.Subject, Body: m.Body,
+			CreatedAt: m.CreatedAt, SentAt: m.SentAt, SendError: m.Error})
+	}
+	s.render(c, http.StatusOK, "console/outbox", v)
+}
+
+// progressTable is one progress breakdown (by group or by country).
+type progressTable struct {
+	Title string
+	Rows  []progressRow
+}
+
+// ProgressTable feeds the progress table partial.
+func (v *roundView) ProgressTable(title string, rows []progressRow) progressTable {
+	return progressTable{Title: title, Rows: rows}
+}

@@ -1,0 +1,301 @@
+package web
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/cart-cd/delphi/internal/delphi"
+	"github.com/cart-cd/delphi/internal/survey"
+)
+
+// studiesView is the list of studies, with the form to create one.
+type studiesView struct {
+	page
+	Studies []studyRow
+	Surveys []surveyOption
+	CanRun  bool
+	Form    createStudyForm
+}
+
+type studyRow struct {
+	ID         int64
+	Title      string
+	Survey     string
+	State      string
+	Rounds     int
+	RoundState string // state of the current round ("" before round 1)
+	CreatedAt  string
+}
+
+type surveyOption struct {
+	ID    string
+	Title string
+	Items int
+}
+
+type createStudyForm struct {
+	Survey, Title, Contact string
+}
+
+func (s *Server) consoleStudies(c *gin.Context) {
+	s.renderStudies(c, http.StatusOK, createStudyForm{Survey: "cart-cd"}, "")
+}
+
+func (s *Server) renderStudies(c *gin.Context, status int, form createStudyForm, errMsg string) {
+	v := &studiesView{page: s.consolePage(c, "Studies", "studies"), CanRun: canRun(c), Form: form}
+	v.Error = errMsg
+	sts, err := s.svc.Studies(c.Request.Context())
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	for _, st := range sts {
+		row := studyRow{ID: st.ID, Title: st.Title, Survey: st.SurveyID, State: st.State, Rounds: len(st.Rounds),
+			CreatedAt: st.CreatedAt.UTC().Format("2 Jan 2006")}
+		if r := st.CurrentRound(); r != nil {
+			row.RoundState = fmt.Sprintf("round %d %s", r.Number, r.State)
+		}
+		v.Studies = append(v.Studies, row)
+	}
+	if v.CanRun {
+		defs, err := s.svc.Surveys()
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		for _, d := range defs {
+			v.Surveys = append(v.Surveys, surveyOption{ID: d.ID, Title: d.Title.In("en"), Items: len(d.Items())})
+		}
+	}
+	s.render(c, status, "console/studies", v)
+}
+
+// consoleCreateStudy creates a study from a bundled survey or an uploaded definition file.
+func (s *Server) consoleCreateStudy(c *gin.Context) {
+	form := createStudyForm{Survey: c.PostForm("survey"), Title: c.PostForm("title"), Contact: c.PostForm("contact")}
+	in := delphi.CreateStudyInput{Survey: form.Survey, Title: form.Title, Contact: form.Contact}
+	if fh, err := c.FormFile("definition"); err == nil && fh.Size > 0 {
+		f, err := fh.Open()
+		if err == nil {
+			in.Definition, err = io.ReadAll(f)
+			f.Close()
+		}
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		in.Survey = "" // an uploaded file wins over the list
+	}
+	st, err := s.svc.CreateStudy(c.Request.Context(), actorFrom(c), in)
+	if err != nil {
+		status, msg := s.formError(c, err)
+		s.renderStudies(c, status, form, msg)
+		return
+	}
+	s.done(c, fmt.Sprintf("/console/studies/%d", st.ID), fmt.Sprintf("Study %q created from %s (definition hash %.12s…).", st.Title, st.SurveyID, st.DefinitionHash))
+}
+
+// studyView is one study: its definition, rounds and what can be done next.
+type studyView struct {
+	page
+	Tab          string
+	Study        *delphi.Study
+	Items        int
+	Sections     int
+	Groups       []string
+	Rounds       []roundRow
+	Panel        panelCounts
+	CanRun       bool
+	IsAdmin      bool
+	CanOpen      bool // no round is open and the study is active
+	OpenRound    int  // the open round's number, or 0
+	Pending      int  // suggestions waiting for triage
+	NextRound    int
+	ReportPrefix string
+}
+
+type roundRow struct {
+	Number   int
+	State    string
+	Deadline string
+	OpenedAt string
+	ClosedAt string
+	RuleHash string
+}
+
+type panelCounts struct{ Active, Withdrawn int }
+
+func (s *Server) consoleStudy(c *gin.Context) {
+	st, ok := s.consoleStudyParam(c)
+	if !ok {
+		return
+	}
+	ctx := c.Request.Context()
+	v := &studyView{page: s.consolePage(c, st.Title, "studies"), Tab: "overview", Study: st, Items: len(st.Def.Items()),
+		Sections: len(st.Def.Sections), CanRun: canRun(c), IsAdmin: actorFrom(c).Role == delphi.RoleAdmin,
+		NextRound: len(st.Rounds) + 1}
+	for _, g := range st.Def.Groups {
+		v.Groups = append(v.Groups, g.Label.In("en"))
+	}
+	for _, r := range st.Rounds {
+		v.Rounds = append(v.Rounds, roundRow{Number: r.Number, State: r.State, Deadline: fmtTime(r.Deadline),
+			OpenedAt: fmtTime(r.OpenedAt), ClosedAt: fmtTime(r.ClosedAt), RuleHash: r.RuleHash})
+		if r.Open() {
+			v.OpenRound = r.Number
+		}
+	}
+	v.CanOpen = v.OpenRound == 0 && st.State == "active"
+	if v.CanRun {
+		panel, err := s.svc.Panel(ctx, st.ID)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		for _, p := range panel {
+			if p.Withdrawn {
+				v.Panel.Withdrawn++
+			} else {
+				v.Panel.Active++
+			}
+		}
+		sugs, err := s.svc.Suggestions(ctx, st.ID)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		for _, sg := range sugs {
+			if sg.Status == "new" {
+				v.Pending++
+			}
+		}
+	}
+	s.render(c, http.StatusOK, "console/study", v)
+}
+
+// consoleStudyParam reads :sid and loads the study, answering 404 itself when it does not exist.
+func (s *Server) consoleStudyParam(c *gin.Context) (*delphi.Study, bool) {
+	sid, err := pathInt(c, "sid")
+	if err != nil {
+		s.fail(c, err)
+		return nil, false
+	}
+	st, err := s.svc.Study(c.Request.Context(), sid)
+	if err != nil {
+		s.fail(c, err)
+		return nil, false
+	}
+	return st, true
+}
+
+func (s *Server) consoleFinish(c *gin.Context) {
+	sid, err := pathInt(c, "sid")
+	if err == nil {
+		err = s.svc.FinishStudy(c.Request.Context(), actorFrom(c), sid)
+	}
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.done(c, fmt.Sprintf("/console/studies/%d", sid), "The study is finished. Its reports and exports stay available.")
+}
+
+// auditView is the audit log, of one study or of everything.
+type auditView struct {
+	page
+	Tab     string
+	Study   *delphi.Study
+	Entries []auditRow
+}
+
+type auditRow struct {
+	At, Actor, Action, Detail string
+	Study                     int64
+}
+
+func (s *Server) consoleAudit(c *gin.Context) {
+	var st *delphi.Study
+	var sid int64
+	if c.Param("sid") != "" {
+		var ok bool
+		if st, ok = s.consoleStudyParam(c); !ok {
+			return
+		}
+		sid = st.ID
+	}
+	entries, err := s.svc.AuditLog(c.Request.Context(), actorFrom(c), sid)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	v := &auditView{page: s.consolePage(c, "Audit log", "staff"), Tab: "audit", Study: st}
+	if st != nil {
+		v.Nav = "studies"
+	}
+	// newest first: the log is read to find out what just happened
+	for i := len(entries) - 1; i >= 0; i-- {
+		e := entries[i]
+		row := auditRow{At: e.At, Actor: e.Actor, Action: e.Action, Detail: e.Detail}
+		if e.StudyID != nil {
+			row.Study = *e.StudyID
+		}
+		v.Entries = append(v.Entries, row)
+	}
+	s.render(c, http.StatusOK, "console/audit", v)
+}
+
+// staffListView lists staff accounts with the form to add one.
+type staffListView struct {
+	page
+	Staff []delphi.Staff
+	Form  delphi.NewStaff
+}
+
+func (s *Server) consoleStaff(c *gin.Context) {
+	s.renderStaff(c, http.StatusOK, delphi.NewStaff{Role: delphi.RoleFacilitator}, "")
+}
+
+func (s *Server) renderStaff(c *gin.Context, status int, form delphi.NewStaff, errMsg string) {
+	list, err := s.svc.ListStaff(c.Request.Context(), actorFrom(c))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	form.Password = "" // never echoed back
+	v := &staffListView{page: s.consolePage(c, "Staff", "staff"), Staff: list, Form: form}
+	v.Error = errMsg
+	s.render(c, status, "console/staff", v)
+}
+
+func (s *Server) consoleCreateStaff(c *gin.Context) {
+	in := delphi.NewStaff{Email: c.PostForm("email"), Name: c.PostForm("name"), Role: c.PostForm("role"), Password: c.PostForm("password")}
+	st, err := s.svc.CreateStaff(c.Request.Context(), actorFrom(c), in)
+	if err != nil {
+		status, msg := s.formError(c, err)
+		s.renderStaff(c, status, in, msg)
+		return
+	}
+	s.done(c, "/console/staff", fmt.Sprintf("Account %s (%s) added.", st.Email, st.Role))
+}
+
+// ruleText says a frozen consensus rule in words, with the bands of the study's scale.
+func ruleText(r survey.Rule, sc survey.Scale) string {
+	low, high := "low", "high"
+	if n := len(sc.Bands); n >= 2 {
+		low = fmt.Sprintf("%d–%d", sc.Bands[0].From, sc.Bands[0].To)
+		high = fmt.Sprintf("%d–%d", sc.Bands[n-1].From, sc.Bands[n-1].To)
+	}
+	scope := "over the whole panel"
+	if r.EveryGroup {
+		scope = "over the whole panel and in every stakeholder group"
+	}
+	name := strings.ToUpper(r.Rule)
+	if name == "" {
+		name = "COMET"
+	}
+	return fmt.Sprintf("%s: consensus in when ≥ %d%% rate %s and < %d%% rate %s; consensus out when ≥ %d%% rate %s and < %d%% rate %s; %s.",
+		name, r.In.HighAtLeast, high, r.In.LowBelow, low, r.Out.LowAtLeast, low, r.Out.HighBelow, high, scope)
+}
