@@ -234,8 +234,8 @@ func TestStabilityEdges(t *testing.T) {
 	if w.Error != "" || *w.RPlus != 4.5 || *w.Statistic != 1.5 {
 		t.Errorf("ties wilcoxon = %+v", w)
 	}
-	// mean 3, var = 3·4·7/24 − (8 − 2)/48 = 3.375.
-	if want := 1.5 / math.Sqrt(3.375); math.Abs(*w.Z-want) > 1e-15 {
+	// mean 3, var = 3·4·7/24 − (8 − 2)/48 = 3.375; z of min(R+, R−) = 1.5.
+	if want := -1.5 / math.Sqrt(3.375); math.Abs(*w.Z-want) > 1e-15 {
 		t.Errorf("z = %v, want %v", *w.Z, want)
 	}
 
@@ -259,12 +259,12 @@ func TestWilcoxonPratt(t *testing.T) {
 		panelist{"D", "g", "7"}, panelist{"E", "g", "2"})
 	it := consensus.ComputeStability(scale9, consensus.DefaultRule(), from, to).Items[0]
 	p := it.Wilcoxon.Pratt.Approx
-	if *p.RPlus != 8 || *p.Statistic != 4 || math.Abs(*p.Z-2/math.Sqrt(12.5)) > 1e-15 {
+	if *p.RPlus != 8 || *p.Statistic != 4 || math.Abs(*p.Z+2/math.Sqrt(12.5)) > 1e-15 {
 		t.Errorf("pratt = r+ %v stat %v z %v", *p.RPlus, *p.Statistic, *p.Z)
 	}
-	// wilcox drops the zeros: |d| 1, 2, 3 → R+ = 1 + 3 = 4, mean 3, var 3.5.
+	// wilcox drops the zeros: |d| 1, 2, 3 → R+ = 1 + 3 = 4, mean 3, var 3.5; z of min = 2.
 	w := it.Wilcoxon.Wilcox.Approx
-	if *w.RPlus != 4 || *w.Statistic != 2 || math.Abs(*w.Z-1/math.Sqrt(3.5)) > 1e-15 {
+	if *w.RPlus != 4 || *w.Statistic != 2 || math.Abs(*w.Z+1/math.Sqrt(3.5)) > 1e-15 {
 		t.Errorf("wilcox = r+ %v stat %v z %v", *w.RPlus, *w.Statistic, *w.Z)
 	}
 }

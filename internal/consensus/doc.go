@@ -20,8 +20,9 @@
 //
 // Choices where the definitions leave room, documented where they are made: Rule.EveryGroup
 // (groups without ratings neither help nor block); fragile is judged on the class shown;
-// Wilcoxon z = (R+ − mean)/sd as the definitions' text says (SciPy 1.10's two-sided zstatistic
-// is (min(R+, R−) − mean)/sd, i.e. −|z|); pratt's tie correction covers the non-zero |d| only,
+// Wilcoxon z is that of the two-sided statistic, (min(R+, R−) − mean)/sd, as SciPy reports it
+// and as the definitions' worked example shows (their prose says (R+ − mean)/sd, which differs
+// only in sign; the p-value is the same); pratt's tie correction covers the non-zero |d| only,
 // as SciPy's does; answers outside the scale count as missing (Round.Validate rejects them).
 //
 // Entry points: ComputeRound (one round), ComputeStability (two rounds) and Analyze (the whole

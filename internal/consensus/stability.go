@@ -67,7 +67,10 @@ type WilcoxonApprox struct {
 	// Statistic is min(R+, R−).
 	Statistic *float64 `json:"statistic"`
 	PValue    *float64 `json:"p_value"`
-	// Z is (R+ − mean)/sd.
+	// Z is (statistic − mean)/sd with statistic = min(R+, R−): the z of the two-sided test, so
+	// never positive. This is what SciPy reports and what the definitions' worked example shows
+	// (r_plus 20, statistic 16, z −0.2801); the definitions' prose "(R+ − mean)/sd" differs only
+	// in sign, and the p-value is the same either way.
 	Z *float64 `json:"z"`
 	// RPlus is R+, the sum of the ranks of the positive differences.
 	RPlus *float64      `json:"r_plus"`
@@ -257,7 +260,8 @@ func change(a *itemArena, from, to side) Change {
 // |d| only (as SciPy does: its tie correction runs on the ranks of the non-zero differences).
 // R− is then the sum of the ranks of the negative differences, not N(N+1)/2 − R+.
 //
-// In both, statistic = min(R+, R−), z = (R+ − mean)/sd and the p-value is 2·Φ(−|z|).
+// In both, statistic = min(R+, R−), z = (statistic − mean)/sd = −|R+ − mean|/sd and the
+// p-value is 2·Φ(z).
 func wilcoxonItem(it *StabilityItem, diff []int32, top int, a *itemArena) {
 	zeros := int64(diff[top-1])
 	var n int64 // non-zero differences
@@ -310,7 +314,7 @@ func signedRank(diff []int32, top int, offset int64, a *itemArena) WilcoxonAppro
 	mean4 := N*(N+1) - z0*(z0+1)
 	var48 := 2*(N*(N+1)*(2*N+1)-z0*(z0+1)*(2*z0+1)) - ties
 	rPlus, rMinus := float64(rPlus2)/2, float64(rMinus2)/2
-	z := (float64(2*rPlus2-mean4) / 4) / math.Sqrt(float64(var48)/48)
+	z := -math.Abs(float64(2*rPlus2-mean4)/4) / math.Sqrt(float64(var48)/48)
 	p := 2 * distuv.UnitNormal.CDF(-math.Abs(z))
 	return WilcoxonApprox{
 		Statistic: a.float(math.Min(rPlus, rMinus)),

@@ -229,8 +229,10 @@ analyze_file <- function(path, max) {
           V <- unname(wt$statistic); n <- length(nz)
           # z as wilcox.test computes it internally (it reports only V and the p-value).
           nt <- table(rank(nz))
-          z <- (V - n * (n + 1) / 4) / sqrt(n * (n + 1) * (2 * n + 1) / 24 - sum(nt^3 - nt) / 48)
-          emit(paste0(wp, "statistic"), min(V, n * (n + 1) / 2 - V))
+          stat <- min(V, n * (n + 1) / 2 - V)
+          # z of the two-sided statistic min(R+, R-), as SciPy reports it (never positive)
+          z <- (stat - n * (n + 1) / 4) / sqrt(n * (n + 1) * (2 * n + 1) / 24 - sum(nt^3 - nt) / 48)
+          emit(paste0(wp, "statistic"), stat)
           emit(paste0(wp, "p_value"), wt$p.value)
           emit(paste0(wp, "z"), z)
           emit(paste0(wp, "r_plus"), V)

@@ -9,10 +9,9 @@ stability[.k].items.ITEM.wilcoxon.{wilcox,pratt}.approx.{statistic,p_value,z,r_p
 
     scipy.stats.wilcoxon(x, y, zero_method=Z, correction=False, alternative=A, mode/method="approx")
 
-statistic and p_value come from the two-sided call (statistic = min(R+, R-)). r_plus and z come
-from the one-sided call (alternative="greater"), where SciPy's statistic is R+ and its
-zstatistic is (R+ - mean)/sd, which is the z of the definitions. (SciPy 1.10's two-sided
-zstatistic is (min(R+, R-) - mean)/sd, i.e. -|z|.) The tests never call Python.
+statistic, p_value and z come from the two-sided call (statistic = min(R+, R-), zstatistic =
+(min(R+, R-) - mean)/sd, as in the definitions' worked example). r_plus comes from the one-sided
+call (alternative="greater"), where SciPy's statistic is R+. The tests never call Python.
 """
 import csv
 import inspect
@@ -79,8 +78,9 @@ def main():
                         two = wilcoxon(x, y, zm, "two-sided")
                         one = wilcoxon(x, y, zm, "greater")
                         assert math.isclose(abs(one.zstatistic), abs(two.zstatistic), rel_tol=1e-12, abs_tol=1e-15)
+                        # z is the two-sided test's: that of min(R+, R-), as in the definitions' example
                         vals = {"statistic": float(two.statistic), "p_value": float(two.pvalue),
-                                "z": float(one.zstatistic), "r_plus": float(one.statistic), "error": None}
+                                "z": float(two.zstatistic), "r_plus": float(one.statistic), "error": None}
                     for key, v in vals.items():
                         out.write("%s%s\t%s\n" % (pre, key, fmt(v)))
     out.close()
