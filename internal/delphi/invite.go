@@ -148,15 +148,15 @@ func (s *Service) Expert(ctx context.Context, token string) (*Expert, error) {
 	if inv.StudyID != claims.StudyID || inv.PanelistID != claims.PanelistID {
 		return nil, ErrLinkInvalid
 	}
-	if inv.RevokedAt != "" {
-		return nil, ErrLinkRevoked
-	}
 	p, err := s.st.Panelist(ctx, claims.PanelistID)
 	if err != nil {
 		return nil, ErrLinkInvalid
 	}
-	if p.WithdrawnAt != "" {
+	if p.WithdrawnAt != "" { // before revocation: withdrawing also revokes the links
 		return nil, ErrWithdrawn
+	}
+	if inv.RevokedAt != "" {
+		return nil, ErrLinkRevoked
 	}
 	st, err := s.Study(ctx, claims.StudyID)
 	if err != nil {
