@@ -1,6 +1,869 @@
 package web
 
-import "github.com/gin-gonic/gin"
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
 
-// expertRoutes registers the expert pages (/r/{token}, /respond/…).
-func (s *Server) expertRoutes(r *gin.Engine) {}
+	"github.com/gin-gonic/gin"
+
+	"github.com/cart-cd/delphi/internal/delphi"
+	"github.com/cart-cd/delphi/internal/survey"
+)
+
+// expertRoutes registers the expert pages (/r/{token}, /respond/…). The link sets the expert
+// cookie and redirects to /respond, so the token never stays in history or a Referer. Every page
+// re-checks the link (expertAuth), so a revoked link stops working at once. Without JavaScript
+// each section is a form that posts and redirects; expert.js adds autosave through the API.
+func (s *Server) expertRoutes(r *gin.Engine) {
+	r.GET("/r/:token", s.openLink)
+	g := r.Group("/respond", s.expertAuth)
+	g.GET("", s.expertHome)
+	g.POST("/consent", s.expertConsent)
+	g.GET("/section/:id", s.expertSection)
+	g.POST("/section/:id", s.expertSaveSection)
+	g.GET("/review", s.expertReview)
+	g.POST("/submit", s.expertSubmit)
+	g.GET("/suggest", s.expertSuggestions)
+	g.POST("/suggest", s.expertSuggest)
+}
+
+// openLink checks an invite link, sets the expert cookie and redirects to a clean URL.
+func (s *Server) openLink(c *gin.Context) {
+	tok := c.Param("token")
+	e, err := s.svc.Expert(c.Request.Context(), tok)
+	if err != nil {
+		s.linkRefused(c, tok, err)
+		return
+	}
+	// A session cookie: the link from the email opens a new one; the token in it is re-checked
+	// on every request.
+	s.setCookie(c, expertCookie, tok, 0, "/")
+	s.Log.Info("invite link opened", "study", e.Study.ID, "panelist", e.Panelist.ID, "invitation", e.InvitationID,
+		"request_id", requestID(c))
+	c.Redirect(http.StatusSeeOther, "/respond")
+}
+
+// linkPage explains why a link does not work and whom to ask.
+type linkPage struct {
+	page
+	Kind    string // expired, revoked, withdrawn, invalid, error
+	Status  int
+	Contact string
+}
+
+func (s *Server) linkRefused(c *gin.Context, tok string, err error) {
+	status, _ := s.classify(c, err) // logs internal errors
+	kind := "error"
+	switch {
+	case errors.Is(err, delphi.ErrLinkExpired):
+		kind = "expired"
+	case errors.Is(err, delphi.ErrLinkRevoked):
+		kind = "revoked"
+	case errors.Is(err, delphi.ErrWithdrawn):
+		kind = "withdrawn"
+	case errors.Is(err, delphi.ErrLinkInvalid):
+		kind = "invalid"
+	}
+	contact, lang := "", ""
+	if kind != "invalid" && kind != "error" {
+		contact, lang = s.svc.LinkHelp(c.Request.Context(), tok)
+	}
+	s.Log.Warn("invite link refused", "reason", kind, "status", status, "request_id", requestID(c))
+	v := &linkPage{page: page{Expert: true, Lang: s.pageLang(lang), cat: s.catalog}, Kind: kind, Status: status, Contact: contact}
+	v.Title = v.T("link." + kind + ".title")
+	s.render(c, status, "expert/link", v)
+}
+
+// pageLang returns lang when the catalogue has it, else English.
+func (s *Server) pageLang(lang string) string {
+	for _, l := range s.catalog.Languages() {
+		if l == lang {
+			return lang
+		}
+	}
+	return "en"
+}
+
+// expertBase is what every questionnaire page shows around its content.
+type expertBase struct {
+	page
+	StudyTitle  string
+	Contact     string
+	Round       int
+	Deadline    time.Time
+	ClosedAt    time.Time
+	Editable    bool
+	Consented   bool
+	SubmittedAt time.Time
+	Total       int
+	Answered    int
+	Sections    []sectionNav
+	StoreKey    string // localStorage key for unsent answers
+	CanSuggest  bool
+}
+
+// ProgressText says how many items are answered.
+func (b *expertBase) ProgressText() string {
+	return b.T("progress.answered", strconv.Itoa(b.Answered), b.Total)
+}
+
+// ProgressTemplate is ProgressText with {n} for the count, for expert.js.
+func (b *expertBase) ProgressTemplate() string { return b.T("progress.answered", "{n}", b.Total) }
+
+type sectionNav struct {
+	ID       string
+	Label    string
+	Total    int
+	Answered int
+	Current  bool
+}
+
+// expertState loads the questionnaire and builds the common part of every page.
+func (s *Server) expertState(c *gin.Context) (*delphi.Expert, *delphi.Questionnaire, expertBase, bool) {
+	e, _ := expertFrom(c)
+	q, err := s.svc.Questionnaire(c.Request.Context(), e)
+	if err != nil {
+		s.fail(c, err)
+		return nil, nil, expertBase{}, false
+	}
+	def := e.Study.Def
+	b := expertBase{page: page{Expert: true, Lang: s.langFor(e), CSRF: s.Signer.CSRF(expertCSRFKey(e)), cat: s.catalog},
+		Contact: e.Study.Contact, Editable: q.Editable, Consented: q.Consented, SubmittedAt: q.SubmittedAt,
+		Total: len(q.Items), Answered: q.Answered()}
+	b.StudyTitle = def.Title.In(b.Lang)
+	if b.StudyTitle == "" {
+		b.StudyTitle = e.Study.Title
+	}
+	if q.Round != nil {
+		b.Round = q.Round.Number
+		b.Deadline = q.Round.Deadline
+		b.ClosedAt = q.Round.ClosedAt
+		b.StoreKey = fmt.Sprintf("delphi:%d:%d:%d", e.Study.ID, q.Round.Number, e.Panelist.ID)
+		b.CanSuggest = q.Round.Number == 1 && q.Editable
+	}
+	for _, sec := range sectionsOf(def, q.Items) {
+		n := sectionNav{ID: sec.ID, Label: sec.Label.In(b.Lang), Total: len(sec.Items)}
+		for _, it := range sec.Items {
+			if q.Answers[it.ID].Answered() {
+				n.Answered++
+			}
+		}
+		b.Sections = append(b.Sections, n)
+	}
+	b.Title = b.StudyTitle
+	return e, q, b, true
+}
+
+// langFor is the expert's language when the definition or the catalogue has it, else English.
+func (s *Server) langFor(e *delphi.Expert) string {
+	l := e.Panelist.Language
+	if l == "" {
+		return "en"
+	}
+	for _, x := range e.Study.Def.Languages {
+		if x == l {
+			return l
+		}
+	}
+	return s.pageLang(l)
+}
+
+// roundSection is a section of the round with its items, in the definition's order.
+type roundSection struct {
+	ID          string
+	Label       survey.Text
+	Description survey.Text
+	Items       []delphi.RoundItem
+}
+
+func sectionsOf(def *survey.Definition, items []delphi.RoundItem) []roundSection {
+	by := map[string][]delphi.RoundItem{}
+	for _, it := range items {
+		by[it.SectionID] = append(by[it.SectionID], it)
+	}
+	var out []roundSection
+	for _, sec := range def.Sections {
+		if len(by[sec.ID]) > 0 {
+			out = append(out, roundSection{ID: sec.ID, Label: sec.Label, Description: sec.Description, Items: by[sec.ID]})
+			delete(by, sec.ID)
+		}
+	}
+	for _, it := range items { // items of a section the definition lacks (should not happen): keep them askable
+		if rest := by[it.SectionID]; len(rest) > 0 {
+			out = append(out, roundSection{ID: it.SectionID, Label: survey.Text{"en": it.SectionID}, Items: rest})
+			delete(by, it.SectionID)
+		}
+	}
+	return out
+}
+
+// flashes maps the ?m= of a redirect to a catalogue key: no user text travels in the URL.
+var flashes = map[string]string{
+	"saved":     "flash.saved",
+	"consented": "flash.consented",
+	"submitted": "flash.submitted",
+	"suggested": "flash.suggested",
+}
+
+func (s *Server) flash(c *gin.Context, b *expertBase) {
+	if k, ok := flashes[c.Query("m")]; ok {
+		b.Flash = b.T(k)
+	}
+}
+
+// homePage is the welcome page (consent), the overview, or the closed round's answers.
+type homePage struct {
+	expertBase
+	Description string
+	First       string // first section id
+	Closed      []closedSection
+}
+
+type closedSection struct {
+	Label string
+	Items []closedItem
+}
+
+type closedItem struct {
+	Label     string
+	Answer    string
+	Placement string
+	Comment   string
+}
+
+func (s *Server) expertHome(c *gin.Context) {
+	e, q, b, ok := s.expertState(c)
+	if !ok {
+		return
+	}
+	s.flash(c, &b)
+	v := &homePage{expertBase: b, Description: e.Study.Def.Description.In(b.Lang)}
+	if len(b.Sections) > 0 {
+		v.First = b.Sections[0].ID
+		for _, sec := range b.Sections {
+			if sec.Answered < sec.Total {
+				v.First = sec.ID
+				break
+			}
+		}
+	}
+	if q.Round != nil && !q.Editable {
+		def := e.Study.Def
+		for _, sec := range sectionsOf(def, q.Items) {
+			cs := closedSection{Label: sec.Label.In(b.Lang)}
+			for _, it := range sec.Items {
+				a := q.Answers[it.ID]
+				ci := closedItem{Label: it.Label.In(b.Lang), Answer: answerText(&v.page, def, a), Comment: a.Comment}
+				if a.Placement != "" {
+					ci.Placement = v.T("placement." + a.Placement)
+				}
+				cs.Items = append(cs.Items, ci)
+			}
+			v.Closed = append(v.Closed, cs)
+		}
+	}
+	s.render(c, http.StatusOK, "expert/home", v)
+}
+
+// answerText says an answer in words: "7 – Critical", "Unable to score" or "no answer".
+func answerText(p *page, def *survey.Definition, a delphi.Answer) string {
+	switch {
+	case a.Unable:
+		return p.L(def.Scale.Unable)
+	case a.Rating != nil:
+		if i := def.Scale.BandOf(*a.Rating); i >= 0 {
+			return fmt.Sprintf("%d – %s", *a.Rating, p.L(def.Scale.Bands[i].Label))
+		}
+		return strconv.Itoa(*a.Rating)
+	}
+	return p.T("answer.none")
+}
+
+func (s *Server) expertConsent(c *gin.Context) {
+	e, _ := expertFrom(c)
+	if c.PostForm("agree") != "yes" {
+		_, _, b, ok := s.expertState(c)
+		if !ok {
+			return
+		}
+		v := &homePage{expertBase: b, Description: e.Study.Def.Description.In(b.Lang)}
+		v.Error = v.T("error.consent")
+		s.render(c, http.StatusUnprocessableEntity, "expert/home", v)
+		return
+	}
+	if err := s.svc.Consent(c.Request.Context(), e); err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/respond?m=consented")
+}
+
+// sectionPage is one section of the questionnaire.
+type sectionPage struct {
+	expertBase
+	ID          string
+	Label       string
+	Description string
+	Index       int // 1-based
+	Prev, Next  string
+	Items       []itemView
+	Bands       []bandView
+	Unable      string
+	Placement   *placementView
+	FromRound   int
+	MaxComment  int
+	MaxReason   int
+	ErrorItem   string
+}
+
+type bandView struct {
+	ID     string
+	Label  string
+	From   int
+	To     int
+	Points []pointView
+}
+
+type pointView struct {
+	Value int
+	Label string // the scale's label for this point, if any
+	Band  string
+}
+
+type placementView struct {
+	Question string
+	Options  []option
+}
+
+type option struct{ Value, Label string }
+
+type itemView struct {
+	ID          string
+	Label       string
+	Description string
+	Unit        string
+	Values      string
+	Derived     bool
+	Tier        string
+	Changed     bool
+	Rating      *int
+	Unable      bool
+	Placement   string
+	Comment     string
+	Reason      string
+	Answered    bool
+	AskReason   bool // there is a previous rating to compare with
+	ReasonOpen  bool // the current rating is in another band than the previous one, or a reason is given
+	Feedback    *feedbackView
+	Error       string
+}
+
+type feedbackView struct {
+	Own          string
+	OwnBand      string
+	OwnComment   string
+	NRated       int
+	NUnable      int
+	Bars         []barView
+	ChartWidth   int
+	ChartLabel   string
+	Bands        []bandStat
+	Median       string
+	Class        string
+	ClassLabel   string
+	Groups       []groupStat
+	HiddenGroups int
+	MinGroup     int
+	Comments     []string
+	ShowOwn      bool
+	ShowDist     bool
+	ShowMedian   bool
+}
+
+type barView struct {
+	Value, N     int
+	Band         string
+	X, Y, H      int
+	TextX, TextY int
+	LabelY       int
+}
+
+type bandStat struct {
+	ID    string
+	Label string
+	From  int
+	To    int
+	N     int
+	Pct   string
+}
+
+type groupStat struct {
+	Label  string
+	N      int
+	Median string
+	Bands  []bandStat
+}
+
+// Histogram geometry, in SVG user units.
+const (
+	barW    = 18
+	barGap  = 4
+	barMaxH = 40
+	barBase = 54
+)
+
+func (s *Server) expertSection(c *gin.Context) {
+	e, q, b, ok := s.expertState(c)
+	if !ok {
+		return
+	}
+	if q.Round != nil && q.Editable && !q.Consented {
+		c.Redirect(http.StatusSeeOther, "/respond")
+		return
+	}
+	s.flash(c, &b)
+	v, ok := s.buildSection(c, e, q, b, c.Param("id"), nil)
+	if !ok {
+		return
+	}
+	s.render(c, http.StatusOK, "expert/section", v)
+}
+
+// buildSection builds a section page; posted answers (after a refused save) replace saved ones.
+func (s *Server) buildSection(c *gin.Context, e *delphi.Expert, q *delphi.Questionnaire, b expertBase, id string,
+	posted map[string]delphi.Answer) (*sectionPage, bool) {
+	def := e.Study.Def
+	secs := sectionsOf(def, q.Items)
+	idx := -1
+	for i, sec := range secs {
+		if sec.ID == id {
+			idx = i
+		}
+	}
+	if idx < 0 {
+		s.fail(c, delphi.Errorf(delphi.ENotFound, "", "this round has no section %q", id))
+		return nil, false
+	}
+	sec := secs[idx]
+	for i := range b.Sections {
+		b.Sections[i].Current = b.Sections[i].ID == id
+	}
+	v := &sectionPage{expertBase: b, ID: sec.ID, Label: sec.Label.In(b.Lang), Description: sec.Description.In(b.Lang),
+		Index: idx + 1, Unable: def.Scale.Unable.In(b.Lang), FromRound: q.PrevRound,
+		MaxComment: delphi.MaxComment, MaxReason: delphi.MaxReason}
+	v.Title = v.Label + " · " + b.StudyTitle
+	if idx > 0 {
+		v.Prev = secs[idx-1].ID
+	}
+	if idx+1 < len(secs) {
+		v.Next = secs[idx+1].ID
+	}
+	for _, band := range def.Scale.Bands {
+		bv := bandView{ID: band.ID, Label: band.Label.In(b.Lang), From: band.From, To: band.To}
+		for p := band.From; p <= band.To; p++ {
+			bv.Points = append(bv.Points, pointView{Value: p, Label: def.Scale.Labels[p].In(b.Lang), Band: band.ID})
+		}
+		v.Bands = append(v.Bands, bv)
+	}
+	if pl := def.Placement; pl != nil {
+		pv := &placementView{Question: pl.Label.In(b.Lang)}
+		if pv.Question == "" {
+			pv.Question = v.T("placement.question")
+		}
+		for _, o := range pl.Options {
+			pv.Options = append(pv.Options, option{Value: o, Label: v.T("placement." + o)})
+		}
+		v.Placement = pv
+	}
+	for _, it := range sec.Items {
+		a, ok := posted[it.ID]
+		if !ok {
+			a = q.Answers[it.ID]
+		}
+		v.Items = append(v.Items, s.itemView(&v.page, def, it, a, q.Feedback[it.ID]))
+	}
+	return v, true
+}
+
+func (s *Server) itemView(p *page, def *survey.Definition, it delphi.RoundItem, a delphi.Answer, f *delphi.ItemFeedback) itemView {
+	iv := itemView{ID: it.ID, Label: p.L(it.Label), Description: p.L(it.Description), Unit: it.Unit,
+		Values: strings.Join(it.Categories, ", "), Derived: it.Derived, Changed: it.Changed,
+		Rating: a.Rating, Unable: a.Unable, Placement: a.Placement, Comment: a.Comment, Reason: a.Reason,
+		Answered: a.Answered()}
+	switch it.ProposedTier {
+	case "core":
+		iv.Tier = p.T("tier.core")
+	case "expansion":
+		mod := it.Module
+		for _, m := range def.Modules {
+			if m.ID == it.Module {
+				mod = p.L(m.Label)
+			}
+		}
+		if mod == "" {
+			iv.Tier = p.T("tier.expansion")
+		} else {
+			iv.Tier = p.T("tier.module", mod)
+		}
+	}
+	if f == nil {
+		return iv
+	}
+	shows := func(part string) bool { return len(def.Feedback.Show) == 0 || def.Feedback.Shows(part) }
+	fv := &feedbackView{NRated: f.NRated, NUnable: f.NUnable, Median: fptrText(f.Median), Class: f.Class,
+		Comments: f.Comments, HiddenGroups: f.HiddenGroups, MinGroup: def.Feedback.MinGroupSize,
+		ShowOwn: shows("own"), ShowDist: shows("distribution"), ShowMedian: shows("median")}
+	if fv.MinGroup < 1 {
+		fv.MinGroup = 5
+	}
+	if f.Class != "" {
+		fv.ClassLabel = p.T("class." + f.Class)
+	}
+	if f.Own != nil && fv.ShowOwn {
+		fv.Own = answerText(p, def, *f.Own)
+		fv.OwnComment = f.Own.Comment
+		if f.Own.Rating != nil {
+			if i := def.Scale.BandOf(*f.Own.Rating); i >= 0 {
+				fv.OwnBand = def.Scale.Bands[i].ID
+				iv.AskReason = true
+				if a.Rating != nil {
+					if j := def.Scale.BandOf(*a.Rating); j >= 0 && j != i {
+						iv.ReasonOpen = true
+					}
+				}
+			}
+		}
+	}
+	if a.Reason != "" {
+		iv.AskReason, iv.ReasonOpen = true, true
+	}
+	max := 0
+	for _, n := range f.Hist {
+		if n > max {
+			max = n
+		}
+	}
+	var parts []string
+	for i, n := range f.Hist {
+		pt := def.Scale.Min + i
+		h := 0
+		if max > 0 {
+			h = (n*barMaxH + max/2) / max
+		}
+		if n > 0 && h < 2 {
+			h = 2
+		}
+		band := ""
+		if j := def.Scale.BandOf(pt); j >= 0 {
+			band = def.Scale.Bands[j].ID
+		}
+		x := i * (barW + barGap)
+		fv.Bars = append(fv.Bars, barView{Value: pt, N: n, Band: band, X: x, Y: barBase - h, H: h,
+			TextX: x + barW/2, TextY: barBase - h - 3, LabelY: barBase + 13})
+		parts = append(parts, fmt.Sprintf("%d: %d", pt, n))
+	}
+	fv.ChartWidth = len(f.Hist)*(barW+barGap) - barGap
+	fv.ChartLabel = p.T("feedback.chart", strings.Join(parts, ", "))
+	fv.Bands = bandStats(p, def, f.Bands)
+	for _, g := range f.Groups {
+		label := g.ID
+		for _, dg := range def.Groups {
+			if dg.ID == g.ID {
+				label = p.L(dg.Label)
+			}
+		}
+		fv.Groups = append(fv.Groups, groupStat{Label: label, N: g.NRated, Median: fptrText(g.Median), Bands: bandStats(p, def, g.Bands)})
+	}
+	iv.Feedback = fv
+	return iv
+}
+
+func bandStats(p *page, def *survey.Definition, bs []delphi.BandFeedback) []bandStat {
+	out := make([]bandStat, 0, len(bs))
+	for i, bf := range bs {
+		label := bf.Label
+		if i < len(def.Scale.Bands) {
+			label = p.L(def.Scale.Bands[i].Label)
+		}
+		out = append(out, bandStat{ID: bf.ID, Label: label, From: bf.From, To: bf.To, N: bf.N, Pct: fmt.Sprintf("%.0f%%", bf.Pct)})
+	}
+	return out
+}
+
+func fptrText(f *float64) string {
+	if f == nil {
+		return "–"
+	}
+	return formatNum(*f)
+}
+
+// Form field names of a section: rating:<item>, placement:<item>, comment:<item>, reason:<item>,
+// and one hidden item=<item> per item on the page.
+var fieldRe = regexp.MustCompile(`^(rating|placement|comment|reason):([a-z0-9][a-z0-9_-]{0,63})$`)
+
+// parseSection reads a posted section into answers, in page order. Every field must belong to an
+// item listed on the form, and appear once; anything else is a forged form and is refused whole.
+func parseSection(form url.Values, scale survey.Scale) ([]delphi.Answer, error) {
+	ids := form["item"]
+	listed := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		if listed[id] {
+			return nil, malformed("item %q is listed twice", id)
+		}
+		listed[id] = true
+	}
+	for k, vs := range form {
+		switch k {
+		case "csrf", "item", "go":
+			continue
+		}
+		m := fieldRe.FindStringSubmatch(k)
+		if m == nil || !listed[m[2]] {
+			return nil, malformed("unexpected form field %q", k)
+		}
+		if len(vs) != 1 {
+			return nil, malformed("form field %q appears %d times", k, len(vs))
+		}
+	}
+	// From here on the form is well-formed: a bad value comes back with the answers, so that the
+	// page can show the expert's input again.
+	out := make([]delphi.Answer, 0, len(ids))
+	var bad error
+	for i, id := range ids {
+		a := delphi.Answer{Item: id, Placement: form.Get("placement:" + id), Comment: form.Get("comment:" + id),
+			Reason: form.Get("reason:" + id)}
+		switch r := form.Get("rating:" + id); r {
+		case "":
+		case "unable":
+			a.Unable = true
+		default:
+			n, err := strconv.Atoi(r)
+			if err != nil && bad == nil {
+				bad = delphi.Errorf(delphi.EInvalid, fmt.Sprintf("answers[%d].rating", i),
+					"the rating must be a whole number from %d to %d", scale.Min, scale.Max)
+			}
+			if err == nil {
+				a.Rating = &n
+			}
+		}
+		out = append(out, a)
+	}
+	return out, bad
+}
+
+func (s *Server) expertSaveSection(c *gin.Context) {
+	e, q, b, ok := s.expertState(c)
+	if !ok {
+		return
+	}
+	if err := c.Request.ParseForm(); err != nil {
+		var mbe *http.MaxBytesError
+		if !errors.As(err, &mbe) {
+			err = malformed("the form could not be read")
+		}
+		s.fail(c, err)
+		return
+	}
+	id := c.Param("id")
+	posted, err := parseSection(c.Request.PostForm, e.Study.Def.Scale)
+	if err != nil {
+		s.sectionError(c, e, q, b, id, posted, err)
+		return
+	}
+	// Skip items left empty that have nothing saved: an empty answer is not an answer.
+	save := make([]delphi.Answer, 0, len(posted))
+	for _, a := range posted {
+		_, had := q.Answers[a.Item]
+		if had || a.Answered() || a.Placement != "" || strings.TrimSpace(a.Comment) != "" || strings.TrimSpace(a.Reason) != "" {
+			save = append(save, a)
+		}
+	}
+	if len(save) > 0 {
+		if _, err := s.svc.SaveAnswers(c.Request.Context(), e, save); err != nil {
+			s.sectionError(c, e, q, b, id, save, err)
+			return
+		}
+	}
+	next := "/respond/section/" + url.PathEscape(id) + "?m=saved"
+	switch c.PostForm("go") {
+	case "next":
+		secs := sectionsOf(e.Study.Def, q.Items)
+		for i, sec := range secs {
+			if sec.ID == id && i+1 < len(secs) {
+				next = "/respond/section/" + url.PathEscape(secs[i+1].ID) + "?m=saved"
+			} else if sec.ID == id {
+				next = "/respond/review?m=saved"
+			}
+		}
+	case "prev":
+		secs := sectionsOf(e.Study.Def, q.Items)
+		for i, sec := range secs {
+			if sec.ID == id && i > 0 {
+				next = "/respond/section/" + url.PathEscape(secs[i-1].ID) + "?m=saved"
+			}
+		}
+	case "review":
+		next = "/respond/review?m=saved"
+	}
+	c.Redirect(http.StatusSeeOther, next)
+}
+
+// fieldIndexRe finds the answer index in a domain error's field ("answers[3].rating").
+var fieldIndexRe = regexp.MustCompile(`^answers\[(\d+)\]\.(\w+)$`)
+
+// sectionError re-renders the section with the expert's input and says what was wrong; nothing
+// was saved. Forged forms and errors that are not about one answer go to the error page.
+func (s *Server) sectionError(c *gin.Context, e *delphi.Expert, q *delphi.Questionnaire, b expertBase, id string,
+	posted []delphi.Answer, err error) {
+	status, ae := s.classify(c, err)
+	m := fieldIndexRe.FindStringSubmatch(ae.Field)
+	if status >= 500 || m == nil || posted == nil {
+		s.fail(c, err)
+		return
+	}
+	i, _ := strconv.Atoi(m[1])
+	if i >= len(posted) {
+		s.fail(c, err)
+		return
+	}
+	in := make(map[string]delphi.Answer, len(posted))
+	for _, a := range posted {
+		in[a.Item] = a
+	}
+	v, ok := s.buildSection(c, e, q, b, id, in)
+	if !ok {
+		return
+	}
+	item := posted[i].Item
+	msg := ae.Message
+	switch m[2] {
+	case "rating":
+		msg = v.T("error.rating", e.Study.Def.Scale.Min, e.Study.Def.Scale.Max)
+	case "comment":
+		msg = v.T("error.comment", delphi.MaxComment)
+	case "reason":
+		msg = v.T("error.reason", delphi.MaxReason)
+	case "placement":
+		msg = v.T("error.placement")
+	case "item":
+		msg = v.T("error.item", item)
+	}
+	found := false
+	for j := range v.Items {
+		if v.Items[j].ID == item {
+			v.Items[j].Error = msg
+			found = true
+		}
+	}
+	v.Error = v.T("error.notsaved") + " " + msg
+	if found {
+		v.ErrorItem = item
+	}
+	s.render(c, status, "expert/section", v)
+}
+
+// reviewPage lists what is unanswered and offers to submit.
+type reviewPage struct {
+	expertBase
+	Unanswered []reviewSection
+	Missing    int
+}
+
+type reviewSection struct {
+	ID    string
+	Label string
+	Items []option
+}
+
+func (s *Server) expertReview(c *gin.Context) {
+	e, q, b, ok := s.expertState(c)
+	if !ok {
+		return
+	}
+	if q.Round == nil || (q.Editable && !q.Consented) {
+		c.Redirect(http.StatusSeeOther, "/respond")
+		return
+	}
+	s.flash(c, &b)
+	v := &reviewPage{expertBase: b}
+	v.Title = v.T("review.title") + " · " + b.StudyTitle
+	for _, sec := range sectionsOf(e.Study.Def, q.Items) {
+		rs := reviewSection{ID: sec.ID, Label: sec.Label.In(b.Lang)}
+		for _, it := range sec.Items {
+			if !q.Answers[it.ID].Answered() {
+				rs.Items = append(rs.Items, option{Value: it.ID, Label: it.Label.In(b.Lang)})
+			}
+		}
+		if len(rs.Items) > 0 {
+			v.Unanswered = append(v.Unanswered, rs)
+			v.Missing += len(rs.Items)
+		}
+	}
+	s.render(c, http.StatusOK, "expert/review", v)
+}
+
+func (s *Server) expertSubmit(c *gin.Context) {
+	e, _ := expertFrom(c)
+	if _, err := s.svc.Submit(c.Request.Context(), e); err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/respond/review?m=submitted")
+}
+
+// suggestPage is round 1's form to suggest missing parameters.
+type suggestPage struct {
+	expertBase
+	Mine       []delphi.Suggestion
+	Label      string
+	Rationale  string
+	FieldError string
+	MaxLabel   int
+	MaxReason  int
+}
+
+func (s *Server) expertSuggestions(c *gin.Context) {
+	s.renderSuggest(c, http.StatusOK, "", "", nil)
+}
+
+func (s *Server) renderSuggest(c *gin.Context, status int, label, rationale string, fail error) {
+	e, _, b, ok := s.expertState(c)
+	if !ok {
+		return
+	}
+	s.flash(c, &b)
+	mine, err := s.svc.MySuggestions(c.Request.Context(), e)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	v := &suggestPage{expertBase: b, Mine: mine, Label: label, Rationale: rationale, MaxLabel: 300, MaxReason: delphi.MaxComment}
+	v.Title = v.T("suggest.title") + " · " + b.StudyTitle
+	if fail != nil {
+		_, ae := s.classify(c, fail)
+		v.Error = v.T("error.notsaved") + " " + ae.Message
+		v.FieldError = ae.Field
+	}
+	s.render(c, status, "expert/suggest", v)
+}
+
+func (s *Server) expertSuggest(c *gin.Context) {
+	e, _ := expertFrom(c)
+	label, rationale := c.PostForm("label"), c.PostForm("rationale")
+	if _, err := s.svc.Suggest(c.Request.Context(), e, label, rationale); err != nil {
+		status, _ := s.classify(c, err)
+		if status >= 500 {
+			s.fail(c, err)
+			return
+		}
+		s.renderSuggest(c, status, label, rationale, err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/respond/suggest?m=suggested")
+}
