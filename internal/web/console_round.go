@@ -31,6 +31,7 @@ type roundView struct {
 	SMTP         bool
 	Deadline     string // for the deadline input (UTC)
 	Summary      *roundSummary
+	NotYet       []delphi.ProgressPerson // LastSaved formatted for reading
 	ActiveStudy  bool
 	NextRound    int
 	HasNextRound bool
@@ -109,6 +110,12 @@ func (s *Server) renderRound(c *gin.Context, status int, st *delphi.Study, r *de
 		v.Countries = append(v.Countries, progressRow{Label: cn.Key, ProgressCounts: cn.ProgressCounts})
 	}
 	v.Total = progressRow{Label: "All invited", ProgressCounts: pr.Counts}
+	for _, p := range pr.NotYet {
+		if t, err := time.Parse(time.RFC3339Nano, p.LastSaved); err == nil {
+			p.LastSaved = fmtTime(t)
+		}
+		v.NotYet = append(v.NotYet, p)
+	}
 	msgs, err := s.svc.Outbox(ctx, st.ID)
 	if err != nil {
 		s.fail(c, err)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/cart-cd/delphi/internal/delphi"
+	"github.com/cart-cd/delphi/surveys"
 )
 
 // browser is a console user: a cookie jar, no automatic redirects, and the CSRF token of the
@@ -79,6 +81,28 @@ func (b *browser) post(path string, form url.Values) response {
 		b.e.t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return b.do(req)
+}
+
+// upload posts a multipart form with one file, with the current CSRF token.
+func (b *browser) upload(path string, fields url.Values, file, name string, content []byte) response {
+	b.e.t.Helper()
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	_ = w.WriteField("csrf", b.csrf)
+	for k, vs := range fields {
+		for _, v := range vs {
+			_ = w.WriteField(k, v)
+		}
+	}
+	fw, _ := w.CreateFormFile(file, name)
+	_, _ = fw.Write(content)
+	_ = w.Close()
+	req, err := http.NewRequest("POST", b.e.srv.URL+path, &buf)
+	if err != nil {
+		b.e.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", w.FormDataContentType())
 	return b.do(req)
 }
 
@@ -811,4 +835,35 @@ func TestConsoleThreeRounds(t *testing.T) {
 	// the audit log shows the whole run
 	r = b.get(study + "/audit")
 	has(t, r, "round.open", "round.close", "panel.add", "suggestion.accept", "mail.queue", "study.finish")
+}
+
+func TestConsoleCreateStudyUpload(t *testing.T) {
+	e := newEnv(t)
+	b := e.consoleLogin("admin@test", adminPassword)
+	good, err := surveys.FS.Open("example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	yaml, _ := io.ReadAll(good)
+	broken := bytes.Replace(yaml, []byte("min: 1"), []byte("min: 12"), 1)
+	r := b.upload("/console/studies", url.Values{"title": {"Uploaded"}}, "definition", "mine.yaml", broken)
+	if r.Status != http.StatusUnprocessableEntity {
+		t.Fatalf("broken definition: %s", pageText(r.Body))
+	}
+	has(t, r, "definition:", `value="Uploaded"`)
+	var sts []studyJSON
+	if e.must(e.call("GET", "/api/v1/studies", e.admin, nil, &sts), 200); len(sts) != 0 {
+		t.Fatalf("a broken definition made a study")
+	}
+	r = b.upload("/console/studies", url.Values{"title": {"Uploaded"}, "survey": {"cart-cd"}}, "definition", "mine.yaml", yaml)
+	if r.Status != http.StatusSeeOther {
+		t.Fatalf("upload: %s", pageText(r.Body))
+	}
+	r = b.get(r.Header.Get("Location"))
+	has(t, r, "Study \"Uploaded\" created from example", "Survey example version 1")
+	// a study keeps the exact definition it was created from
+	e.must(e.call("GET", "/api/v1/studies", e.admin, nil, &sts), 200)
+	if len(sts) != 1 || sts[0].Survey != "example" {
+		t.Fatalf("studies: %+v", sts)
+	}
 }
