@@ -1,29 +1,408 @@
 package web
 
 import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"fmt"
+	"html/template"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+
 	"github.com/gin-gonic/gin"
 
 	"github.com/cart-cd/delphi/internal/delphi"
+	"github.com/cart-cd/delphi/internal/report"
 )
 
-// reportRoutes registers the presenters' pages (/reports/…).
-func (s *Server) reportRoutes(r *gin.Engine) {}
+// reportRoutes registers the presenters' pages (/reports/…), open to every staff role. The
+// summary of a closed round never changes, so its rendered markup is cached per round and
+// shared by the screen, print and slides views.
+func (s *Server) reportRoutes(r *gin.Engine) {
+	rc := &reportCache{m: map[reportKey][]byte{}}
+	g := r.Group("/reports", s.staffAuth())
+	g.GET("", s.reportsIndex)
+	g.GET("/studies/:sid/rounds/:n", func(c *gin.Context) { s.reportSummary(c, rc) })
+	g.GET("/studies/:sid/outcome", s.reportOutcome)
+}
 
-// apiReport serves GET /api/v1/studies/{sid}/rounds/{n}/report.{json,csv,xlsx,html}.
+// reportKey names a cached summary fragment.
+type reportKey struct {
+	sid int64
+	n   int
+}
+
+// reportCache holds rendered summaries of closed rounds (immutable), bounded in size.
+type reportCache struct {
+	mu sync.Mutex
+	m  map[reportKey][]byte
+}
+
+const reportCacheMax = 64
+
+func (rc *reportCache) get(k reportKey, build func() ([]byte, error)) ([]byte, error) {
+	rc.mu.Lock()
+	b, ok := rc.m[k]
+	rc.mu.Unlock()
+	if ok {
+		return b, nil
+	}
+	b, err := build()
+	if err != nil {
+		return nil, err
+	}
+	rc.mu.Lock()
+	if len(rc.m) >= reportCacheMax {
+		for old := range rc.m { // drop any one: every entry can be rebuilt
+			delete(rc.m, old)
+			break
+		}
+	}
+	rc.m[k] = b
+	rc.mu.Unlock()
+	return b, nil
+}
+
+// staffPage returns the page base of a staff page.
+func (s *Server) staffPage(c *gin.Context, title, nav string) page {
+	st, _ := staffFrom(c)
+	return page{Title: title, Nav: nav, Staff: &staffView{ID: st.ID, Email: st.Email, Role: st.Role},
+		CSRF: s.Signer.CSRF(sessionFrom(c).ID)}
+}
+
+// renderReport is render with gzip when the client accepts it (reports are large and compress
+// tenfold).
+func (s *Server) renderReport(c *gin.Context, name string, v viewer) {
+	pt, ok := s.pages[name]
+	if !ok {
+		s.Log.Error("unknown page template", "page", name)
+		c.String(http.StatusInternalServerError, "internal error")
+		return
+	}
+	b := v.Base()
+	if b.cat == nil {
+		b.cat = s.catalog
+	}
+	if b.Lang == "" {
+		b.Lang = "en"
+	}
+	b.Version = s.Version
+	var buf bytes.Buffer
+	if err := pt.t.ExecuteTemplate(&buf, "layout", v); err != nil {
+		s.fail(c, fmt.Errorf("render %s: %w", name, err))
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	s.writeBody(c, "text/html; charset=utf-8", buf.Bytes())
+}
+
+// writeBody writes a 200 answer, gzipped when the client accepts it and it is worth it.
+func (s *Server) writeBody(c *gin.Context, contentType string, body []byte) {
+	c.Header("Vary", "Accept-Encoding")
+	if len(body) < 1024 || !strings.Contains(c.GetHeader("Accept-Encoding"), "gzip") {
+		c.Data(http.StatusOK, contentType, body)
+		return
+	}
+	var z bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&z, gzip.BestSpeed)
+	_, _ = zw.Write(body)
+	_ = zw.Close()
+	c.Header("Content-Encoding", "gzip")
+	c.Data(http.StatusOK, contentType, z.Bytes())
+}
+
+// ---- pages ----
+
+type reportsIndexPage struct {
+	page
+	Studies []reportStudyRow
+}
+
+type reportStudyRow struct {
+	ID       int64
+	Title    string
+	State    string
+	Rounds   []reportRoundRow
+	Closed   int
+	LastOpen int // number of the open round, 0 if none
+}
+
+type reportRoundRow struct {
+	Number int
+	Closed string
+}
+
+func (s *Server) reportsIndex(c *gin.Context) {
+	sts, err := s.svc.Studies(c.Request.Context())
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	v := &reportsIndexPage{page: s.staffPage(c, "Reports", "reports")}
+	for _, st := range sts {
+		row := reportStudyRow{ID: st.ID, Title: st.Title, State: st.State}
+		for _, r := range st.Rounds {
+			if r.State == "closed" {
+				row.Rounds = append(row.Rounds, reportRoundRow{Number: r.Number, Closed: r.ClosedAt.UTC().Format("2 Jan 2006")})
+				row.Closed++
+			} else if r.Open() {
+				row.LastOpen = r.Number
+			}
+		}
+		v.Studies = append(v.Studies, row)
+	}
+	s.renderReport(c, "reports/index", v)
+}
+
+type reportSummaryPage struct {
+	page
+	View     string // screen, print, slides
+	StudyID  int64
+	Round    int
+	Title    string
+	Rounds   []int // closed rounds of the study
+	Exports  []reportLink
+	Body     template.HTML
+	ItemsNum int
+}
+
+type reportLink struct {
+	Href, Label, Hint string
+}
+
+// reportExports lists the downloads of a round.
+func reportExports(sid int64, n int) []reportLink {
+	base := fmt.Sprintf("/api/v1/studies/%d/rounds/%d/", sid, n)
+	return []reportLink{
+		{base + "report.csv", "Results CSV", "tidy: one row per item × group"},
+		{base + "answers.csv", "Answers CSV", "anonymised raw answers, rounds 1–" + fmt.Sprint(n)},
+		{base + "report.xlsx", "Excel workbook", "summary, items, groups, participation, comments, outcome"},
+		{base + "report.json", "Snapshot JSON", "the whole snapshot"},
+		{base + "report.html", "HTML file", "this summary as one file"},
+		{base + "outcome.csv", "Outcome CSV", "data dictionary after round " + fmt.Sprint(n)},
+		{base + "comments.csv", "Comments CSV", "anonymised comments and reasons"},
+	}
+}
+
+// roundSnapshots returns the snapshots of closed rounds 1..n of a study (round n must be closed).
+func (s *Server) roundSnapshots(ctx context.Context, sid int64, n int) ([]*delphi.Snapshot, error) {
+	snaps := make([]*delphi.Snapshot, 0, n)
+	for k := 1; k <= n; k++ {
+		snap, err := s.svc.Snapshot(ctx, sid, k)
+		if err != nil {
+			return nil, err
+		}
+		snaps = append(snaps, snap)
+	}
+	return snaps, nil
+}
+
+// buildSummary builds the view model of round n from the snapshots of rounds 1..n.
+func (s *Server) buildSummary(ctx context.Context, sid int64, n int) (*report.Summary, *delphi.Study, []*delphi.Snapshot, error) {
+	st, err := s.svc.Study(ctx, sid)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	snaps, err := s.roundSnapshots(ctx, sid, n)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	sum, err := report.Build(report.StudyOf(st), snaps)
+	return sum, st, snaps, err
+}
+
+func (s *Server) reportSummary(c *gin.Context, rc *reportCache) {
+	sid, n, err := studyRound(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	ctx := c.Request.Context()
+	view := c.DefaultQuery("view", "screen")
+	if view != "screen" && view != "print" && view != "slides" {
+		s.fail(c, delphi.Errorf(delphi.EInvalid, "view", "view must be screen, print or slides"))
+		return
+	}
+	st, err := s.svc.Study(ctx, sid)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	body, err := rc.get(reportKey{sid, n}, func() ([]byte, error) {
+		sum, _, _, err := s.buildSummary(ctx, sid, n)
+		if err != nil {
+			return nil, err
+		}
+		r, err := report.NewRenderer(s.Templates)
+		if err != nil {
+			return nil, err
+		}
+		var buf bytes.Buffer
+		if err := r.Fragment(&buf, sum); err != nil {
+			return nil, err
+		}
+		return buf.Bytes(), nil
+	})
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	v := &reportSummaryPage{page: s.staffPage(c, fmt.Sprintf("Round %d · %s", n, st.Title), "reports"),
+		View: view, StudyID: sid, Round: n, Title: st.Title, Exports: reportExports(sid, n),
+		Body: template.HTML(body)} // rendered by html/template from the snapshot: escaped
+	for _, r := range st.Rounds {
+		if r.State == "closed" {
+			v.Rounds = append(v.Rounds, r.Number)
+		}
+	}
+	s.renderReport(c, "reports/summary", v)
+}
+
+type reportOutcomePage struct {
+	page
+	StudyID  int64
+	Title    string
+	Round    int
+	Finished bool
+	Rows     []report.OutcomeRow
+	Counts   map[string]int
+	Rule     string
+	CSV      string
+}
+
+func (s *Server) reportOutcome(c *gin.Context) {
+	sid, err := pathInt(c, "sid")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	ctx := c.Request.Context()
+	st, err := s.svc.Study(ctx, sid)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	last := lastClosed(st)
+	if last == 0 {
+		s.fail(c, delphi.Errorf(delphi.EConflict, "", "study %d has no closed round yet", sid))
+		return
+	}
+	snaps, err := s.roundSnapshots(ctx, sid, last)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	rows := report.Outcome(report.StudyOf(st), snaps)
+	v := &reportOutcomePage{page: s.staffPage(c, "Outcome · "+st.Title, "reports"), StudyID: sid, Title: st.Title,
+		Round: last, Finished: st.State == "finished", Rows: rows, Counts: report.OutcomeCounts(rows), Rule: report.OutcomeRule,
+		CSV: fmt.Sprintf("/api/v1/studies/%d/rounds/%d/outcome.csv", sid, last)}
+	s.renderReport(c, "reports/outcome", v)
+}
+
+// lastClosed returns the number of the study's last closed round, or 0.
+func lastClosed(st *delphi.Study) int {
+	n := 0
+	for _, r := range st.Rounds {
+		if r.State == "closed" && r.Number > n {
+			n = r.Number
+		}
+	}
+	return n
+}
+
+// ---- exports ----
+
+var unsafeName = regexp.MustCompile(`[^a-z0-9_-]+`)
+
+// exportName is a download's file name: cart-cd-study1-round2-answers.csv.
+func exportName(surveyID string, sid int64, n int, suffix string) string {
+	id := strings.Trim(unsafeName.ReplaceAllString(strings.ToLower(surveyID), "-"), "-")
+	if id == "" {
+		id = "delphi"
+	}
+	return fmt.Sprintf("%s-study%d-round%d%s", id, sid, n, suffix)
+}
+
+// apiReport serves GET /api/v1/studies/{sid}/rounds/{n}/{file}: report.json (the snapshot),
+// report.csv (tidy results), report.xlsx, report.html (standalone summary), answers.csv
+// (pseudonymous raw answers of rounds 1..n), outcome.csv (the data dictionary after round n)
+// and comments.csv. Only closed rounds have reports (409 otherwise).
 func (s *Server) apiReport(c *gin.Context) {
 	sid, n, err := studyRound(c)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	if c.Param("file") != "report.json" {
-		s.fail(c, delphi.Errorf(delphi.ENotFound, "", "no export %q", c.Param("file")))
+	ctx := c.Request.Context()
+	file := c.Param("file")
+	var (
+		body  bytes.Buffer
+		ctype string
+		name  string
+	)
+	switch file {
+	case "report.json":
+		b, err := s.svc.SnapshotJSON(ctx, sid, n)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		snap, err := s.svc.Snapshot(ctx, sid, n)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		body.Write(b)
+		ctype, name = "application/json", exportName(snap.SurveyID, sid, n, ".json")
+	case "report.csv", "report.xlsx", "report.html", "answers.csv", "outcome.csv", "comments.csv":
+		sum, st, snaps, err := s.buildSummary(ctx, sid, n)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		snap := snaps[len(snaps)-1]
+		switch file {
+		case "report.csv":
+			err = report.CSV(&body, snaps...)
+			ctype, name = "text/csv; charset=utf-8", exportName(snap.SurveyID, sid, n, ".csv")
+		case "report.xlsx":
+			err = report.XLSX(&body, report.StudyOf(st), snaps...)
+			ctype, name = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", exportName(snap.SurveyID, sid, n, ".xlsx")
+		case "report.html":
+			var r *report.Renderer
+			if r, err = report.NewRenderer(s.Templates); err == nil {
+				err = r.HTML(&body, sum)
+			}
+			ctype, name = "text/html; charset=utf-8", exportName(snap.SurveyID, sid, n, ".html")
+		case "answers.csv":
+			var all []delphi.RawAnswer
+			for k := 1; k <= n && err == nil; k++ {
+				var as []delphi.RawAnswer
+				as, err = s.svc.RawAnswers(ctx, sid, k)
+				all = append(all, as...)
+			}
+			if err == nil {
+				err = report.AnswersCSV(&body, all)
+			}
+			ctype, name = "text/csv; charset=utf-8", exportName(snap.SurveyID, sid, n, "-answers.csv")
+		case "outcome.csv":
+			err = report.OutcomeCSV(&body, report.Outcome(report.StudyOf(st), snaps))
+			ctype, name = "text/csv; charset=utf-8", exportName(snap.SurveyID, sid, n, "-outcome.csv")
+		case "comments.csv":
+			err = report.CommentsCSV(&body, snap)
+			ctype, name = "text/csv; charset=utf-8", exportName(snap.SurveyID, sid, n, "-comments.csv")
+		}
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+	default:
+		s.fail(c, delphi.Errorf(delphi.ENotFound, "", "no export %q: try report.json, report.csv, report.xlsx, report.html, answers.csv, outcome.csv or comments.csv", file))
 		return
 	}
-	b, err := s.svc.SnapshotJSON(c.Request.Context(), sid, n)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	c.Data(200, "application/json", b)
+	c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="%s"`, name))
+	c.Header("Cache-Control", "private, no-cache")
+	s.writeBody(c, ctype, body.Bytes())
 }

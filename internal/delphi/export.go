@@ -1,0 +1,87 @@
+package delphi
+
+import (
+	"context"
+
+	"github.com/cart-cd/delphi/internal/store"
+)
+
+// RawAnswer is one pseudonymous answer of a closed round, for the raw answers export: one per
+// submitter and item of the round, so that a missing answer is a row too. It never carries
+// names, emails or comments.
+type RawAnswer struct {
+	Panelist  string // pseudonym (P0001, …)
+	Group     string
+	Item      string
+	Round     int
+	Rating    int // 1..max; 0 when not rated (unable or missing)
+	Unable    bool
+	Placement string
+}
+
+// RawAnswers returns the answers of the panelists who submitted round n of a study, in
+// pseudonym then round-item order. The round must be closed: its answers can no longer change,
+// so the export is as immutable as the round's snapshot. A panelist's group is read from the
+// panel as it is now (groups are fixed at import in practice; the snapshot holds the counts).
+func (s *Service) RawAnswers(ctx context.Context, studyID int64, n int) ([]RawAnswer, error) {
+	r, err := s.st.Round(ctx, studyID, n)
+	if err != nil {
+		return nil, notFound(err, "study %d has no round %d", studyID, n)
+	}
+	if r.State != "closed" {
+		return nil, Errorf(EConflict, "", "round %d is %s: its answers are exported when it closes", n, r.State)
+	}
+	items, err := s.st.RoundItems(ctx, r.ID)
+	if err != nil {
+		return nil, err
+	}
+	subs, err := s.st.Submissions(ctx, r.ID)
+	if err != nil {
+		return nil, err
+	}
+	panel, err := s.st.Panelists(ctx, studyID)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[int64]store.Panelist, len(panel))
+	for _, p := range panel {
+		byID[p.ID] = p
+	}
+	ni := len(items)
+	pos := make(map[string]int, ni)
+	for i, it := range items {
+		pos[it.ItemID] = i
+	}
+	row := make(map[int64]int, len(subs))
+	out := make([]RawAnswer, 0, len(subs)*ni)
+	for _, sb := range subs {
+		p := byID[sb.PanelistID]
+		row[sb.PanelistID] = len(out)
+		for _, it := range items {
+			out = append(out, RawAnswer{Panelist: p.Pseudonym, Group: p.Group, Item: it.ItemID, Round: n})
+		}
+	}
+	err = s.st.ScanAnswers(ctx, r.ID, func(a *store.Answer) error {
+		base, ok := row[a.PanelistID]
+		if !ok {
+			return nil // invited but did not submit: outside the round's counts
+		}
+		i, ok := pos[a.ItemID]
+		if !ok {
+			return nil
+		}
+		ra := &out[base+i]
+		ra.Placement = a.Placement
+		switch {
+		case a.Unable:
+			ra.Unable = true
+		case a.Rating != nil:
+			ra.Rating = *a.Rating
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}

@@ -1,0 +1,721 @@
+package report
+
+import (
+	"fmt"
+	"html/template"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cart-cd/delphi/internal/consensus"
+	"github.com/cart-cd/delphi/internal/delphi"
+	"github.com/cart-cd/delphi/internal/survey"
+)
+
+// Study is what reports need of a study beside its snapshots. It comes from the study's
+// definition, whose bytes never change once the study exists.
+type Study struct {
+	ID       int64
+	Title    string
+	Finished bool
+	Feedback survey.Feedback
+	Modules  []survey.Module
+}
+
+// StudyOf takes what reports need from a study.
+func StudyOf(st *delphi.Study) Study {
+	s := Study{ID: st.ID, Title: st.Title, Finished: st.State == "finished"}
+	if st.Def != nil {
+		s.Feedback, s.Modules = st.Def.Feedback, st.Def.Modules
+	}
+	return s
+}
+
+// Summary is the view model of a round summary: every figure already formatted, so that the
+// templates need no functions and the screen, print, slides and standalone HTML views show
+// the same text.
+type Summary struct {
+	StudyID  int64
+	Title    string
+	SurveyID string
+	Round    int
+	Opened   string
+	Closed   string
+	Deadline string
+	RuleText string
+	RuleHash string
+	Scale    string
+	Bands    []BandView
+	Software string
+
+	Participation ParticipationView
+	Flow          template.HTML // participant flow diagram (SVG)
+
+	Groups   []GroupHead
+	Items    []*ItemView
+	Sections []SectionView
+	Status   []StatusView   // items by status (consensus in, out, none, not rated)
+	ByStatus []SectionCount // per section: counts by status
+	// Contested are the items a workshop discusses: no consensus, fragile, or groups that disagree.
+	Contested   []*ItemView
+	Disagreeing []*ItemView
+	Slides      []SlideChunk // results in chunks that fit on a slide
+	Change      *ChangeView
+	Kendall     KendallView
+	Comments    []*ItemView // items with comments or reasons
+	Methods     []string    // paragraphs
+}
+
+// BandView is one band of the scale.
+type BandView struct {
+	ID, Label, Range string
+}
+
+// GroupHead is a stakeholder group column.
+type GroupHead struct {
+	ID, Label string
+}
+
+// ParticipationView is invited and submitted, overall, per group and per country, and per round.
+type ParticipationView struct {
+	Invited, Submitted int
+	Rate               string
+	Groups             []PartRow
+	Countries          []PartRow
+	Rounds             []RoundFlow
+	Attrition          string // since the previous round, in words ("" in round 1)
+	PrevRound          int
+}
+
+// PartRow is one line of the participation table.
+type PartRow struct {
+	Key, Label         string
+	Invited, Submitted int
+	Rate               string
+	PrevSubmitted      string // submitted in the previous round ("" in round 1)
+	Low                bool   // fewer than the feedback minimum submitted
+}
+
+// RoundFlow is one round of the participant flow.
+type RoundFlow struct {
+	Round                   int
+	Invited, Submitted      int
+	NotSubmitted            int
+	Rate                    string
+	NotReinvited, NewInvite int // relative to the previous round's submitters
+}
+
+// ItemView is one item of the round with its results.
+type ItemView struct {
+	ID, Label, Description  string
+	SectionID, Section      string
+	N, NUnable, NMissing    int
+	PctLow, PctMid, PctHigh string
+	Median, Q1, Q3, IQR     string
+	Mean, SD                string
+	WilsonHigh, WilsonLow   string
+	Class                   string // consensus_in, consensus_out, no_consensus, unrated
+	ClassLabel              string
+	Fragile                 bool
+	Disagree                bool // one group in, another out
+	Hist                    template.HTML
+	Groups                  []GroupCell
+	Placement               string
+	New, Reworded           bool
+	DerivedFrom             string
+	Change                  *ItemChange
+	Comments, Reasons       []string
+	Contested               bool
+	Why                     string // why it is contested, in words
+}
+
+// GroupCell is one item in one stakeholder group.
+type GroupCell struct {
+	ID, Label  string
+	NRated     int
+	PctHigh    string
+	PctLow     string
+	Median     string
+	Class      string
+	ClassLabel string
+	Differs    bool // class differs from the whole panel's
+	Hist       template.HTML
+}
+
+// StatusView lists the items of one status.
+type StatusView struct {
+	Class, Label string
+	Items        []*ItemView
+}
+
+// SectionView is one section with its items, ordered by status (in, none, out, not rated).
+type SectionView struct {
+	ID, Label string
+	Items     []*ItemView
+}
+
+// SectionCount counts a section's items by status.
+type SectionCount struct {
+	Label              string
+	In, Out, None, Nil int
+	Total              int
+}
+
+// SlideChunk is a part of a section that fits on one slide.
+type SlideChunk struct {
+	Label string
+	Part  string // "1/3", or "" when the section fits on one slide
+	Items []*ItemView
+}
+
+// ChangeView compares the round with the previous one.
+type ChangeView struct {
+	From, To  int
+	Items     []*ItemView // items of both rounds, with Change set
+	Changed   []*ItemView // items whose class changed
+	New       []*ItemView
+	Reworded  []*ItemView
+	Dropped   []DroppedItem
+	Stable    int // items whose class did not change
+	MethodRef string
+}
+
+// ItemChange is one item's change from the previous round.
+type ItemChange struct {
+	FromClass, FromLabel string
+	ToClass, ToLabel     string
+	ClassChanged         bool
+	DeltaPctHigh         string
+	DeltaIQR             string
+	PctChanged           string
+	NPairs               int
+	Wilcoxon             string // "p = 0.42 (z = −0.81)" or why not
+	Significant          bool
+}
+
+// DroppedItem is an item of the previous round that this round does not ask.
+type DroppedItem struct {
+	ID, Label, Why string
+}
+
+// KendallView is Kendall's W of the round.
+type KendallView struct {
+	OK              bool
+	W, ChiSq, DF, P string
+	M, N            int
+	Note            string
+}
+
+// Class labels in words.
+var classLabels = map[consensus.Class]string{
+	consensus.ConsensusIn:  "Consensus in",
+	consensus.ConsensusOut: "Consensus out",
+	consensus.NoConsensus:  "No consensus",
+	"":                     "Not rated",
+}
+
+func classKey(c consensus.Class) string {
+	if c == "" {
+		return "unrated"
+	}
+	return string(c)
+}
+
+// statusOrder orders classes for tables: in, none, out, not rated.
+var statusOrder = map[string]int{"consensus_in": 0, "no_consensus": 1, "consensus_out": 2, "unrated": 3}
+
+// slideRows is how many items fit on one slide readable from the back of a room.
+const slideRows = 8
+
+// Build returns the summary of the last of snaps. snaps are the closed rounds 1..n of one
+// study in order (earlier rounds give the participant flow, attrition and changes).
+func Build(st Study, snaps []*delphi.Snapshot) (*Summary, error) {
+	if len(snaps) == 0 {
+		return nil, fmt.Errorf("report: no snapshot")
+	}
+	snap := snaps[len(snaps)-1]
+	if snap.Result == nil {
+		return nil, fmt.Errorf("report: round %d: snapshot without results", snap.Round)
+	}
+	var prev *delphi.Snapshot
+	if len(snaps) > 1 {
+		prev = snaps[len(snaps)-2]
+	}
+	title := snap.StudyTitle
+	if title == "" {
+		title = st.Title
+	}
+	s := &Summary{StudyID: snap.StudyID, Title: title, SurveyID: snap.SurveyID, Round: snap.Round,
+		Opened: day(snap.OpenedAt), Closed: day(snap.ClosedAt), Deadline: day(snap.Deadline),
+		RuleText: ruleWords(snap), RuleHash: short(snap.RuleHash), Scale: scaleWords(snap.Scale),
+		Software: snap.Software}
+	for _, b := range snap.Scale.Bands {
+		s.Bands = append(s.Bands, BandView{ID: b.ID, Label: b.Label.In("en"), Range: rangeText(b.From, b.To)})
+	}
+	groupLabel := map[string]string{}
+	for _, g := range snap.Groups {
+		groupLabel[g.ID] = g.Label.In("en")
+		s.Groups = append(s.Groups, GroupHead{ID: g.ID, Label: g.Label.In("en")})
+	}
+	s.Participation = participation(snaps, groupLabel, st.Feedback.MinGroupSize)
+	s.Flow = flowSVG(s.Participation.Rounds)
+
+	sectionLabel := map[string]string{}
+	for _, sec := range snap.Sections {
+		sectionLabel[sec.ID] = sec.Label.In("en")
+	}
+	prevItems := map[string]delphi.RoundItem{}
+	if prev != nil {
+		for _, it := range prev.Items {
+			prevItems[it.ID] = it
+		}
+	}
+	for _, ri := range snap.Items {
+		res := snap.Result.Items.Get(ri.ID)
+		if res == nil {
+			return nil, fmt.Errorf("report: round %d: item %q has no result", snap.Round, ri.ID)
+		}
+		iv := itemView(snap, ri, res, groupLabel)
+		iv.Section = sectionLabel[ri.SectionID]
+		if prev != nil {
+			_, had := prevItems[ri.ID]
+			iv.New = !had
+			iv.Reworded = had && ri.Changed
+		} else {
+			iv.New = ri.Changed
+		}
+		if prev != nil && snap.Stability != nil {
+			if sc := snap.Stability.Items.Get(ri.ID); sc != nil {
+				iv.Change = itemChange(sc)
+			}
+		}
+		iv.Comments, iv.Reasons = snap.Comments[ri.ID], snap.Reasons[ri.ID]
+		iv.Placement = placementText(snap.Placement[ri.ID])
+		contest(iv)
+		s.Items = append(s.Items, iv)
+		if iv.Contested {
+			s.Contested = append(s.Contested, iv)
+		}
+		if iv.Disagree {
+			s.Disagreeing = append(s.Disagreeing, iv)
+		}
+		if len(iv.Comments) > 0 || len(iv.Reasons) > 0 {
+			s.Comments = append(s.Comments, iv)
+		}
+	}
+	s.sections(snap)
+	s.statuses()
+	if prev != nil {
+		s.Change = change(s, prev, snap)
+	}
+	s.Kendall = kendallView(snap.Result.Kendall)
+	s.Methods = Methods(st, snaps)
+	return s, nil
+}
+
+func itemView(snap *delphi.Snapshot, ri delphi.RoundItem, res *consensus.Item, groupLabel map[string]string) *ItemView {
+	iv := &ItemView{ID: ri.ID, Label: ri.Label.In("en"), Description: ri.Description.In("en"), SectionID: ri.SectionID,
+		N: res.NRated, NUnable: res.NUnable, NMissing: res.NMissing,
+		PctLow: pctp(res.PctLow), PctMid: pctp(res.PctMid), PctHigh: pctp(res.PctHigh),
+		Median: nump(res.Median), Mean: nump(res.Mean), SD: nump(res.SDSample),
+		Q1: "–", Q3: "–", IQR: "–", WilsonHigh: "–", WilsonLow: "–",
+		Class: classKey(res.Comet), ClassLabel: classLabels[res.Comet],
+		Fragile: res.Fragile != nil && *res.Fragile, DerivedFrom: strings.Join(ri.DerivedFrom, ", ")}
+	if iv.Label == "" {
+		iv.Label = ri.ID
+	}
+	if q := res.QuantileType7; q != nil {
+		iv.Q1, iv.Q3, iv.IQR = num(q.Q1), num(q.Q3), num(q.IQR)
+	}
+	if w := res.PctHighWilson95; w != nil {
+		iv.WilsonHigh = interval(*w)
+	}
+	if w := res.PctLowWilson95; w != nil {
+		iv.WilsonLow = interval(*w)
+	}
+	iv.Hist = histSVG(snap.Scale, res.Hist, iv.Label)
+	in, out := false, false
+	for _, g := range res.Groups {
+		gc := GroupCell{ID: g.Name, Label: groupLabel[g.Name], NRated: g.NRated, PctHigh: pctp(g.PctHigh),
+			PctLow: pctp(g.PctLow), Median: nump(g.Median), Class: classKey(g.Comet), ClassLabel: classLabels[g.Comet]}
+		if gc.Label == "" {
+			gc.Label = g.Name
+		}
+		gc.Differs = g.Comet != "" && res.Comet != "" && g.Comet != res.Comet
+		gc.Hist = histSVG(snap.Scale, g.Hist, iv.Label+", "+gc.Label)
+		in = in || g.Comet == consensus.ConsensusIn
+		out = out || g.Comet == consensus.ConsensusOut
+		iv.Groups = append(iv.Groups, gc)
+	}
+	iv.Disagree = in && out
+	return iv
+}
+
+// contest marks an item a workshop should discuss, and says why.
+func contest(iv *ItemView) {
+	var why []string
+	if iv.Class == "no_consensus" {
+		why = append(why, "no consensus")
+	}
+	if iv.Fragile {
+		why = append(why, "fragile: the 95% interval crosses a threshold")
+	}
+	if iv.Disagree {
+		why = append(why, "stakeholder groups disagree (in for one, out for another)")
+	}
+	if len(why) > 0 {
+		iv.Contested = true
+		iv.Why = strings.Join(why, "; ")
+	}
+}
+
+func itemChange(sc *consensus.StabilityItem) *ItemChange {
+	c := &ItemChange{FromClass: classKey(sc.CometFrom), FromLabel: classLabels[sc.CometFrom],
+		ToClass: classKey(sc.CometTo), ToLabel: classLabels[sc.CometTo], ClassChanged: sc.CometFrom != sc.CometTo,
+		DeltaPctHigh: signed(sc.DeltaPctHigh, " pp"), DeltaIQR: signed(sc.DeltaIQRType7, ""),
+		PctChanged: pctp(sc.PctChanged), NPairs: sc.NPairs}
+	w := sc.Wilcoxon.Wilcox.Approx
+	switch {
+	case w.Error == consensus.NoPairs:
+		c.Wilcoxon = "no pairs"
+	case w.Error == consensus.AllDifferencesZero:
+		c.Wilcoxon = "no change"
+	case w.PValue != nil && w.Z != nil:
+		c.Wilcoxon = fmt.Sprintf("%s (z = %s)", pval(*w.PValue), fixed(*w.Z, 2))
+		c.Significant = *w.PValue < 0.05
+	default:
+		c.Wilcoxon = "–"
+	}
+	return c
+}
+
+func (s *Summary) sections(snap *delphi.Snapshot) {
+	bySec := map[string][]*ItemView{}
+	for _, iv := range s.Items {
+		bySec[iv.SectionID] = append(bySec[iv.SectionID], iv)
+	}
+	for _, sec := range snap.Sections {
+		items := append([]*ItemView(nil), bySec[sec.ID]...)
+		sort.SliceStable(items, func(i, j int) bool { return statusOrder[items[i].Class] < statusOrder[items[j].Class] })
+		sv := SectionView{ID: sec.ID, Label: sec.Label.In("en"), Items: items}
+		if sv.Label == "" {
+			sv.Label = sec.ID
+		}
+		s.Sections = append(s.Sections, sv)
+		cnt := SectionCount{Label: sv.Label, Total: len(items)}
+		for _, iv := range items {
+			switch iv.Class {
+			case "consensus_in":
+				cnt.In++
+			case "consensus_out":
+				cnt.Out++
+			case "no_consensus":
+				cnt.None++
+			default:
+				cnt.Nil++
+			}
+		}
+		s.ByStatus = append(s.ByStatus, cnt)
+		parts := (len(items) + slideRows - 1) / slideRows
+		for p := 0; p < parts; p++ {
+			end := min((p+1)*slideRows, len(items))
+			ch := SlideChunk{Label: sv.Label, Items: items[p*slideRows : end]}
+			if parts > 1 {
+				ch.Part = fmt.Sprintf("%d/%d", p+1, parts)
+			}
+			s.Slides = append(s.Slides, ch)
+		}
+	}
+}
+
+func (s *Summary) statuses() {
+	for _, c := range []consensus.Class{consensus.ConsensusIn, consensus.NoConsensus, consensus.ConsensusOut, ""} {
+		sv := StatusView{Class: classKey(c), Label: classLabels[c]}
+		for _, iv := range s.Items {
+			if iv.Class == sv.Class {
+				sv.Items = append(sv.Items, iv)
+			}
+		}
+		if c == "" && len(sv.Items) == 0 {
+			continue
+		}
+		s.Status = append(s.Status, sv)
+	}
+}
+
+func change(s *Summary, prev, snap *delphi.Snapshot) *ChangeView {
+	cv := &ChangeView{From: prev.Round, To: snap.Round}
+	for _, iv := range s.Items {
+		switch {
+		case iv.New:
+			cv.New = append(cv.New, iv)
+		case iv.Change != nil:
+			cv.Items = append(cv.Items, iv)
+			if iv.Change.ClassChanged {
+				cv.Changed = append(cv.Changed, iv)
+			} else {
+				cv.Stable++
+			}
+		}
+		if iv.Reworded {
+			cv.Reworded = append(cv.Reworded, iv)
+		}
+	}
+	now := map[string]bool{}
+	derived := map[string]string{}
+	for _, it := range snap.Items {
+		now[it.ID] = true
+		for _, d := range it.DerivedFrom {
+			derived[d] = it.ID
+		}
+	}
+	for _, it := range prev.Items {
+		if now[it.ID] {
+			continue
+		}
+		d := DroppedItem{ID: it.ID, Label: it.Label.In("en")}
+		switch c := prev.ClassOf(it.ID); {
+		case derived[it.ID] != "":
+			d.Why = "replaced by " + derived[it.ID]
+		case c == consensus.ConsensusIn || c == consensus.ConsensusOut:
+			d.Why = classLabels[c] + " in round " + strconv.Itoa(prev.Round)
+		default:
+			d.Why = "not carried forward by the facilitators"
+		}
+		cv.Dropped = append(cv.Dropped, d)
+	}
+	return cv
+}
+
+func kendallView(k consensus.Kendall) KendallView {
+	kv := KendallView{M: k.NCompletePanelists, N: k.NItems}
+	switch {
+	case k.Status == consensus.InsufficientItems:
+		kv.Note = "Not computed: the round has fewer than two items."
+	case k.Status == consensus.InsufficientCompletePanelists:
+		kv.Note = "Not computed: fewer than two panelists rated every item."
+	case k.Corrected == nil:
+		kv.Note = "Not computed: every complete panelist gave one rating to all items."
+	default:
+		kv.OK = true
+		kv.W, kv.ChiSq, kv.DF, kv.P = fixed(k.Corrected.W, 3), fixed(k.Corrected.ChiSq, 1),
+			strconv.Itoa(k.Corrected.DF), pval(k.Corrected.PValue)
+	}
+	return kv
+}
+
+func participation(snaps []*delphi.Snapshot, groupLabel map[string]string, minGroup int) ParticipationView {
+	snap := snaps[len(snaps)-1]
+	p := snap.Participation
+	pv := ParticipationView{Invited: p.Invited, Submitted: p.Submitted, Rate: rate(p.Submitted, p.Invited)}
+	var prev *delphi.Snapshot
+	if len(snaps) > 1 {
+		prev = snaps[len(snaps)-2]
+	}
+	prevRows := func(rows func(delphi.Participation) []delphi.ParticipationRow) map[string]int {
+		if prev == nil {
+			return nil
+		}
+		m := map[string]int{}
+		for _, r := range rows(prev.Participation) {
+			m[r.Key] = r.Submitted
+		}
+		return m
+	}
+	rows := func(in []delphi.ParticipationRow, prevSub map[string]int, label map[string]string) []PartRow {
+		var out []PartRow
+		for _, r := range in {
+			pr := PartRow{Key: r.Key, Label: r.Key, Invited: r.Invited, Submitted: r.Submitted, Rate: rate(r.Submitted, r.Invited),
+				Low: minGroup > 0 && r.Submitted < minGroup}
+			if l := label[r.Key]; l != "" {
+				pr.Label = l
+			}
+			if prevSub != nil {
+				pr.PrevSubmitted = strconv.Itoa(prevSub[r.Key])
+			}
+			out = append(out, pr)
+		}
+		return out
+	}
+	pv.Groups = rows(p.Groups, prevRows(func(p delphi.Participation) []delphi.ParticipationRow { return p.Groups }), groupLabel)
+	pv.Countries = rows(p.Countries, prevRows(func(p delphi.Participation) []delphi.ParticipationRow { return p.Countries }), nil)
+	for i, sn := range snaps {
+		rf := RoundFlow{Round: sn.Round, Invited: sn.Participation.Invited, Submitted: sn.Participation.Submitted,
+			NotSubmitted: sn.Participation.Invited - sn.Participation.Submitted,
+			Rate:         rate(sn.Participation.Submitted, sn.Participation.Invited)}
+		if i > 0 {
+			ps := snaps[i-1].Participation.Submitted
+			if d := ps - rf.Invited; d > 0 {
+				rf.NotReinvited = d
+			} else {
+				rf.NewInvite = -d
+			}
+		}
+		pv.Rounds = append(pv.Rounds, rf)
+	}
+	if prev != nil {
+		pv.PrevRound = prev.Round
+		ps := prev.Participation.Submitted
+		lost := ps - p.Submitted
+		first := snaps[0].Participation.Submitted
+		pv.Attrition = fmt.Sprintf("%d of the %d panelists who submitted round %d submitted round %d (attrition %s); %d of the %d who submitted round %d remain (%s).",
+			p.Submitted, ps, prev.Round, snap.Round, rate(max(lost, 0), ps), p.Submitted, first, snaps[0].Round, rate(p.Submitted, first))
+	}
+	return pv
+}
+
+// ---- formatting ----
+
+func day(t time.Time) string {
+	if t.IsZero() {
+		return "–"
+	}
+	return t.UTC().Format("2 Jan 2006 15:04 UTC")
+}
+
+func short(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
+}
+
+func rangeText(from, to int) string {
+	if from == to {
+		return strconv.Itoa(from)
+	}
+	return fmt.Sprintf("%d–%d", from, to)
+}
+
+// num prints a statistic: integers without decimals, others with up to two.
+func num(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return "–"
+	}
+	if v == math.Trunc(v) {
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	}
+	s := strconv.FormatFloat(v, 'f', 2, 64)
+	return strings.TrimRight(strings.TrimRight(s, "0"), ".")
+}
+
+func nump(p *float64) string {
+	if p == nil {
+		return "–"
+	}
+	return num(*p)
+}
+
+func fixed(v float64, d int) string {
+	s := strconv.FormatFloat(v, 'f', d, 64)
+	return strings.Replace(s, "-", "−", 1)
+}
+
+func pctp(p *float64) string {
+	if p == nil {
+		return "–"
+	}
+	return strconv.FormatFloat(*p, 'f', 1, 64) + "%"
+}
+
+func interval(iv consensus.Interval) string {
+	return strconv.FormatFloat(iv.Lo, 'f', 1, 64) + "–" + strconv.FormatFloat(iv.Hi, 'f', 1, 64) + "%"
+}
+
+func signed(p *float64, unit string) string {
+	if p == nil {
+		return "–"
+	}
+	v := *p
+	switch {
+	case v > 0:
+		return "+" + num(v) + unit
+	case v < 0:
+		return "−" + num(-v) + unit
+	}
+	return "0" + unit
+}
+
+// pval writes a p-value with its relation: "p = 0.042", "p < 0.001".
+func pval(p float64) string {
+	if p < 0.001 {
+		return "p < 0.001"
+	}
+	return "p = " + strconv.FormatFloat(p, 'f', 3, 64)
+}
+
+func rate(a, b int) string {
+	if b == 0 {
+		return "–"
+	}
+	return strconv.FormatFloat(100*float64(a)/float64(b), 'f', 1, 64) + "%"
+}
+
+func placementText(m map[string]int) string {
+	if len(m) == 0 {
+		return ""
+	}
+	var parts []string
+	for _, k := range []string{"core", "expansion", "not_needed"} {
+		if n, ok := m[k]; ok {
+			parts = append(parts, fmt.Sprintf("%s %d", placementLabel(k), n))
+		}
+	}
+	var other []string
+	for k := range m {
+		if k != "core" && k != "expansion" && k != "not_needed" {
+			other = append(other, k)
+		}
+	}
+	sort.Strings(other)
+	for _, k := range other {
+		parts = append(parts, fmt.Sprintf("%s %d", k, m[k]))
+	}
+	return strings.Join(parts, " · ")
+}
+
+func placementLabel(k string) string {
+	switch k {
+	case "core":
+		return "core"
+	case "expansion":
+		return "expansion module"
+	case "not_needed":
+		return "not needed"
+	}
+	return k
+}
+
+func scaleWords(sc survey.Scale) string {
+	var bands []string
+	for _, b := range sc.Bands {
+		bands = append(bands, fmt.Sprintf("%s %s", rangeText(b.From, b.To), b.Label.In("en")))
+	}
+	s := fmt.Sprintf("%d–%d in %d bands (%s)", sc.Min, sc.Max, len(sc.Bands), strings.Join(bands, "; "))
+	if u := sc.Unable.In("en"); u != "" {
+		s += fmt.Sprintf(", plus “%s”, an answer that is not a rating", u)
+	}
+	return s
+}
+
+// ruleWords states the frozen rule of the round with the scale's bands, e.g. "Consensus in: at
+// least 70% rate 7–9 and fewer than 15% rate 1–3. …".
+func ruleWords(snap *delphi.Snapshot) string {
+	r := snap.Rule
+	low, high := "low", "high"
+	if n := len(snap.Scale.Bands); n >= 2 {
+		low = rangeText(snap.Scale.Bands[0].From, snap.Scale.Bands[0].To)
+		high = rangeText(snap.Scale.Bands[n-1].From, snap.Scale.Bands[n-1].To)
+	}
+	s := fmt.Sprintf("Consensus in: at least %d%% rate %s and fewer than %d%% rate %s. Consensus out: at least %d%% rate %s and fewer than %d%% rate %s. Otherwise no consensus.",
+		r.In.HighAtLeast, high, r.In.LowBelow, low, r.Out.LowAtLeast, low, r.Out.HighBelow, high)
+	if r.EveryGroup {
+		s += " The rule must hold in the whole panel and in every stakeholder group with ratings."
+	} else {
+		s += " Applied to the whole panel."
+	}
+	s += " Percentages are of the panelists who gave a rating; counts are compared, not rounded percentages."
+	return s
+}

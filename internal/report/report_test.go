@@ -1,0 +1,383 @@
+package report_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/cart-cd/delphi/internal/auth"
+	"github.com/cart-cd/delphi/internal/delphi"
+	"github.com/cart-cd/delphi/internal/report"
+	"github.com/cart-cd/delphi/internal/report/reporttest"
+	"github.com/cart-cd/delphi/internal/store"
+	"github.com/cart-cd/delphi/surveys"
+	"github.com/cart-cd/delphi/templates"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
+
+// clock is a settable test clock.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// fixture is the fixed study of the golden tests, run once (TestMain) through the domain.
+type fixture struct {
+	sid   int64
+	study report.Study
+	snaps []*delphi.Snapshot
+	json  [][]byte // stored snapshot bytes per round
+	raw   []delphi.RawAnswer
+}
+
+var fix *fixture
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	dir, err := os.MkdirTemp("", "report-test")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	fix, err = fixedStudy(dir)
+	code := 1
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "fixture:", err)
+	} else {
+		code = m.Run()
+	}
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// fixedStudy runs the fixture survey with 24 panelists over two rounds at fixed dates, with
+// hostile comments, and keeps its snapshots and raw answers.
+func fixedStudy(dir string) (*fixture, error) {
+	ctx := context.Background()
+	clk := &clock{t: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
+	st, err := store.Open(ctx, filepath.Join(dir, "delphi.db"), clk.Now)
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	signer, err := auth.New([]byte("0123456789abcdef0123456789abcdef"), clk.Now)
+	if err != nil {
+		return nil, err
+	}
+	svc := delphi.New(st, surveys.FS, signer, clk.Now, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	sid, err := reporttest.Run(ctx, svc, reporttest.Options{Definition: reporttest.Fixture, Title: "Report fixture",
+		Panelists: 24, Rounds: 2, Seed: 1, Advance: clk.Add, Hostile: true})
+	if err != nil {
+		return nil, err
+	}
+	f := &fixture{sid: sid}
+	study, err := svc.Study(ctx, sid)
+	if err != nil {
+		return nil, err
+	}
+	f.study = report.StudyOf(study)
+	for n := 1; n <= 2; n++ {
+		snap, err := svc.Snapshot(ctx, sid, n)
+		if err != nil {
+			return nil, err
+		}
+		b, err := svc.SnapshotJSON(ctx, sid, n)
+		if err != nil {
+			return nil, err
+		}
+		raw, err := svc.RawAnswers(ctx, sid, n)
+		if err != nil {
+			return nil, err
+		}
+		f.snaps, f.json, f.raw = append(f.snaps, snap), append(f.json, b), append(f.raw, raw...)
+	}
+	return f, nil
+}
+
+// golden compares got with testdata/golden/name, or rewrites it with -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", "golden", name)
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./internal/report -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		gl, wl := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
+		for i := 0; i < len(gl) && i < len(wl); i++ {
+			if gl[i] != wl[i] {
+				t.Fatalf("%s differs from the golden file at line %d:\n got: %.300s\nwant: %.300s\n(run with -update if the change is intended)", name, i+1, gl[i], wl[i])
+			}
+		}
+		t.Fatalf("%s differs from the golden file in length: %d lines, want %d (run with -update if intended)", name, len(gl), len(wl))
+	}
+}
+
+// exports renders every export of the fixture, by file name.
+func exports(t *testing.T, f *fixture) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
+	put := func(name string, fn func(w io.Writer) error) {
+		var b bytes.Buffer
+		if err := fn(&b); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		out[name] = b.Bytes()
+	}
+	for n := 1; n <= 2; n++ {
+		snaps := f.snaps[:n]
+		put(fmt.Sprintf("round%d.csv", n), func(w io.Writer) error { return report.CSV(w, snaps...) })
+		put(fmt.Sprintf("round%d-comments.csv", n), func(w io.Writer) error { return report.CommentsCSV(w, snaps[n-1]) })
+		put(fmt.Sprintf("round%d-outcome.csv", n), func(w io.Writer) error {
+			return report.OutcomeCSV(w, report.Outcome(f.study, snaps))
+		})
+		put(fmt.Sprintf("round%d.json", n), func(w io.Writer) error {
+			_, err := w.Write(f.json[n-1])
+			return err
+		})
+		put(fmt.Sprintf("round%d.xlsx", n), func(w io.Writer) error { return report.XLSX(w, f.study, snaps...) })
+		put(fmt.Sprintf("round%d.html", n), func(w io.Writer) error {
+			sum, err := report.Build(f.study, snaps)
+			if err != nil {
+				return err
+			}
+			r, err := report.NewRenderer(templates.FS)
+			if err != nil {
+				return err
+			}
+			return r.HTML(w, sum)
+		})
+		put(fmt.Sprintf("round%d-methods.txt", n), func(w io.Writer) error {
+			_, err := io.WriteString(w, strings.Join(report.Methods(f.study, snaps), "\n\n")+"\n")
+			return err
+		})
+	}
+	put("answers.csv", func(w io.Writer) error { return report.AnswersCSV(w, f.raw) })
+	return out
+}
+
+func loadFixture(t *testing.T) *fixture {
+	t.Helper()
+	return fix
+}
+
+func TestGoldenExports(t *testing.T) {
+	f := loadFixture(t)
+	for name, b := range exports(t, f) {
+		t.Run(name, func(t *testing.T) {
+			if strings.HasSuffix(name, ".xlsx") {
+				b = dumpXLSX(t, b)
+				name += ".txt"
+			}
+			golden(t, name, b)
+		})
+	}
+}
+
+// dumpXLSX writes every sheet of a workbook as tab-separated text, for a golden file that shows
+// what changed (the zip bytes would not).
+func dumpXLSX(t *testing.T, b []byte) []byte {
+	t.Helper()
+	x, err := excelize.OpenReader(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	var out bytes.Buffer
+	for _, sh := range x.GetSheetList() {
+		fmt.Fprintf(&out, "== %s\n", sh)
+		rows, err := x.GetRows(sh)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rows {
+			out.WriteString(strings.Join(r, "\t") + "\n")
+		}
+	}
+	return out.Bytes()
+}
+
+// TestExportsAreSafe checks every export: no panelist name or email, and no text cell that a
+// spreadsheet would run as a formula.
+func TestExportsAreSafe(t *testing.T) {
+	f := loadFixture(t)
+	for name, b := range exports(t, f) {
+		text := b
+		if strings.HasSuffix(name, ".xlsx") {
+			text = dumpXLSX(t, b)
+		}
+		for _, bad := range []string{"Expert Name", "@hospital.example.org", "study-office@"} {
+			if bytes.Contains(text, []byte(bad)) {
+				t.Errorf("%s contains %q", name, bad)
+			}
+		}
+		if strings.HasSuffix(name, ".html") && bytes.Contains(b, []byte("<script>alert")) ||
+			name == "round1.html" && !bytes.Contains(b, []byte("&lt;script&gt;alert")) {
+			t.Errorf("%s does not escape the hostile comment", name)
+		}
+		switch {
+		case strings.HasSuffix(name, ".csv"):
+			recs, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			for i, rec := range recs {
+				for j, v := range rec {
+					checkCell(t, fmt.Sprintf("%s row %d col %d", name, i+1, j+1), v)
+				}
+			}
+		case strings.HasSuffix(name, ".xlsx"):
+			x, err := excelize.OpenReader(bytes.NewReader(b))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, sh := range x.GetSheetList() {
+				rows, _ := x.GetRows(sh)
+				for i, r := range rows {
+					for j, v := range r {
+						cell, _ := excelize.CoordinatesToCellName(j+1, i+1)
+						if fm, _ := x.GetCellFormula(sh, cell); fm != "" {
+							t.Errorf("%s %s!%s has a formula %q", name, sh, cell, fm)
+						}
+						checkCell(t, fmt.Sprintf("%s %s!%s", name, sh, cell), v)
+					}
+				}
+			}
+			x.Close()
+		}
+	}
+	// the hostile comment is there, neutralised
+	var comments bytes.Buffer
+	if err := report.CommentsCSV(&comments, f.snaps[0]); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(comments.String(), `'=HYPERLINK(`) {
+		t.Errorf("comments.csv lacks the neutralised =HYPERLINK comment:\n%s", comments.String())
+	}
+	x := exports(t, f)["round1.xlsx"]
+	if !bytes.Contains(dumpXLSX(t, x), []byte(`'=HYPERLINK(`)) {
+		t.Error("round1.xlsx lacks the neutralised =HYPERLINK comment")
+	}
+}
+
+func checkCell(t *testing.T, where, v string) {
+	t.Helper()
+	if v == "" {
+		return
+	}
+	switch v[0] {
+	case '=', '+', '-', '@', '\t', '\r':
+		if _, err := strconv.ParseFloat(v, 64); err != nil {
+			t.Errorf("%s: text cell %q starts with a formula character", where, v)
+		}
+	}
+}
+
+func TestCell(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"", ""}, {"plain", "plain"}, {"=1+1", "'=1+1"}, {"+49 30", "'+49 30"}, {"-x", "'-x"},
+		{"@SUM(A1)", "'@SUM(A1)"}, {"\tx", "'\tx"}, {"\rx", "'\rx"}, {"a=b", "a=b"}, {"'=x", "'=x"},
+	}
+	for _, tt := range tests {
+		if got := report.Cell(tt.in); got != tt.want {
+			t.Errorf("Cell(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestSummary checks the view model against the snapshot it comes from.
+func TestSummary(t *testing.T) {
+	f := loadFixture(t)
+	sum, err := report.Build(f.study, f.snaps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap := f.snaps[1]
+	if sum.Round != 2 || len(sum.Items) != len(snap.Items) || sum.Change == nil {
+		t.Fatalf("round %d, %d items (want %d), change %v", sum.Round, len(sum.Items), len(snap.Items), sum.Change)
+	}
+	if len(sum.Participation.Rounds) != 2 || sum.Participation.Attrition == "" {
+		t.Errorf("participation: %+v", sum.Participation)
+	}
+	if !strings.Contains(string(sum.Flow), "<svg") || !strings.Contains(string(sum.Items[0].Hist), "<svg") {
+		t.Error("no SVG charts")
+	}
+	n := 0
+	for _, s := range sum.Status {
+		n += len(s.Items)
+	}
+	if n != len(sum.Items) {
+		t.Errorf("status lists hold %d items, want %d", n, len(sum.Items))
+	}
+	// round 1 dropped the items that reached consensus
+	r1, _ := report.Build(f.study, f.snaps[:1])
+	if got := len(r1.Items) - len(sum.Items) + len(sum.Change.New); got != len(sum.Change.Dropped) {
+		t.Errorf("dropped %d, want %d", len(sum.Change.Dropped), got)
+	}
+	if len(sum.Methods) < 3 {
+		t.Errorf("methods: %q", sum.Methods)
+	}
+}
+
+func TestOutcome(t *testing.T) {
+	f := loadFixture(t)
+	rows := report.Outcome(f.study, f.snaps)
+	if len(rows) != len(f.snaps[0].Items) {
+		t.Fatalf("%d rows, want %d", len(rows), len(f.snaps[0].Items))
+	}
+	for _, r := range rows {
+		switch r.Status {
+		case "consensus_in":
+			if r.Tier != report.TierCore && r.Tier != report.TierExpansion || r.DecidedRound == 0 {
+				t.Errorf("%s: in, tier %s round %d", r.Item, r.Tier, r.DecidedRound)
+			}
+		case "consensus_out", "dropped", "replaced":
+			if r.Tier != report.TierExcluded || r.DecidedRound == 0 {
+				t.Errorf("%s: %s, tier %s round %d", r.Item, r.Status, r.Tier, r.DecidedRound)
+			}
+		case "no_consensus":
+			if r.Tier != report.TierPending || r.DecidedRound != 0 {
+				t.Errorf("%s: open study without consensus, tier %s round %d", r.Item, r.Tier, r.DecidedRound)
+			}
+		default:
+			t.Errorf("%s: status %q", r.Item, r.Status)
+		}
+	}
+	finished := f.study
+	finished.Finished = true
+	for _, r := range report.Outcome(finished, f.snaps) {
+		if r.Tier == report.TierPending {
+			t.Errorf("%s pending in a finished study", r.Item)
+		}
+	}
+}

@@ -1,0 +1,255 @@
+package report
+
+import (
+	"encoding/csv"
+	"fmt"
+	"io"
+	"strconv"
+
+	"github.com/cart-cd/delphi/internal/consensus"
+	"github.com/cart-cd/delphi/internal/delphi"
+)
+
+// table is one rectangular export: the CSV files and the XLSX sheets are written from tables,
+// so the same values reach both, and every text value passes the formula guard in one place.
+// A value is a string (text), float64, int, bool, or nil (missing: NA in CSV, empty in XLSX).
+type table struct {
+	name   string
+	header []string
+	rows   [][]any
+}
+
+// writeCSV writes t as RFC 4180 CSV that R's read.csv and pandas.read_csv read without
+// options: a header row, NA for missing values, TRUE/FALSE for logicals, numbers with a dot
+// and as many digits as the value needs (no rounding), text guarded against formulas.
+func (t *table) writeCSV(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(t.header); err != nil {
+		return err
+	}
+	rec := make([]string, len(t.header))
+	for _, row := range t.rows {
+		for i, v := range row {
+			rec[i] = csvValue(v)
+		}
+		if err := cw.Write(rec); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+func csvValue(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "NA"
+	case string:
+		return Cell(x)
+	case int:
+		return strconv.Itoa(x)
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	case bool:
+		if x {
+			return "TRUE"
+		}
+		return "FALSE"
+	}
+	panic(fmt.Sprintf("report: table value of type %T", v)) // a programming error every test catches
+}
+
+// f returns *p or nil.
+func f(p *float64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+func b(p *bool) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+func class(c consensus.Class) any {
+	if c == "" {
+		return nil
+	}
+	return string(c)
+}
+
+var tidyHeader = []string{"study_id", "survey_id", "round", "section", "item", "item_label", "group",
+	"n_submitted", "n_rated", "n_unable", "n_missing", "n_low", "n_mid", "n_high",
+	"pct_low", "pct_mid", "pct_high", "median", "q1", "q3", "iqr", "mean", "sd",
+	"wilson_high_lo", "wilson_high_hi", "wilson_low_lo", "wilson_low_hi", "class", "fragile",
+	"n_pairs", "n_changed", "pct_changed", "delta_pct_high", "delta_iqr", "class_previous", "wilcoxon_z", "wilcoxon_p"}
+
+// tidy is the results of one round, one row per item × group (group "all" is the whole panel),
+// one column per statistic. Quartiles are type 7; the stability columns compare with the
+// previous round (whole-panel rows only; NA in round 1 and for new items).
+func tidy(snap *delphi.Snapshot) *table {
+	t := &table{name: "results", header: tidyHeader}
+	for _, ri := range snap.Items {
+		it := snap.Result.Items.Get(ri.ID)
+		if it == nil {
+			continue
+		}
+		label := ri.Label.In("en")
+		head := []any{int(snap.StudyID), snap.SurveyID, snap.Round, ri.SectionID, ri.ID, label}
+		{
+			row := append(head[:len(head):len(head)], "all", snap.Result.NSubmitted, it.NRated, it.NUnable, it.NMissing,
+				it.NLow, it.NMid, it.NHigh, f(it.PctLow), f(it.PctMid), f(it.PctHigh), f(it.Median))
+			if q := it.QuantileType7; q != nil {
+				row = append(row, q.Q1, q.Q3, q.IQR)
+			} else {
+				row = append(row, nil, nil, nil)
+			}
+			row = append(row, f(it.Mean), f(it.SDSample))
+			for _, iv := range []*consensus.Interval{it.PctHighWilson95, it.PctLowWilson95} {
+				if iv != nil {
+					row = append(row, iv.Lo, iv.Hi)
+				} else {
+					row = append(row, nil, nil)
+				}
+			}
+			row = append(row, class(it.Comet), b(it.Fragile))
+			var sc *consensus.StabilityItem
+			if snap.Stability != nil {
+				sc = snap.Stability.Items.Get(ri.ID)
+			}
+			if sc != nil {
+				w := sc.Wilcoxon.Wilcox.Approx
+				row = append(row, sc.NPairs, sc.NChanged, f(sc.PctChanged), f(sc.DeltaPctHigh), f(sc.DeltaIQRType7),
+					class(sc.CometFrom), f(w.Z), f(w.PValue))
+			} else {
+				row = append(row, nil, nil, nil, nil, nil, nil, nil, nil)
+			}
+			t.rows = append(t.rows, row)
+		}
+		for _, g := range it.Groups {
+			row := append(head[:len(head):len(head)], g.Name, g.NSubmitted, g.NRated, g.NUnable, g.NMissing,
+				g.NLow, g.NMid, g.NHigh, f(g.PctLow), f(g.PctMid), f(g.PctHigh), f(g.Median),
+				nil, nil, nil, nil, nil, nil, nil, nil, nil, class(g.Comet), nil,
+				nil, nil, nil, nil, nil, nil, nil, nil)
+			t.rows = append(t.rows, row)
+		}
+	}
+	return t
+}
+
+// CSV writes the tidy results of the last of snaps (rounds 1..n in order): one row per item ×
+// group, the whole panel first (group "all") then each stakeholder group, a column per
+// statistic (see tidyHeader and README's data dictionary).
+func CSV(w io.Writer, snaps ...*delphi.Snapshot) error {
+	if len(snaps) == 0 {
+		return fmt.Errorf("report: no snapshot")
+	}
+	return tidy(snaps[len(snaps)-1]).writeCSV(w)
+}
+
+var answersHeader = []string{"panelist", "group", "item", "round", "rating", "unable", "placement"}
+
+func answersTable(as []delphi.RawAnswer) *table {
+	t := &table{name: "answers", header: answersHeader}
+	for _, a := range as {
+		var rating, placement any
+		if a.Rating > 0 {
+			rating = a.Rating
+		}
+		if a.Placement != "" {
+			placement = a.Placement
+		}
+		t.rows = append(t.rows, []any{a.Panelist, a.Group, a.Item, a.Round, rating, a.Unable, placement})
+	}
+	return t
+}
+
+// AnswersCSV writes pseudonymous raw answers: one row per panelist who submitted a round and
+// item of that round. rating is 1..max or NA (unable, or left blank: then unable is FALSE);
+// placement is core, expansion, not_needed or NA. No names, emails or comments.
+func AnswersCSV(w io.Writer, as []delphi.RawAnswer) error { return answersTable(as).writeCSV(w) }
+
+var outcomeHeader = []string{"item", "section", "label", "description", "unit", "categories", "proposed_tier", "module",
+	"status", "final_tier", "decided_round", "last_round", "median", "pct_high",
+	"placement_core", "placement_expansion", "placement_not_needed", "replaced_by", "basis"}
+
+func outcomeTable(rows []OutcomeRow) *table {
+	t := &table{name: "outcome", header: outcomeHeader}
+	str := func(s string) any {
+		if s == "" || s == "–" {
+			return nil
+		}
+		return s
+	}
+	for _, r := range rows {
+		var decided any
+		if r.DecidedRound > 0 {
+			decided = r.DecidedRound
+		}
+		t.rows = append(t.rows, []any{r.Item, str(r.Section), str(r.Label), str(r.Description), str(r.Unit), str(r.Categories),
+			str(r.ProposedTier), str(r.Module), r.Status, r.Tier, decided, r.LastRound, f(r.MedianValue), f(r.PctHighValue),
+			r.Placement["core"], r.Placement["expansion"], r.Placement["not_needed"], str(r.ReplacedBy), r.Basis})
+	}
+	return t
+}
+
+// OutcomeCSV writes the outcome as a data dictionary: each parameter with its definition, its
+// final tier and the round that decided it (see OutcomeRule).
+func OutcomeCSV(w io.Writer, rows []OutcomeRow) error { return outcomeTable(rows).writeCSV(w) }
+
+var commentsHeader = []string{"round", "item", "item_label", "kind", "text"}
+
+// commentsTable lists the anonymised comments and reasons of a round (sorted per item in the
+// snapshot, so no order links them to a panelist).
+func commentsTable(snap *delphi.Snapshot) *table {
+	t := &table{name: "comments", header: commentsHeader}
+	for _, ri := range snap.Items {
+		for _, c := range snap.Comments[ri.ID] {
+			t.rows = append(t.rows, []any{snap.Round, ri.ID, ri.Label.In("en"), "comment", c})
+		}
+		for _, c := range snap.Reasons[ri.ID] {
+			t.rows = append(t.rows, []any{snap.Round, ri.ID, ri.Label.In("en"), "reason for change", c})
+		}
+	}
+	return t
+}
+
+// CommentsCSV writes the anonymised comments and reasons for changed ratings of a round.
+func CommentsCSV(w io.Writer, snap *delphi.Snapshot) error { return commentsTable(snap).writeCSV(w) }
+
+var participationHeader = []string{"round", "by", "key", "invited", "submitted", "response_rate"}
+
+func participationTable(snaps []*delphi.Snapshot) *table {
+	t := &table{name: "participation", header: participationHeader}
+	rr := func(s, i int) any {
+		if i == 0 {
+			return nil
+		}
+		return 100 * float64(s) / float64(i)
+	}
+	for _, s := range snaps {
+		p := s.Participation
+		t.rows = append(t.rows, []any{s.Round, "panel", "all", p.Invited, p.Submitted, rr(p.Submitted, p.Invited)})
+		for _, g := range p.Groups {
+			t.rows = append(t.rows, []any{s.Round, "group", g.Key, g.Invited, g.Submitted, rr(g.Submitted, g.Invited)})
+		}
+		for _, c := range p.Countries {
+			t.rows = append(t.rows, []any{s.Round, "country", c.Key, c.Invited, c.Submitted, rr(c.Submitted, c.Invited)})
+		}
+	}
+	return t
+}
+
+// filter returns the rows of t for which keep holds, as a table called name.
+func (t *table) filter(name string, keep func(row []any) bool) *table {
+	out := &table{name: name, header: t.header}
+	for _, r := range t.rows {
+		if keep(r) {
+			out.rows = append(out.rows, r)
+		}
+	}
+	return out
+}

@@ -1,0 +1,200 @@
+package web
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/cart-cd/delphi/internal/delphi"
+	"github.com/cart-cd/delphi/internal/report/reporttest"
+)
+
+// reportFiles are every export of a round.
+var reportFiles = []string{"report.json", "report.csv", "report.xlsx", "report.html", "answers.csv", "outcome.csv", "comments.csv"}
+
+// simStudy runs a simulated study of the fixture survey through the domain, on the env's clock.
+func (e *env) simStudy(panelists, rounds int) int64 {
+	e.t.Helper()
+	sid, err := reporttest.Run(context.Background(), e.svc, reporttest.Options{Definition: reporttest.Fixture,
+		Panelists: panelists, Rounds: rounds, Seed: 7, Advance: e.clock.Add, Hostile: true})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.admin = e.login("admin@test", adminPassword) // the simulation took weeks
+	return sid
+}
+
+// get fetches a path with the admin's bearer token.
+func (e *env) get(path string, header ...string) response {
+	e.t.Helper()
+	req, err := http.NewRequest("GET", e.srv.URL+path, nil)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+e.admin)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	// a transport of its own, so that Go does not gunzip for us
+	res, err := (&http.Transport{DisableCompression: true}).RoundTrip(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return response{Status: res.StatusCode, Header: res.Header, Body: b}
+}
+
+// roundReports fetches every export and view of a round.
+func (e *env) roundReports(sid int64, n int) map[string][]byte {
+	e.t.Helper()
+	out := map[string][]byte{}
+	for _, f := range reportFiles {
+		r := e.must(e.get(fmt.Sprintf("/api/v1/studies/%d/rounds/%d/%s", sid, n, f)), 200)
+		out[f] = r.Body
+	}
+	for _, v := range []string{"screen", "print", "slides"} {
+		r := e.must(e.get(fmt.Sprintf("/reports/studies/%d/rounds/%d?view=%s", sid, n, v)), 200)
+		i := bytes.Index(r.Body, []byte(`<div class="report" id="report">`))
+		if i < 0 {
+			e.t.Fatalf("view %s: no report in the page", v)
+		}
+		out["page-"+v] = r.Body[i:]
+	}
+	return out
+}
+
+// TestReportNeverChanges: the reports of a closed round are the same bytes before and after
+// more answers and rounds come (and after a restart of the caches).
+func TestReportNeverChanges(t *testing.T) {
+	e := newEnv(t)
+	sid := e.simStudy(16, 1)
+	before := e.roundReports(sid, 1)
+
+	// round 2 opens, is answered and closes; a late change to the panel comes too
+	ctx := context.Background()
+	if _, err := e.svc.OpenRound(ctx, delphi.System, sid, delphi.OpenRoundInput{}); err != nil {
+		t.Fatal(err)
+	}
+	links, err := e.svc.IssueInvitations(ctx, delphi.System, sid, 2, nil, e.srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range links[:len(links)/2] {
+		ex, err := e.svc.Expert(ctx, l.Token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, _ := e.svc.Study(ctx, sid)
+		items, _ := e.svc.Items(ctx, st, st.Round(2))
+		v := 9
+		var as []delphi.Answer
+		for _, it := range items {
+			as = append(as, delphi.Answer{Item: it.ID, Rating: &v, Comment: "late comment"})
+		}
+		if _, err := e.svc.SaveAnswers(ctx, ex, as); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.svc.Submit(ctx, ex); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.clock.Add(48 * 3600e9)
+	if _, err := e.svc.CloseRound(ctx, delphi.System, sid, 2); err != nil {
+		t.Fatal(err)
+	}
+	e.admin = e.login("admin@test", adminPassword)
+	after := e.roundReports(sid, 1)
+	for name, b := range before {
+		if !bytes.Equal(b, after[name]) {
+			t.Errorf("round 1 %s changed after round 2", name)
+		}
+	}
+	// a fresh server (empty caches) gives the same bytes too
+	w, err := New(e.web.Deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.srv.Config.Handler = w
+	fresh := e.roundReports(sid, 1)
+	for name, b := range before {
+		if !bytes.Equal(b, fresh[name]) {
+			t.Errorf("round 1 %s differs on a fresh server", name)
+		}
+	}
+	// round 2's report sees round 1 as its previous round
+	r2 := e.roundReports(sid, 2)
+	if !bytes.Contains(r2["page-screen"], []byte("Change since round 1")) {
+		t.Error("round 2 summary lacks the change since round 1")
+	}
+}
+
+func TestReportPagesAndExports(t *testing.T) {
+	e := newEnv(t)
+	sid := e.simStudy(20, 2)
+
+	// the index lists the closed rounds
+	r := e.must(e.get("/reports"), 200)
+	for _, want := range []string{fmt.Sprintf("/reports/studies/%d/rounds/1", sid), fmt.Sprintf("/reports/studies/%d/rounds/2", sid),
+		fmt.Sprintf("/reports/studies/%d/outcome", sid)} {
+		if !bytes.Contains(r.Body, []byte(want)) {
+			t.Errorf("index lacks %s", want)
+		}
+	}
+	page := e.must(e.get(fmt.Sprintf("/reports/studies/%d/rounds/2?view=slides", sid)), 200)
+	for _, want := range []string{`class="report-page view-slides"`, `/static/report.js`, `/static/report.css`, `<svg class="flow"`,
+		`<svg class="hist"`, "Kendall", "Methods", `class="slide`} {
+		if !bytes.Contains(page.Body, []byte(want)) {
+			t.Errorf("slides page lacks %s", want)
+		}
+	}
+	if bytes.Contains(page.Body, []byte("<script>alert")) || bytes.Contains(page.Body, []byte(" style=")) {
+		t.Error("the page has unescaped markup or an inline style")
+	}
+	if e.must(e.get(fmt.Sprintf("/reports/studies/%d/outcome", sid)), 200).Status != 200 {
+		t.Fatal("outcome page")
+	}
+
+	// gzip when asked
+	gz := e.must(e.get(fmt.Sprintf("/reports/studies/%d/rounds/1", sid), "Accept-Encoding", "gzip"), 200)
+	if gz.Header.Get("Content-Encoding") != "gzip" {
+		t.Fatalf("no gzip: %v", gz.Header)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(gz.Body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := io.ReadAll(zr); !bytes.Contains(b, []byte("Round 1 summary")) {
+		t.Error("gzipped page does not unpack to the summary")
+	}
+
+	// downloads are attachments with sane names, without names or emails
+	for _, f := range reportFiles {
+		res := e.must(e.get(fmt.Sprintf("/api/v1/studies/%d/rounds/2/%s", sid, f)), 200)
+		cd := res.Header.Get("Content-Disposition")
+		if !strings.HasPrefix(cd, `attachment; filename="report-fixture-study`) {
+			t.Errorf("%s: Content-Disposition %q", f, cd)
+		}
+		if bytes.Contains(res.Body, []byte("Expert Name")) || bytes.Contains(res.Body, []byte("@hospital.example.org")) {
+			t.Errorf("%s holds a panelist's name or email", f)
+		}
+	}
+	// errors: an unknown export, an open round, no token
+	e.must(e.get(fmt.Sprintf("/api/v1/studies/%d/rounds/1/report.pdf", sid)), 404)
+	e.must(e.get(fmt.Sprintf("/api/v1/studies/%d/rounds/9/report.csv", sid)), 404)
+	e.must(e.get(fmt.Sprintf("/reports/studies/%d/rounds/1?view=poster", sid)), 422)
+	if _, err := e.svc.OpenRound(context.Background(), delphi.System, sid, delphi.OpenRoundInput{}); err == nil {
+		e.must(e.get(fmt.Sprintf("/api/v1/studies/%d/rounds/3/report.csv", sid)), 409)
+		e.must(e.get(fmt.Sprintf("/reports/studies/%d/rounds/3", sid)), 409)
+	}
+	e.must(e.call("GET", fmt.Sprintf("/api/v1/studies/%d/rounds/1/report.csv", sid), "", nil, nil), 401)
+	res := e.call("GET", "/reports", "", nil, nil) // a page: sign in first
+	if res.Status != 200 && res.Status != 303 && res.Status != 404 {
+		t.Errorf("/reports without a session: %d", res.Status)
+	}
+}
