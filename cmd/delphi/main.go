@@ -44,6 +44,8 @@ commands:
   migrate     apply database migrations and exit
   consensus   compute consensus statistics from a ratings CSV
   survey      check survey definition files (delphi survey check FILE…)
+  backup      write a checked copy of the live database (delphi backup [-db FILE] OUT)
+  restore     replace the database by a backup, server stopped (delphi restore [-db FILE] BACKUP)
   version     print the version`
 
 // run dispatches a subcommand. It never exits the process; errors are returned to main, whose
@@ -62,6 +64,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runConsensus(ctx, args, stdin, stdout, stderr)
 	case "survey":
 		return runSurvey(ctx, args, stdout, stderr)
+	case "backup":
+		return runBackup(ctx, args, getenv, stdout, stderr)
+	case "restore":
+		return runRestore(ctx, args, getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "delphi", version)
 		return nil
