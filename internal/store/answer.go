@@ -22,11 +22,16 @@ type Answer struct {
 
 const answerCols = `round_id, panelist_id, item_id, rating, unable, placement, comment, reason, updated_at`
 
+// UpsertAnswerSQL writes one answer (insert or replace by round, panelist, item), with the
+// arguments in the order of Answer's fields. Exported for the load tool's raw ceiling, which runs
+// the same statement straight into SQLite.
+const UpsertAnswerSQL = `INSERT INTO answers (` + answerCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (round_id, panelist_id, item_id) DO UPDATE SET rating = excluded.rating, unable = excluded.unable,
+		placement = excluded.placement, comment = excluded.comment, reason = excluded.reason, updated_at = excluded.updated_at`
+
 // UpsertAnswers writes answers (insert or replace by round, panelist, item).
 func (tx *Tx) UpsertAnswers(as []Answer) error {
-	stmt, err := tx.tx.PrepareContext(tx.ctx, `INSERT INTO answers (`+answerCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (round_id, panelist_id, item_id) DO UPDATE SET rating = excluded.rating, unable = excluded.unable,
-		placement = excluded.placement, comment = excluded.comment, reason = excluded.reason, updated_at = excluded.updated_at`)
+	stmt, err := tx.tx.PrepareContext(tx.ctx, UpsertAnswerSQL)
 	if err != nil {
 		return fmt.Errorf("store: prepare answers: %w", err)
 	}
