@@ -14,10 +14,10 @@ import (
 // expect remembers, per panelist and item, the answer last acknowledged with 2xx. Each panelist
 // is driven by one client at a time, so each entry has one writer.
 type expect struct {
-	ids    []int64
-	items  []map[string]expected
-	acks   atomic.Int64
-	lost   atomic.Int64
+	ids   []int64
+	items []map[string]expected
+	acks  atomic.Int64
+	lost  atomic.Int64
 }
 
 type expected struct {
