@@ -44,6 +44,7 @@ commands:
   migrate     apply database migrations and exit
   consensus   compute consensus statistics from a ratings CSV
   survey      check survey definition files (delphi survey check FILE…)
+  report      export a closed round: csv, answers, outcome, xlsx, json, html (delphi report -study 1 -round 2)
   backup      write a checked copy of the live database (delphi backup [-db FILE] OUT)
   restore     replace the database by a backup, server stopped (delphi restore [-db FILE] BACKUP)
   version     print the version`
@@ -64,6 +65,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runConsensus(ctx, args, stdin, stdout, stderr)
 	case "survey":
 		return runSurvey(ctx, args, stdout, stderr)
+	case "report":
+		return runReport(ctx, args, getenv, stdout, stderr)
 	case "backup":
 		return runBackup(ctx, args, getenv, stdout, stderr)
 	case "restore":

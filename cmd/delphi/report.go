@@ -1,0 +1,142 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/cart-cd/delphi/internal/delphi"
+	"github.com/cart-cd/delphi/internal/report"
+	"github.com/cart-cd/delphi/internal/store"
+	"github.com/cart-cd/delphi/surveys"
+	"github.com/cart-cd/delphi/templates"
+)
+
+const reportUsage = `usage: delphi report [-db FILE] -study ID -round N [-format FORMAT] [-o OUT]
+
+Writes the report of a closed round from its snapshot, as the web service serves it:
+  csv       tidy results: one row per item × stakeholder group (default)
+  answers   pseudonymous raw answers of rounds 1..N (panelist, group, item, round, rating, unable, placement)
+  outcome   the outcome after round N as a data dictionary (final tier and deciding round)
+  comments  anonymised comments and reasons for changed ratings
+  xlsx      workbook: summary, items, groups, participation, comments, outcome
+  json      the whole snapshot
+  html      the round summary as one self-contained HTML file
+Without -o the report goes to stdout (xlsx needs -o).`
+
+// runReport is `delphi report`: exports of a closed round, read from the database (never
+// written to). DELPHI_DB gives the database when -db is not set.
+func runReport(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("report", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, reportUsage)
+		fs.PrintDefaults()
+	}
+	dbDefault := getenv("DELPHI_DB")
+	if dbDefault == "" {
+		dbDefault = "data/delphi.db"
+	}
+	db := fs.String("db", dbDefault, "the SQLite database `FILE` (env DELPHI_DB)")
+	sid := fs.Int64("study", 0, "study `ID`")
+	n := fs.Int("round", 0, "round `N` (closed)")
+	format := fs.String("format", "csv", "csv, answers, outcome, comments, xlsx, json or html")
+	out := fs.String("o", "", "write to `OUT` instead of stdout")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return usageError{fmt.Sprintf("delphi report: %v", err)}
+	}
+	switch {
+	case fs.NArg() > 0:
+		return usageError{"delphi report: unexpected arguments\n\n" + reportUsage}
+	case *sid <= 0 || *n <= 0:
+		return usageError{"delphi report: give -study and -round\n\n" + reportUsage}
+	case *format == "xlsx" && *out == "":
+		return usageError{"delphi report: -format xlsx needs -o FILE"}
+	}
+	if _, err := os.Stat(*db); err != nil {
+		return fmt.Errorf("delphi report: %w", err)
+	}
+	st, err := store.Open(ctx, *db, time.Now)
+	if err != nil {
+		return fmt.Errorf("delphi report: %w", err)
+	}
+	defer st.Close()
+	svc := delphi.New(st, surveys.FS, nil, time.Now, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	var buf bytes.Buffer
+	if err := writeReport(ctx, &buf, svc, *sid, *n, *format); err != nil {
+		return fmt.Errorf("delphi report: %w", err)
+	}
+	if *out == "" {
+		_, err = stdout.Write(buf.Bytes())
+		return err
+	}
+	if err := os.WriteFile(*out, buf.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("delphi report: %w", err)
+	}
+	fmt.Fprintf(stderr, "wrote %s (%d bytes)\n", *out, buf.Len())
+	return nil
+}
+
+func writeReport(ctx context.Context, w io.Writer, svc *delphi.Service, sid int64, n int, format string) error {
+	if format == "json" {
+		b, err := svc.SnapshotJSON(ctx, sid, n)
+		if err != nil {
+			return err
+		}
+		_, err = w.Write(b)
+		return err
+	}
+	study, err := svc.Study(ctx, sid)
+	if err != nil {
+		return err
+	}
+	var snaps []*delphi.Snapshot
+	for k := 1; k <= n; k++ {
+		snap, err := svc.Snapshot(ctx, sid, k)
+		if err != nil {
+			return err
+		}
+		snaps = append(snaps, snap)
+	}
+	rs := report.StudyOf(study)
+	switch format {
+	case "csv":
+		return report.CSV(w, snaps...)
+	case "answers":
+		var all []delphi.RawAnswer
+		for k := 1; k <= n; k++ {
+			as, err := svc.RawAnswers(ctx, sid, k)
+			if err != nil {
+				return err
+			}
+			all = append(all, as...)
+		}
+		return report.AnswersCSV(w, all)
+	case "outcome":
+		return report.OutcomeCSV(w, report.Outcome(rs, snaps))
+	case "comments":
+		return report.CommentsCSV(w, snaps[len(snaps)-1])
+	case "xlsx":
+		return report.XLSX(w, rs, snaps...)
+	case "html":
+		sum, err := report.Build(rs, snaps)
+		if err != nil {
+			return err
+		}
+		r, err := report.NewRenderer(templates.FS)
+		if err != nil {
+			return err
+		}
+		return r.HTML(w, sum)
+	}
+	return usageError{fmt.Sprintf("delphi report: unknown format %q (csv, answers, outcome, comments, xlsx, json, html)", format)}
+}
