@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -379,5 +380,24 @@ func TestOutcome(t *testing.T) {
 		if r.Tier == report.TierPending {
 			t.Errorf("%s pending in a finished study", r.Item)
 		}
+	}
+}
+
+// TestReproduceInR runs testdata/reproduce.R on the golden CSVs: a statistician recomputes
+// every count, percentage, quartile, Wilson interval and Wilcoxon p-value from the raw
+// answers. It needs Rscript (apt-get install -y r-base-core) and skips without it.
+func TestReproduceInR(t *testing.T) {
+	rs, err := exec.LookPath("Rscript")
+	if err != nil {
+		t.Skip("Rscript not installed: the R check of the exports is skipped")
+	}
+	for _, round := range []string{"golden/round1.csv", "golden/round2.csv"} {
+		cmd := exec.Command(rs, "reproduce.R", round, "golden/answers.csv")
+		cmd.Dir = "testdata"
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", round, err, out)
+		}
+		t.Logf("%s", out)
 	}
 }
