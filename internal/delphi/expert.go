@@ -68,18 +68,17 @@ func (q *Questionnaire) Unanswered() []RoundItem {
 	return out
 }
 
-// expertRound returns the latest round the expert is invited to.
+// expertRound returns the latest round the expert is invited to. One indexed lookup per round
+// (usually one in all): every save and page view starts here, so it must not read the panel.
 func (s *Service) expertRound(ctx context.Context, e *Expert) (*Round, error) {
 	st := e.Study
 	for i := len(st.Rounds) - 1; i >= 0; i-- {
-		ids, err := s.st.RoundPanelists(ctx, st.Rounds[i].ID)
+		in, err := s.st.InRound(ctx, st.Rounds[i].ID, e.Panelist.ID)
 		if err != nil {
 			return nil, err
 		}
-		for _, id := range ids {
-			if id == e.Panelist.ID {
-				return &st.Rounds[i], nil
-			}
+		if in {
+			return &st.Rounds[i], nil
 		}
 	}
 	return nil, nil
@@ -183,19 +182,16 @@ func (s *Service) SaveAnswers(ctx context.Context, e *Expert, answers []Answer) 
 		if err != nil {
 			return err
 		}
-		itemRows, err := tx.RoundItems(r.ID)
+		ri, err := s.roundItemsOf(tx.RoundItems, def, r.ID)
 		if err != nil {
 			return err
 		}
-		inRound := make(map[string]bool, len(itemRows))
-		for _, it := range itemRows {
-			inRound[it.ItemID] = true
-		}
+		inRound := ri.index
 		seen := make(map[string]bool, len(answers))
 		rows = make([]store.Answer, 0, len(answers))
 		for i, a := range answers {
 			f := fmt.Sprintf("answers[%d]", i)
-			if !inRound[a.Item] {
+			if _, ok := inRound[a.Item]; !ok {
 				return Errorf(EInvalid, f+".item", "item %q is not in round %d", a.Item, r.Number)
 			}
 			if seen[a.Item] {

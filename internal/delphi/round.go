@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -171,11 +172,39 @@ func roundItems(def *survey.Definition, rows []store.RoundItem) []RoundItem {
 
 // Items returns a round's items in order.
 func (s *Service) Items(ctx context.Context, st *Study, r *Round) ([]RoundItem, error) {
-	rows, err := s.st.RoundItems(ctx, r.ID)
+	ri, err := s.roundItemsOf(func(id int64) ([]store.RoundItem, error) { return s.st.RoundItems(ctx, id) }, st.Def, r.ID)
 	if err != nil {
 		return nil, err
 	}
-	return roundItems(st.Def, rows), nil
+	return slices.Clone(ri.items), nil
+}
+
+// cachedItems is a round's items, resolved, with each id's index.
+type cachedItems struct {
+	items []RoundItem
+	index map[string]int
+}
+
+// roundItemsOf returns a round's items from the cache, reading them with read the first time.
+// A round's items are written once, when it opens, and never change, so the cache needs no
+// invalidation; every save checks its items against them.
+func (s *Service) roundItemsOf(read func(int64) ([]store.RoundItem, error), def *survey.Definition, roundID int64) (*cachedItems, error) {
+	if v, ok := s.items.Load(roundID); ok {
+		return v.(*cachedItems), nil
+	}
+	rows, err := read(roundID)
+	if err != nil {
+		return nil, err
+	}
+	if len(rows) == 0 {
+		return &cachedItems{}, nil // not cached: the round may be a draft still being written
+	}
+	ci := &cachedItems{items: roundItems(def, rows), index: make(map[string]int, len(rows))}
+	for i, it := range ci.items {
+		ci.index[it.ID] = i
+	}
+	s.items.Store(roundID, ci)
+	return ci, nil
 }
 
 // OpenRoundInput is what a facilitator gives to open the next round. Zero values take the

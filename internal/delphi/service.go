@@ -35,6 +35,7 @@ type Service struct {
 
 	snaps sync.Map // round id → *Snapshot (immutable once written)
 	defs  sync.Map // definition hash → *survey.Definition (parsed once; definitions never change)
+	items sync.Map // round id → *cachedItems (written when the round opens, never changed)
 }
 
 // New returns a Service. surveys holds the definition files studies can be created from.

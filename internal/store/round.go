@@ -142,7 +142,16 @@ func (tx *Tx) AddRoundPanelist(roundID, panelistID int64) error {
 
 // InRound reports whether a panelist is invited to a round.
 func (tx *Tx) InRound(roundID, panelistID int64) (bool, error) {
+	return inRound(tx.ctx, tx.tx, roundID, panelistID)
+}
+
+// InRound reports whether a panelist is invited to a round (read pool).
+func (s *Store) InRound(ctx context.Context, roundID, panelistID int64) (bool, error) {
+	return inRound(ctx, s.r, roundID, panelistID)
+}
+
+func inRound(ctx context.Context, db q, roundID, panelistID int64) (bool, error) {
 	var n int
-	err := get(tx.ctx, tx.tx, "in round", &n, `SELECT count(*) FROM round_panelists WHERE round_id = ? AND panelist_id = ?`, roundID, panelistID)
+	err := get(ctx, db, "in round", &n, `SELECT count(*) FROM round_panelists WHERE round_id = ? AND panelist_id = ?`, roundID, panelistID)
 	return n > 0, err
 }
