@@ -88,3 +88,35 @@ func TestReportCommand(t *testing.T) {
 		t.Error("round 3 does not exist, want an error")
 	}
 }
+
+// TestReportDemoDB writes a database with a simulated CART-CD study of two closed rounds (60
+// panelists) to $REPORT_DEMO_DB, for a look at the reports in a browser:
+//
+//	REPORT_DEMO_DB=/tmp/demo.db go test -run TestReportDemoDB ./cmd/delphi
+//	DELPHI_ADMIN_PASSWORD=secret-demo-pw go run ./cmd/delphi serve -db /tmp/demo.db
+//	open http://localhost:8080/reports (admin@localhost)
+func TestReportDemoDB(t *testing.T) {
+	path := os.Getenv("REPORT_DEMO_DB")
+	if path == "" {
+		t.Skip("set REPORT_DEMO_DB=FILE to write a demo database")
+	}
+	ctx := context.Background()
+	now := time.Now().Add(-30 * 24 * time.Hour)
+	clk := func() time.Time { return now }
+	st2, err := store.Open(ctx, path, clk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st2.Close()
+	signer, err := auth.New([]byte("0123456789abcdef0123456789abcdef"), clk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := delphi.New(st2, surveys.FS, signer, clk, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	sid, err := reporttest.Run(ctx, svc, reporttest.Options{Survey: "cart-cd", Panelists: 60, Rounds: 2, Seed: 3,
+		Advance: func(d time.Duration) { now = now.Add(d) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("study %d with rounds 1 and 2 closed in %s", sid, path)
+}
