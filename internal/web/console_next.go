@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -117,10 +118,13 @@ func (b *draftBase) fill(r *draftRow) {
 	if k, ok := b.known[r.ID]; ok {
 		r.Known, r.Section, r.Class = true, k.Section, k.Class
 		r.origLabel, r.origDesc = k.Label, k.Desc
-		r.Reworded = r.Label != k.Label.In("en") || r.Description != k.Desc.In("en")
+		r.Reworded = norm(r.Label) != norm(k.Label.In("en")) || norm(r.Description) != norm(k.Desc.In("en"))
 	}
 	r.SectionLabel = b.sections[r.Section]
 }
+
+// norm makes texts comparable after a round trip through a form (browsers send CRLF).
+func norm(s string) string { return strings.TrimSpace(strings.ReplaceAll(s, "\r\n", "\n")) }
 
 func (s *Server) consoleNewRound(c *gin.Context) {
 	st, ok := s.consoleStudyParam(c)
@@ -247,7 +251,7 @@ func readDraft(c *gin.Context, b *draftBase) []draftRow {
 			continue
 		}
 		r := draftRow{ID: id, Keep: c.PostForm("keep."+k) != "", Section: c.PostForm("section." + k),
-			Label: strings.TrimSpace(c.PostForm("label." + k)), Description: strings.TrimSpace(c.PostForm("desc." + k)),
+			Label: norm(c.PostForm("label." + k)), Description: norm(c.PostForm("desc." + k)),
 			Note: c.PostForm("note." + k)}
 		if d := strings.TrimSpace(c.PostForm("derived." + k)); d != "" {
 			r.DerivedFrom = strings.Split(d, ",")
@@ -260,7 +264,7 @@ func readDraft(c *gin.Context, b *draftBase) []draftRow {
 
 func newItem(c *gin.Context, prefix string) newItemForm {
 	return newItemForm{ID: strings.TrimSpace(c.PostForm(prefix + "_id")), Section: c.PostForm(prefix + "_section"),
-		Label: strings.TrimSpace(c.PostForm(prefix + "_label")), Description: strings.TrimSpace(c.PostForm(prefix + "_desc"))}
+		Label: norm(c.PostForm(prefix + "_label")), Description: norm(c.PostForm(prefix + "_desc"))}
 }
 
 // consoleOpenRound opens the next round, or applies a merge or an addition to the draft.
@@ -373,8 +377,8 @@ var itemFieldRe = regexp.MustCompile(`^items\[(\d+)\]\.?(.*)$`)
 
 // itemError names the item behind a domain error about items[k].
 func itemError(err error, kept []draftRow) error {
-	de, ok := err.(*delphi.Error)
-	if !ok {
+	var de *delphi.Error
+	if !errors.As(err, &de) {
 		return err
 	}
 	m := itemFieldRe.FindStringSubmatch(de.Field)
