@@ -6,6 +6,7 @@ import (
 	"math/rand"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -341,10 +342,16 @@ func TestConcurrentSavesAndClose(t *testing.T) {
 		rating int
 		ok     bool
 	}
-	results := make(chan result, 1000)
+	var (
+		mu      sync.Mutex
+		results []result
+		wg      sync.WaitGroup
+	)
 	done := make(chan struct{})
 	for _, id := range ids {
+		wg.Add(1)
 		go func(id int64) {
+			defer wg.Done()
 			rng := rand.New(rand.NewSource(id))
 			for {
 				select {
@@ -354,7 +361,9 @@ func TestConcurrentSavesAndClose(t *testing.T) {
 				}
 				v := 1 + rng.Intn(9)
 				r := e.call("PUT", "/api/v1/respond/answers", toks[id], map[string]any{"answers": []delphi.Answer{{Item: item, Rating: &v}}}, nil)
-				results <- result{id, v, r.Status == 200}
+				mu.Lock()
+				results = append(results, result{id, v, r.Status == 200})
+				mu.Unlock()
 				if r.Status != 200 {
 					if r.Status != http.StatusConflict {
 						t.Errorf("save: %s", r)
@@ -367,12 +376,10 @@ func TestConcurrentSavesAndClose(t *testing.T) {
 	time.Sleep(150 * time.Millisecond)
 	var sum map[string]any
 	e.must(e.call("POST", fmt.Sprintf("/api/v1/studies/%d/rounds/1/close", sid), e.admin, nil, &sum), 200)
-	time.Sleep(50 * time.Millisecond)
 	close(done)
-	time.Sleep(50 * time.Millisecond)
-	close(results)
+	wg.Wait()
 	last := map[int64]int{}
-	for r := range results {
+	for _, r := range results {
 		if r.ok {
 			last[r.id] = r.rating
 		}
