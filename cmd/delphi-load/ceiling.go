@@ -26,7 +26,7 @@ func writerDSN(path string) string {
 
 // ceiling measures the raw one-transaction-per-submission rate: on a fresh database with the
 // real schema, one connection writes submissions of `answers` answers, each in its own
-// transaction with the store's upsert statement (prepared per transaction, as the store does),
+// transaction with the store's upsert statement (prepared once),
 // committed with synchronous=FULL. No HTTP, no group commit. It returns submissions per second.
 func ceiling(ctx context.Context, path string, panelists, answers int, d time.Duration) (float64, error) {
 	st, err := store.Open(ctx, path, time.Now)
@@ -69,6 +69,12 @@ func ceiling(ctx context.Context, path string, panelists, answers int, d time.Du
 	for i := range items {
 		items[i] = itemID(i)
 	}
+	// prepared once, as the store's connections keep their statements
+	prep, err := db.PrepareContext(ctx, store.UpsertAnswerSQL)
+	if err != nil {
+		return 0, err
+	}
+	defer prep.Close()
 	n := 0
 	start := time.Now()
 	for time.Since(start) < d && ctx.Err() == nil {
@@ -77,11 +83,7 @@ func ceiling(ctx context.Context, path string, panelists, answers int, d time.Du
 		if err != nil {
 			return 0, err
 		}
-		stmt, err := tx.PrepareContext(ctx, store.UpsertAnswerSQL)
-		if err != nil {
-			tx.Rollback()
-			return 0, err
-		}
+		stmt := tx.StmtContext(ctx, prep)
 		at := store.FormatTime(time.Now())
 		for i, it := range items {
 			r, unable, placement, comment := answerValue(p, i, n)

@@ -29,15 +29,11 @@ const UpsertAnswerSQL = `INSERT INTO answers (` + answerCols + `) VALUES (?, ?, 
 		ON CONFLICT (round_id, panelist_id, item_id) DO UPDATE SET rating = excluded.rating, unable = excluded.unable,
 		placement = excluded.placement, comment = excluded.comment, reason = excluded.reason, updated_at = excluded.updated_at`
 
-// UpsertAnswers writes answers (insert or replace by round, panelist, item).
+// UpsertAnswers writes answers (insert or replace by round, panelist, item). The statement is
+// prepared once per connection (the driver's statement cache), not once per save.
 func (tx *Tx) UpsertAnswers(as []Answer) error {
-	stmt, err := tx.tx.PrepareContext(tx.ctx, UpsertAnswerSQL)
-	if err != nil {
-		return fmt.Errorf("store: prepare answers: %w", err)
-	}
-	defer stmt.Close()
 	for _, a := range as {
-		if _, err := stmt.ExecContext(tx.ctx, a.RoundID, a.PanelistID, a.ItemID, a.Rating, a.Unable, a.Placement, a.Comment, a.Reason, tx.now); err != nil {
+		if _, err := tx.tx.ExecContext(tx.ctx, UpsertAnswerSQL, a.RoundID, a.PanelistID, a.ItemID, a.Rating, a.Unable, a.Placement, a.Comment, a.Reason, tx.now); err != nil {
 			return fmt.Errorf("store: save answer %s: %w", a.ItemID, mapErr(err))
 		}
 	}
