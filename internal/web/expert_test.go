@@ -208,6 +208,7 @@ func TestExpertLinkStates(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel() // each row has its own server and database
 			e := newEnv(t)
 			var st studyJSON
 			e.must(e.call("POST", "/api/v1/studies", e.admin, map[string]string{"survey": "example", "contact": "study-team@example.org"}, &st), 201)

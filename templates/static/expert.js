@@ -19,7 +19,7 @@ document.documentElement.classList.add("js");
     var csrf = form.elements.csrf.value;
     var status = document.getElementById("save-status");
     var pending = load();
-    var inflight = false, leaving = false, retryTimer = null, retryDelay = 2000, typingTimers = {};
+    var inflight = false, leaving = false, durable = true, retryTimer = null, retryDelay = 2000, typingTimers = {};
 
     function load() {
       try { return JSON.parse(localStorage.getItem(key) || "{}") || {}; } catch (e) { return {}; }
@@ -28,7 +28,10 @@ document.documentElement.classList.add("js");
       try {
         if (Object.keys(pending).length) localStorage.setItem(key, JSON.stringify(pending));
         else localStorage.removeItem(key);
-      } catch (e) { /* private mode: the in-memory copy still retries */ }
+        durable = true;
+      } catch (e) {
+        durable = false; // no storage (private mode, quota): only this page holds the changes
+      }
     }
     function say(state, extra) {
       if (!status) return;
@@ -187,8 +190,9 @@ document.documentElement.classList.add("js");
       typingTimers[id] = setTimeout(function () { updateItem(id); flush(); }, 1000);
     });
     window.addEventListener("online", function () { retryDelay = 2000; flush(); });
+    // Unsent changes survive a closed tab in localStorage; only without it does leaving warn.
     window.addEventListener("beforeunload", function (ev) {
-      if (!leaving && Object.keys(pending).length) { ev.preventDefault(); ev.returnValue = ""; }
+      if (!leaving && !durable && Object.keys(pending).length) { ev.preventDefault(); ev.returnValue = ""; }
     });
     // Posting the form saves everything on the page: no need to warn then. What is pending stays
     // in localStorage until the next page shows it saved (or sends it again: saves are idempotent).
