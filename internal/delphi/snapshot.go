@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -90,7 +91,9 @@ type matrix struct {
 	panel     []store.Panelist // invited, in order
 }
 
-func readMatrix(tx *store.Tx, def *survey.Definition, r store.Round, items []string, panelByID map[int64]store.Panelist) (*matrix, error) {
+// readMatrix reads the answers of a round's submitted panelists into the consensus input, with
+// comments, reasons and placements. rows are the round's items in order.
+func readMatrix(tx *store.Tx, def *survey.Definition, r store.Round, rows []store.RoundItem, panelByID map[int64]store.Panelist) (*matrix, error) {
 	ids, err := tx.RoundPanelists(r.ID)
 	if err != nil {
 		return nil, err
@@ -108,10 +111,12 @@ func readMatrix(tx *store.Tx, def *survey.Definition, r store.Round, items []str
 	for i, g := range def.Groups {
 		groups[i], gi[g.ID] = g.ID, i
 	}
-	ni := len(items)
-	ii := make(map[string]int, ni)
-	for i, id := range items {
-		ii[id] = i
+	ni := len(rows)
+	items := make([]string, ni)
+	byPos := make(map[int]int, ni) // position → index
+	for i, it := range rows {
+		items[i] = it.ItemID
+		byPos[it.Position] = i
 	}
 	m := &matrix{
 		round: &consensus.Round{Number: r.Number, Items: items, Groups: groups,
@@ -131,35 +136,59 @@ func readMatrix(tx *store.Tx, def *survey.Definition, r store.Round, items []str
 		m.round.Group[k] = gi[p.Group]
 		m.round.Submitted[k] = submitted[id]
 	}
-	err = tx.ScanAnswers(r.ID, func(a *store.Answer) error {
+	// placements are counted per item index and option, then named once
+	var options []string
+	if def.Placement != nil {
+		options = def.Placement.Options
+	}
+	placed := make([]int, ni*len(options))
+	err = tx.ScanSubmitted(r.ID, func(a *store.SubmittedAnswers) error {
 		k, ok := row[a.PanelistID]
-		if !ok || !submitted[a.PanelistID] {
-			return nil
-		}
-		i, ok := ii[a.ItemID]
 		if !ok {
 			return nil
 		}
-		switch {
-		case a.Unable:
-			m.round.Ratings[k*ni+i] = consensus.Unable
-		case a.Rating != nil:
-			m.round.Ratings[k*ni+i] = int8(*a.Rating)
-		}
-		if a.Comment != "" {
-			m.comments[a.ItemID] = append(m.comments[a.ItemID], a.Comment)
-		}
-		if a.Reason != "" {
-			m.reasons[a.ItemID] = append(m.reasons[a.ItemID], a.Reason)
-		}
-		if a.Placement != "" {
-			if m.placement[a.ItemID] == nil {
-				m.placement[a.ItemID] = map[string]int{}
+		line := m.round.Ratings[k*ni : (k+1)*ni]
+		for _, x := range a.Ratings {
+			i, ok := byPos[x.Position]
+			if !ok {
+				continue
 			}
-			m.placement[a.ItemID][a.Placement]++
+			switch {
+			case x.Unable:
+				line[i] = consensus.Unable
+			case x.Rating >= 0:
+				line[i] = int8(x.Rating)
+			}
+		}
+		for _, x := range a.Placements {
+			if i, ok := byPos[x.Position]; ok {
+				if o := slices.Index(options, x.Text); o >= 0 {
+					placed[i*len(options)+o]++
+				}
+			}
+		}
+		for _, x := range a.Comments {
+			if i, ok := byPos[x.Position]; ok {
+				m.comments[items[i]] = append(m.comments[items[i]], x.Text)
+			}
+		}
+		for _, x := range a.Reasons {
+			if i, ok := byPos[x.Position]; ok {
+				m.reasons[items[i]] = append(m.reasons[items[i]], x.Text)
+			}
 		}
 		return nil
 	})
+	for i, id := range items {
+		for o, opt := range options {
+			if n := placed[i*len(options)+o]; n > 0 {
+				if m.placement[id] == nil {
+					m.placement[id] = map[string]int{}
+				}
+				m.placement[id][opt] = n
+			}
+		}
+	}
 	for _, c := range m.comments {
 		sort.Strings(c)
 	}
@@ -221,10 +250,6 @@ func (s *Service) computeSnapshot(tx *store.Tx, st *Study, r store.Round) (*Snap
 		return nil, err
 	}
 	items := roundItems(def, itemRows)
-	ids := make([]string, len(items))
-	for i, it := range items {
-		ids[i] = it.ID
-	}
 	panel, err := tx.Panelists(st.ID)
 	if err != nil {
 		return nil, err
@@ -233,7 +258,7 @@ func (s *Service) computeSnapshot(tx *store.Tx, st *Study, r store.Round) (*Snap
 	for _, p := range panel {
 		byID[p.ID] = p
 	}
-	m, err := readMatrix(tx, def, r, ids, byID)
+	m, err := readMatrix(tx, def, r, itemRows, byID)
 	if err != nil {
 		return nil, err
 	}
@@ -266,11 +291,7 @@ func (s *Service) computeSnapshot(tx *store.Tx, st *Study, r store.Round) (*Snap
 		if err != nil {
 			return nil, err
 		}
-		pids := make([]string, len(prevItems))
-		for i, it := range prevItems {
-			pids[i] = it.ItemID
-		}
-		pm, err := readMatrix(tx, def, prev, pids, byID)
+		pm, err := readMatrix(tx, def, prev, prevItems, byID)
 		if err != nil {
 			return nil, err
 		}

@@ -1,9 +1,12 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
+	"unicode/utf8"
 )
 
 // Answer is a panelist's answer to one item in one round. Rating is nil when not rated;
@@ -145,4 +148,113 @@ func (s *Store) RoundActivity(ctx context.Context, roundID int64) ([]Activity, e
 		FROM round_panelists rp LEFT JOIN submissions s ON s.round_id = rp.round_id AND s.panelist_id = rp.panelist_id
 		WHERE rp.round_id = ? ORDER BY rp.panelist_id`, roundID)
 	return out, err
+}
+
+// SubmittedAnswers is one submitted panelist's answers to a round, as the close reads them: items
+// by their position in the round (round_items.position). Its slices are reused from one call to
+// the next.
+type SubmittedAnswers struct {
+	PanelistID int64
+	Ratings    []ItemRating
+	Placements []ItemText
+	Comments   []ItemText
+	Reasons    []ItemText
+}
+
+// ItemRating is an answer's rating: Rating is -1 when none was given (only text), Unable marks
+// "unable to score".
+type ItemRating struct {
+	Position int
+	Rating   int
+	Unable   bool
+}
+
+// ItemText is a non-empty text answer to an item.
+type ItemText struct {
+	Position int
+	Text     string
+}
+
+// scanSubmittedSQL packs each submitted panelist's answers into one row, so that closing a round
+// of 10,000 × 300 moves 10,000 rows through the driver instead of 3 million. Per answer, the
+// ratings string holds two code points, position+32 and a code+32 (1 unable, 2 no rating,
+// 3+r rating r); placements are position+32 followed by the option, separated by U+001E (the
+// options are identifiers); comments and reasons, rare and free text, come as JSON.
+const scanSubmittedSQL = `SELECT a.panelist_id,
+	group_concat(char(ri.position + 32, CASE WHEN a.unable THEN 33 WHEN a.rating IS NULL THEN 34 ELSE a.rating + 35 END), ''),
+	COALESCE(group_concat(CASE WHEN a.placement <> '' THEN char(ri.position + 32) || a.placement END, char(30)), ''),
+	COALESCE(json_group_array(json_array(ri.position, a.comment, a.reason)) FILTER (WHERE a.comment <> '' OR a.reason <> ''), '[]')
+	FROM answers a
+	JOIN submissions s ON s.round_id = a.round_id AND s.panelist_id = a.panelist_id
+	JOIN round_items ri ON ri.round_id = a.round_id AND ri.item_id = a.item_id
+	WHERE a.round_id = ?
+	GROUP BY a.panelist_id
+	ORDER BY a.panelist_id`
+
+// ScanSubmitted calls fn for every panelist who submitted the round, with their answers to the
+// round's items, inside the transaction.
+func (tx *Tx) ScanSubmitted(roundID int64, fn func(a *SubmittedAnswers) error) error {
+	rows, err := tx.tx.QueryContext(tx.ctx, scanSubmittedSQL, roundID)
+	if err != nil {
+		return fmt.Errorf("store: scan answers: %w", err)
+	}
+	defer rows.Close()
+	var (
+		a                 SubmittedAnswers
+		ratings, placings sql.RawBytes
+		texts             sql.RawBytes
+		parsed            [][3]json.RawMessage
+	)
+	for rows.Next() {
+		if err := rows.Scan(&a.PanelistID, &ratings, &placings, &texts); err != nil {
+			return fmt.Errorf("store: scan answers: %w", err)
+		}
+		a.Ratings, a.Placements, a.Comments, a.Reasons = a.Ratings[:0], a.Placements[:0], a.Comments[:0], a.Reasons[:0]
+		for b := ratings; len(b) > 0; {
+			pos, n := utf8.DecodeRune(b)
+			code, m := utf8.DecodeRune(b[n:])
+			b = b[n+m:]
+			r := ItemRating{Position: int(pos) - 32, Rating: int(code) - 35}
+			switch code - 32 {
+			case 1:
+				r.Rating, r.Unable = -1, true
+			case 2:
+				r.Rating = -1
+			}
+			a.Ratings = append(a.Ratings, r)
+		}
+		for _, f := range bytes.Split(placings, []byte{30}) {
+			if len(f) == 0 {
+				continue
+			}
+			pos, n := utf8.DecodeRune(f)
+			a.Placements = append(a.Placements, ItemText{Position: int(pos) - 32, Text: string(f[n:])})
+		}
+		if len(texts) > 2 {
+			parsed = parsed[:0]
+			if err := json.Unmarshal(texts, &parsed); err != nil {
+				return fmt.Errorf("store: scan answers: texts: %w", err)
+			}
+			for _, t := range parsed {
+				var pos int
+				var comment, reason string
+				if json.Unmarshal(t[0], &pos) != nil || json.Unmarshal(t[1], &comment) != nil || json.Unmarshal(t[2], &reason) != nil {
+					return fmt.Errorf("store: scan answers: texts of panelist %d", a.PanelistID)
+				}
+				if comment != "" {
+					a.Comments = append(a.Comments, ItemText{Position: pos, Text: comment})
+				}
+				if reason != "" {
+					a.Reasons = append(a.Reasons, ItemText{Position: pos, Text: reason})
+				}
+			}
+		}
+		if err := fn(&a); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: scan answers: %w", err)
+	}
+	return nil
 }
