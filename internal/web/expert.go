@@ -22,7 +22,7 @@ import (
 // each section is a form that posts and redirects; expert.js adds autosave through the API.
 func (s *Server) expertRoutes(r *gin.Engine) {
 	r.GET("/r/:token", s.openLink)
-	g := r.Group("/respond", s.expertAuth)
+	g := r.Group("/respond", s.expertPageAuth)
 	g.GET("", s.expertHome)
 	g.POST("/consent", s.expertConsent)
 	g.GET("/section/:id", s.expertSection)
@@ -49,6 +49,34 @@ func (s *Server) openLink(c *gin.Context) {
 	c.Redirect(http.StatusSeeOther, "/respond")
 }
 
+// expertPageAuth identifies the expert from the cookie, like expertAuth, but answers a missing
+// or refused link with the expert's own page (what happened, whom to contact) and clears a
+// cookie that no longer works. Posts must carry the CSRF token.
+func (s *Server) expertPageAuth(c *gin.Context) {
+	tok, err := c.Cookie(expertCookie)
+	if err != nil || tok == "" {
+		s.linkRefused(c, "", errNoLink)
+		c.Abort()
+		return
+	}
+	e, err := s.svc.Expert(c.Request.Context(), tok)
+	if err != nil {
+		s.setCookie(c, expertCookie, "", -1, "/")
+		s.linkRefused(c, tok, err)
+		c.Abort()
+		return
+	}
+	c.Set(fmt.Sprint(keyExpert), e)
+	if !safeMethod(c.Request.Method) && !s.csrfOK(c, expertCSRFKey(e)) {
+		s.fail(c, delphi.Errorf(delphi.EForbidden, "csrf", "the form has expired or did not come from this site; reload the page and try again"))
+		return
+	}
+	c.Next()
+}
+
+// errNoLink: a questionnaire page opened without the link (no cookie, or another browser).
+var errNoLink = delphi.Errorf(delphi.EUnauthorized, "", "open the personal link from your invitation email to take part")
+
 // linkPage explains why a link does not work and whom to ask.
 type linkPage struct {
 	page
@@ -69,9 +97,11 @@ func (s *Server) linkRefused(c *gin.Context, tok string, err error) {
 		kind = "withdrawn"
 	case errors.Is(err, delphi.ErrLinkInvalid):
 		kind = "invalid"
+	case errors.Is(err, errNoLink):
+		kind = "nolink"
 	}
 	contact, lang := "", ""
-	if kind != "invalid" && kind != "error" {
+	if kind != "invalid" && kind != "error" && tok != "" {
 		contact, lang = s.svc.LinkHelp(c.Request.Context(), tok)
 	}
 	s.Log.Warn("invite link refused", "reason", kind, "status", status, "request_id", requestID(c))

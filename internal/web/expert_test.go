@@ -255,9 +255,11 @@ func TestExpertLinkStates(t *testing.T) {
 				t.Error("the refusal was not logged")
 			}
 			// Nor does the questionnaire open without the link.
-			if q := x.get("/respond"); q.Status != 401 {
+			q := x.get("/respond")
+			if q.Status != 401 {
 				t.Errorf("/respond without a valid link: %d", q.Status)
 			}
+			expertHas(t, q, "Please open your personal link")
 		})
 	}
 }
@@ -273,7 +275,15 @@ func TestExpertRevokedWhileOpen(t *testing.T) {
 	if r.Status != http.StatusGone {
 		t.Fatalf("after re-issue: %s", r)
 	}
+	expertHas(t, r, "This link no longer works", "use the newest invitation email")
 	expertLacks(t, r, `name="rating:`)
+	if ck := r.Header.Get("Set-Cookie"); !strings.Contains(ck, expertCookie+"=;") {
+		t.Errorf("the dead cookie was not cleared: %q", ck)
+	}
+	// Posting with the dead cookie saves nothing either.
+	if r := x.post("/respond/section/toxicity", sectionForm([]string{"crs_max_grade"}, "rating:crs_max_grade", "7", "csrf", "x")); r.Status != 401 {
+		t.Errorf("post after revocation: %d", r.Status)
+	}
 }
 
 func TestExpertQuestionnaireWithoutJS(t *testing.T) {
