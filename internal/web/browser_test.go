@@ -176,8 +176,10 @@ func TestBrowserExpertJourney(t *testing.T) {
 	b := newBrowserRun(t, exe, 90*time.Second)
 	base := e.srv.URL
 
-	// Open the link: it lands on a clean URL that holds no token.
-	b.do("open link", chromedp.Navigate(base+"/r/"+toks[me]), chromedp.WaitVisible(`form.consent`))
+	// Open the link (on a phone): it lands on a clean URL that holds no token.
+	b.do("open link", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile),
+		chromedp.Navigate(base+"/r/"+toks[me]), chromedp.WaitVisible(`form.consent`))
+	b.screenshot("expert-phone-welcome", "")
 	if loc, _ := chromedp.Run(b.ctx, chromedp.Location()); loc != base+"/respond" {
 		t.Fatalf("after the link: %s", loc)
 	}
@@ -196,7 +198,9 @@ func TestBrowserExpertJourney(t *testing.T) {
 
 	// Consent, then start.
 	b.do("consent", chromedp.Click(`input[name=agree]`), chromedp.Click(`form.consent button`),
-		chromedp.WaitVisible(`.section-list`), chromedp.Click(`a.button[href^="/respond/section/"]`),
+		chromedp.WaitVisible(`.section-list`))
+	b.screenshot("expert-phone-overview", "")
+	b.do("start", chromedp.ResetViewport(), chromedp.Click(`a.button[href^="/respond/section/"]`),
 		chromedp.WaitVisible(`form.questionnaire`))
 	sec1 := browserEval[string](b, `document.querySelector("form.questionnaire").dataset.section`)
 	items := browserEval[[]string](b, `[...document.querySelectorAll("form.questionnaire .item")].map(b => b.dataset.item)`)
