@@ -264,8 +264,36 @@ func (c *ProgressCounts) add(answered int, submitted bool) {
 	c.ResponseRate = 100 * float64(c.Submitted) / float64(c.Invited)
 }
 
-// Progress counts a round's panelists by state, per group and per country.
+// progressKey names a cached Progress.
+type progressKey struct {
+	study int64
+	round int
+}
+
+// cachedProgress is a Progress with the store version it was read at.
+type cachedProgress struct {
+	version uint64
+	p       *Progress
+}
+
+// Progress counts a round's panelists by state, per group and per country. Facilitators poll
+// it; it is computed again only when something was written since (Store.Version), so a room of
+// facilitators watching an idle round costs one computation. The result is shared: callers
+// must not modify it.
 func (s *Service) Progress(ctx context.Context, studyID int64, n int) (*Progress, error) {
+	key, v := progressKey{studyID, n}, s.st.Version()
+	if c, ok := s.progress.Load(key); ok && c.(*cachedProgress).version == v {
+		return c.(*cachedProgress).p, nil
+	}
+	p, err := s.readProgress(ctx, studyID, n)
+	if err != nil {
+		return nil, err
+	}
+	s.progress.Store(key, &cachedProgress{version: v, p: p})
+	return p, nil
+}
+
+func (s *Service) readProgress(ctx context.Context, studyID int64, n int) (*Progress, error) {
 	r, err := s.st.Round(ctx, studyID, n)
 	if err != nil {
 		return nil, notFound(err, "study %d has no round %d", studyID, n)

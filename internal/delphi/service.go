@@ -33,9 +33,10 @@ type Service struct {
 	dummyOnce sync.Once
 	dummy     string
 
-	snaps sync.Map // round id → *Snapshot (immutable once written)
-	defs  sync.Map // definition hash → *survey.Definition (parsed once; definitions never change)
-	items sync.Map // round id → *cachedItems (written when the round opens, never changed)
+	snaps    sync.Map // round id → *Snapshot (immutable once written)
+	defs     sync.Map // definition hash → *survey.Definition (parsed once; definitions never change)
+	items    sync.Map // round id → *cachedItems (written when the round opens, never changed)
+	progress sync.Map // progressKey → *cachedProgress (exact while the store's version holds)
 }
 
 // New returns a Service. surveys holds the definition files studies can be created from.

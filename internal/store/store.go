@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -42,6 +43,7 @@ type Store struct {
 	now func() time.Time
 
 	queue      chan writeReq
+	commits    atomic.Uint64 // transactions committed by the writer
 	closed     chan struct{}
 	writerDone chan struct{}
 	closeOnce  sync.Once
@@ -314,8 +316,15 @@ func (s *Store) commit(batch []writeReq) {
 		answer(fmt.Errorf("store: commit: %w", mapErr(err)))
 		return
 	}
+	s.commits.Add(1)
 	answer(nil)
 }
+
+// Version counts the write transactions committed so far. It changes whenever the data may
+// have changed, so a result read from the database when Version was v stays exact for as long
+// as Version is v: this process is the database's only writer (DESIGN.md §7: one process on
+// SQLite). Read it before the queries whose result it tags.
+func (s *Store) Version() uint64 { return s.commits.Load() }
 
 // run calls fn, turning a panic into an error so that the writer goroutine survives it.
 func run(fn func(*Tx) error, tx *Tx) (err error) {
