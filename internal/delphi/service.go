@@ -37,6 +37,7 @@ type Service struct {
 	defs     sync.Map // definition hash → *survey.Definition (parsed once; definitions never change)
 	items    sync.Map // round id → *cachedItems (written when the round opens, never changed)
 	progress sync.Map // progressKey → *cachedProgress (exact while the store's version holds)
+	staff    sync.Map // staff id → *cachedStaff (exact while the store's version holds)
 }
 
 // New returns a Service. surveys holds the definition files studies can be created from.

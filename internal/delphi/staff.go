@@ -82,8 +82,26 @@ func (s *Service) dummyHash() string {
 }
 
 // StaffMember returns an active staff account (sessions are checked against it on every request,
-// so a disabled account or a changed role takes effect at once).
+// so a disabled account or a changed role takes effect at once). The row read is reused while
+// nothing has been written since (Store.Version), which keeps that guarantee exactly.
 func (s *Service) StaffMember(ctx context.Context, id int64) (Staff, error) {
+	v := s.st.Version()
+	if c, ok := s.staff.Load(id); ok && c.(*cachedStaff).version == v {
+		return c.(*cachedStaff).staff, nil
+	}
+	st, err := s.readStaffMember(ctx, id)
+	if err == nil {
+		s.staff.Store(id, &cachedStaff{version: v, staff: st})
+	}
+	return st, err
+}
+
+type cachedStaff struct {
+	version uint64
+	staff   Staff
+}
+
+func (s *Service) readStaffMember(ctx context.Context, id int64) (Staff, error) {
 	row, err := s.st.StaffByID(ctx, id)
 	if err != nil {
 		return Staff{}, notFound(err, "no such staff account")
