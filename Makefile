@@ -5,7 +5,7 @@ LDFLAGS := -X main.version=$(VERSION)
 BIN     := bin/delphi
 export CGO_ENABLED := 1
 
-.PHONY: help run build test test-short lint fmt vet bench fuzz cover browser-deps clean
+.PHONY: help run build test test-short lint fmt vet bench load fuzz cover browser-deps clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -32,6 +32,10 @@ vet: ## go vet
 
 bench: ## Go benchmarks of the hot paths (figures go in BENCHMARKS.md)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+load: build ## load test behind BENCHMARKS.md: RUNS (default 3) runs of cmd/delphi-load, medians vs targets
+	$(GO) build -o bin/delphi-load ./cmd/delphi-load
+	./bin/delphi-load -bin $(BIN) -runs $${RUNS:-3} $(LOADFLAGS)
 
 fuzz: ## run each fuzz target for FUZZTIME (default 30s)
 	@for t in $$($(GO) test -list 'Fuzz.*' ./... | grep -E '^(Fuzz|ok)' | awk '/^Fuzz/{f=f" "$$1} /^ok/{if(f!=""){print $$2":"f}; f=""}'); do \
