@@ -54,6 +54,16 @@ func (s *Server) classify(c *gin.Context, err error) (int, apiError) {
 	if errors.As(err, &mbe) {
 		err = tooLarge(mbe.Limit)
 	}
+	// The disk is full, the database read-only or the disk failing: not the client's doing,
+	// and nothing was saved. Say so plainly, and log it for the operator.
+	var ue interface{ Unavailable() string }
+	if errors.As(err, &ue) {
+		s.Log.Error("database cannot be written", "reason", ue.Unavailable(), "err", err, "method", c.Request.Method,
+			"path", c.FullPath(), "request_id", requestID(c))
+		c.Header("Retry-After", "120")
+		return http.StatusServiceUnavailable, apiError{Code: "unavailable", Message: "the service cannot save right now (" +
+			ue.Unavailable() + " on the server): your changes were not saved; please try again in a few minutes"}
+	}
 	var ie *delphi.ImportError
 	if errors.As(err, &ie) {
 		return http.StatusUnprocessableEntity, apiError{Code: delphi.EInvalid, Message: ie.Error(), Problems: ie.Problems}
