@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -23,7 +25,16 @@ func decodeJSON(c *gin.Context, v any) error {
 	if ct != "application/json" {
 		return &delphi.Error{Code: "unsupported", Message: fmt.Sprintf("send JSON with Content-Type: application/json (got %q)", c.GetHeader("Content-Type"))}
 	}
-	dec := json.NewDecoder(c.Request.Body)
+	// Read it whole (the body is capped by limitBody) so as to refuse invalid UTF-8: the JSON
+	// decoder would silently turn it into U+FFFD, and the text saved would not be the text sent.
+	body, err := io.ReadAll(c.Request.Body)
+	if err != nil {
+		return jsonError(err)
+	}
+	if !utf8.Valid(body) {
+		return malformed("the body is not valid UTF-8")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return jsonError(err)
