@@ -91,6 +91,7 @@ func (s *Service) feedback(ctx context.Context, e *Expert, prev *Round, items []
 					Bands: bands(snap, g.NRated, g.NLow, g.NMid, g.NHigh, lang)})
 			}
 		}
+		f.Groups, f.HiddenGroups = suppressComplement(f.Groups, f.HiddenGroups, res.NRated, min)
 		if def.Feedback.Shows("comments") {
 			f.Comments = snap.Comments[from]
 		}
@@ -118,4 +119,27 @@ func (snap *Snapshot) ClassOf(item string) consensus.Class {
 		return it.Comet
 	}
 	return ""
+}
+
+// suppressComplement hides more groups when the ones shown would give the hidden ones away: the
+// panel's ratings minus those of the groups shown are the hidden groups' ratings, so when they
+// are fewer than min (one small group, say), the smallest groups shown are hidden too until the
+// remainder is at least min ratings (or nothing is broken out).
+func suppressComplement(shown []GroupFeedback, hidden, nRated, min int) ([]GroupFeedback, int) {
+	rest := nRated
+	for _, g := range shown {
+		rest -= g.NRated
+	}
+	for rest > 0 && rest < min && len(shown) > 0 {
+		small := 0
+		for i, g := range shown {
+			if g.NRated < shown[small].NRated {
+				small = i
+			}
+		}
+		rest += shown[small].NRated
+		shown = append(shown[:small:small], shown[small+1:]...)
+		hidden++
+	}
+	return shown, hidden
 }
