@@ -326,8 +326,18 @@ func (s *Service) OpenRound(ctx context.Context, a Actor, studyID int64, in Open
 		if err != nil {
 			return err
 		}
-		return tx.Audit(a.String(), "round.open", studyID, fmt.Sprintf(`{"round":%d,"items":%d,"panelists":%d,"rule_hash":%q}`,
-			n, len(items), len(invite), hex.EncodeToString(sum[:])))
+		// the audit names the items asked and those new or reworded in this round
+		ids, changed := make([]string, len(items)), []string{}
+		for i, it := range items {
+			ids[i] = it.ItemID
+			if it.Override != "" {
+				changed = append(changed, it.ItemID)
+			}
+		}
+		idsJSON, _ := json.Marshal(ids)
+		changedJSON, _ := json.Marshal(changed)
+		return tx.Audit(a.String(), "round.open", studyID, fmt.Sprintf(`{"round":%d,"items":%d,"panelists":%d,"rule_hash":%q,"item_ids":%s,"changed":%s}`,
+			n, len(items), len(invite), hex.EncodeToString(sum[:]), idsJSON, changedJSON))
 	})
 	if err != nil {
 		return nil, err
