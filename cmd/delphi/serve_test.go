@@ -22,8 +22,12 @@ type lockedBuffer struct {
 	b  bytes.Buffer
 }
 
-func (l *lockedBuffer) Write(p []byte) (int, error) { l.mu.Lock(); defer l.mu.Unlock(); return l.b.Write(p) }
-func (l *lockedBuffer) String() string              { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
 
 // startServe runs `delphi serve` on a free port and returns its base URL, its stdout and a stop func.
 func startServe(t *testing.T, db string, env map[string]string) (string, *lockedBuffer, func()) {
@@ -32,7 +36,9 @@ func startServe(t *testing.T, db string, env map[string]string) (string, *locked
 	out, errb := &lockedBuffer{}, &lockedBuffer{}
 	getenv := func(k string) string { return env[k] }
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"serve", "-addr", "127.0.0.1:0", "-db", db}, getenv, strings.NewReader(""), out, errb) }()
+	go func() {
+		done <- run(ctx, []string{"serve", "-addr", "127.0.0.1:0", "-db", db}, getenv, strings.NewReader(""), out, errb)
+	}()
 	re := regexp.MustCompile(`listening on (\S+)`)
 	deadline := time.Now().Add(20 * time.Second)
 	for {
