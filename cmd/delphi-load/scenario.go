@@ -166,7 +166,11 @@ func (e *env) start(ctx context.Context, db string) error {
 		return err
 	}
 	e.srv = srv
-	e.cl = newClient(srv.url, max(e.c.Section, e.c.Readers, 64))
+	cl := newClient(srv.url, max(e.c.Section, e.c.Readers, 64))
+	if e.cl != nil {
+		cl.rec = e.cl.rec // keep what was recorded across restarts (the uncached report samples)
+	}
+	e.cl = cl
 	var tok struct {
 		Token string `json:"token"`
 	}
