@@ -5,7 +5,7 @@ LDFLAGS := -X main.version=$(VERSION)
 BIN     := bin/delphi
 export CGO_ENABLED := 1
 
-.PHONY: help run build test test-short lint fmt vet bench load fuzz cover browser-deps clean
+.PHONY: help run build test test-short lint fmt vet bench load fuzz cover browser-deps clean test-long
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -21,6 +21,10 @@ test: lint browser-deps ## lint, then every test (race detector on, browser test
 
 test-short: ## every test except the browser suite, without -race
 	$(GO) test -short -count=1 ./...
+
+test-long: ## the long reliability run: crash test with DELPHI_CRASH_KILLS (25) SIGKILLs, then every fuzz target for FUZZTIME (2m)
+	DELPHI_CRASH_KILLS=$${DELPHI_CRASH_KILLS:-25} $(GO) test -count=1 -timeout 60m -v -run '^TestCrashKill9$$' ./cmd/delphi
+	$(MAKE) fuzz FUZZTIME=$${FUZZTIME:-2m}
 
 lint: fmt vet ## gofmt and go vet must be clean
 
