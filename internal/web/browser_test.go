@@ -168,9 +168,11 @@ func TestBrowserExpertJourney(t *testing.T) {
 	exe := chromiumPath(t)
 	e := newEnv(t)
 	sid := e.study("cart-cd")
-	// Five haematologists (broken out in round-2 feedback: CART-CD's min_group_size is 5) and
-	// two nurses (not broken out).
-	ids := e.panel(sid, 7, "haematologist", "nurse", "haematologist", "haematologist", "nurse", "haematologist", "haematologist")
+	// Five haematologists (broken out in round-2 feedback: CART-CD's min_group_size is 5), two
+	// nurses and three data managers (not broken out; together five, so that the panel minus the
+	// haematologists does not give a small group away).
+	ids := e.panel(sid, 10, "haematologist", "nurse", "haematologist", "haematologist", "nurse", "haematologist", "haematologist",
+		"data_manager", "data_manager", "data_manager")
 	_, toks := e.openRound(sid)
 	me, others := ids[0], ids[1:]
 	b := newBrowserRun(t, exe, 90*time.Second)
@@ -309,7 +311,7 @@ func TestBrowserExpertJourney(t *testing.T) {
 
 	// The rest of the panel answers; the facilitator closes round 1 and opens round 2 on the
 	// first section's items.
-	spread := []int{8, 2, 5, 9, 3, 6}
+	spread := []int{8, 2, 5, 9, 3, 6, 4, 7, 1}
 	e.expertRateAll(toks, others, items, func(i int, _ string) int { return spread[i] }, "Seen from the ward")
 	e.must(e.call("POST", fmt.Sprintf("/api/v1/studies/%d/rounds/1/close", sid), e.admin, nil, nil), 200)
 
@@ -333,7 +335,7 @@ func TestBrowserExpertJourney(t *testing.T) {
 	}
 	text := browserEval[string](b, fb+`.innerText`)
 	for _, want := range []string{"Round 1 results", "Your answer in round 1: 7 – Critical", "Median:", "By stakeholder group",
-		"1 group(s) with fewer than 5 ratings are not shown separately.", "Comments from the panel (2)"} {
+		"2 group(s) with fewer than 5 ratings are not shown separately.", "Comments from the panel (2)"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("round-2 feedback lacks %q:\n%s", want, text)
 		}
@@ -342,7 +344,7 @@ func TestBrowserExpertJourney(t *testing.T) {
 		t.Errorf("comments: %s", c)
 	}
 	groups := browserEval[string](b, fb+`.querySelector("details.groups").textContent`)
-	if !strings.Contains(groups, "Haematologist") || strings.Contains(groups, "Nurse") {
+	if !strings.Contains(groups, "Haematologist") || strings.Contains(groups, "Nurse") || strings.Contains(groups, "Data manager") {
 		t.Errorf("group breakdown: %s", groups)
 	}
 	// Moving to another band asks why; staying in the band does not.

@@ -608,10 +608,12 @@ func TestExpertFeedbackRound2(t *testing.T) {
 	e := newEnv(t)
 	sid := e.study("example")
 	// example.yaml: min_group_size 3. Four haematologists and three nurses are broken out; the
-	// one data manager is not.
-	ids := e.panel(sid, 8, "haematologist", "nurse", "haematologist", "nurse", "haematologist", "nurse", "haematologist", "data_manager")
+	// one data manager and two patient representatives are not (together three ratings, so the
+	// panel minus the groups shown gives no small group away).
+	ids := e.panel(sid, 10, "haematologist", "nurse", "haematologist", "nurse", "haematologist", "nurse", "haematologist", "data_manager",
+		"patient_representative", "patient_representative")
 	_, toks := e.openRound(sid)
-	spread := []int{2, 5, 8, 3, 6, 9, 4, 7} // no consensus on any item
+	spread := []int{2, 5, 8, 3, 6, 9, 4, 7, 5, 6} // no consensus on any item
 	e.expertRateAll(toks, ids, exampleItemIDs(), func(i int, _ string) int { return spread[i] }, "Round one thought")
 	e.must(e.call("POST", fmt.Sprintf("/api/v1/studies/%d/rounds/1/close", sid), e.admin, nil, nil), 200)
 
@@ -630,13 +632,13 @@ func TestExpertFeedbackRound2(t *testing.T) {
 	expertHas(t, page, "Round 2", "Round 1 results", "Your answer in round 1:", "2 – Not important",
 		`<svg class="hist-chart"`, `class="bar b-low"`, "Number of ratings per point: 1: 0, 2: 1, 3: 1",
 		"Median:", "By stakeholder group", "Haematologist / oncologist", "Nurse",
-		"1 group(s) with fewer than 3 ratings are not shown separately.",
+		"2 group(s) with fewer than 3 ratings are not shown separately.",
 		"Comments from the panel (1)", "Round one thought", "no consensus",
 		`data-prev-band="low"`, `class="reason collapsed"`, "Why did you change it?")
-	expertLacks(t, page, "Data manager / registry")
-	// Percent per band: 3 of 8 low (2,3,4? no: 2,3 low; 4,5,6 mid; 7,8,9 high).
-	expertHas(t, page, "Not important (1–3)</th><td class=\"num\">2</td><td class=\"num\">25%</td>",
-		"Important but not critical (4–6)</th><td class=\"num\">3</td><td class=\"num\">38%</td>")
+	expertLacks(t, page, "Data manager / registry", "Patient representative")
+	// Percent per band of 10 ratings: 2, 3 low; 4, 5, 5, 6, 6 mid; 7, 8, 9 high.
+	expertHas(t, page, "Not important (1–3)</th><td class=\"num\">2</td><td class=\"num\">20%</td>",
+		"Important but not critical (4–6)</th><td class=\"num\">5</td><td class=\"num\">50%</td>")
 
 	// A new rating in another band opens the reason field; the reason is saved.
 	x.consent()
