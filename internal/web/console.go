@@ -29,6 +29,7 @@ func (s *Server) consoleRoutes(r *gin.Engine) {
 	g := r.Group("/console")
 	g.GET("/login", s.consoleLoginForm)
 	g.POST("/login", s.consoleLogin)
+	g.GET("/logout", s.staffAuth(), s.consoleLogoutForm)
 	g.POST("/logout", s.consoleLogout)
 
 	g.GET("", anyone, s.consoleStudies)
@@ -140,6 +141,13 @@ func (s *Server) consoleLogin(c *gin.Context) {
 	}
 	s.setCookie(c, staffCookie, tok, int(s.SessionTTL.Seconds()), "/")
 	c.Redirect(http.StatusSeeOther, next)
+}
+
+// consoleLogoutForm asks to confirm signing out: pages that are cached for every reader (round
+// reports) carry no CSRF token, so they link here instead of posting.
+func (s *Server) consoleLogoutForm(c *gin.Context) {
+	v := s.staffPage(c, "Sign out", "")
+	s.render(c, http.StatusOK, "console/logout", &v)
 }
 
 // consoleLogout clears the session cookie. With a valid session the form must carry its CSRF

@@ -21,7 +21,7 @@ import (
 // summary of a closed round never changes, so its rendered markup is cached per round and
 // shared by the screen, print and slides views.
 func (s *Server) reportRoutes(r *gin.Engine) {
-	rc := &reportCache{m: map[reportKey][]byte{}}
+	rc := &reportCache{m: map[reportKey][]byte{}, pages: map[pageKey]cachedPage{}}
 	g := r.Group("/reports", s.staffAuth())
 	g.GET("", s.reportsIndex)
 	g.GET("/studies/:sid/rounds/:n", func(c *gin.Context) { s.reportSummary(c, rc) })
@@ -34,10 +34,51 @@ type reportKey struct {
 	n   int
 }
 
+// pageKey names a cached whole summary page.
+type pageKey struct {
+	sid        int64
+	n          int
+	view, role string
+	rounds     string // the study's closed rounds, shown in the page's round menu
+}
+
+// cachedPage is a page as sent: raw and gzipped.
+type cachedPage struct{ raw, gz []byte }
+
 // reportCache holds rendered summaries of closed rounds (immutable), bounded in size.
 type reportCache struct {
-	mu sync.Mutex
-	m  map[reportKey][]byte
+	mu    sync.Mutex
+	m     map[reportKey][]byte
+	pages map[pageKey]cachedPage
+}
+
+// page returns a whole cached page, building (and compressing) it on a miss.
+func (rc *reportCache) page(k pageKey, build func() ([]byte, error)) (cachedPage, error) {
+	rc.mu.Lock()
+	p, ok := rc.pages[k]
+	rc.mu.Unlock()
+	if ok {
+		return p, nil
+	}
+	raw, err := build()
+	if err != nil {
+		return cachedPage{}, err
+	}
+	var z bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&z, gzip.BestCompression) // once per page: worth the best
+	_, _ = zw.Write(raw)
+	_ = zw.Close()
+	p = cachedPage{raw: raw, gz: z.Bytes()}
+	rc.mu.Lock()
+	if len(rc.pages) >= reportCacheMax*4 {
+		for old := range rc.pages {
+			delete(rc.pages, old)
+			break
+		}
+	}
+	rc.pages[k] = p
+	rc.mu.Unlock()
+	return p, nil
 }
 
 const reportCacheMax = 64
@@ -75,11 +116,20 @@ func (s *Server) staffPage(c *gin.Context, title, nav string) page {
 // renderReport is render with gzip when the client accepts it (reports are large and compress
 // tenfold).
 func (s *Server) renderReport(c *gin.Context, name string, v viewer) {
+	b, err := s.renderBytes(name, v)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	s.writeBody(c, "text/html; charset=utf-8", b)
+}
+
+// renderBytes executes a page into memory.
+func (s *Server) renderBytes(name string, v viewer) ([]byte, error) {
 	pt, ok := s.pages[name]
 	if !ok {
-		s.Log.Error("unknown page template", "page", name)
-		c.String(http.StatusInternalServerError, "internal error")
-		return
+		return nil, fmt.Errorf("unknown page template %q", name)
 	}
 	b := v.Base()
 	if b.cat == nil {
@@ -91,11 +141,9 @@ func (s *Server) renderReport(c *gin.Context, name string, v viewer) {
 	b.Version = s.Version
 	var buf bytes.Buffer
 	if err := pt.t.ExecuteTemplate(&buf, "layout", v); err != nil {
-		s.fail(c, fmt.Errorf("render %s: %w", name, err))
-		return
+		return nil, fmt.Errorf("render %s: %w", name, err)
 	}
-	c.Header("Cache-Control", "no-store")
-	s.writeBody(c, "text/html; charset=utf-8", buf.Bytes())
+	return buf.Bytes(), nil
 }
 
 // writeBody writes a 200 answer, gzipped when the client accepts it and it is worth it.
@@ -230,34 +278,55 @@ func (s *Server) reportSummary(c *gin.Context, rc *reportCache) {
 		s.fail(c, err)
 		return
 	}
-	body, err := rc.get(reportKey{sid, n}, func() ([]byte, error) {
-		sum, _, _, err := s.buildSummary(ctx, sid, n)
+	var closed []int
+	for _, r := range st.Rounds {
+		if r.State == "closed" {
+			closed = append(closed, r.Number)
+		}
+	}
+	staff, _ := staffFrom(c)
+	// The whole page, compressed, is cached: it depends only on the round (immutable once
+	// closed), the view, the reader's role (the admin sees one more menu entry) and the list of
+	// closed rounds. It holds nothing of the reader (no email, no CSRF token: sign-out goes
+	// through a confirmation page), so a workshop room reloading it costs a map lookup.
+	key := pageKey{sid: sid, n: n, view: view, role: staff.Role, rounds: fmt.Sprint(closed)}
+	pg, err := rc.page(key, func() ([]byte, error) {
+		body, err := rc.get(reportKey{sid, n}, func() ([]byte, error) {
+			sum, _, _, err := s.buildSummary(ctx, sid, n)
+			if err != nil {
+				return nil, err
+			}
+			r, err := report.NewRenderer(s.Templates)
+			if err != nil {
+				return nil, err
+			}
+			var buf bytes.Buffer
+			if err := r.Fragment(&buf, sum); err != nil {
+				return nil, err
+			}
+			return buf.Bytes(), nil
+		})
 		if err != nil {
 			return nil, err
 		}
-		r, err := report.NewRenderer(s.Templates)
-		if err != nil {
-			return nil, err
-		}
-		var buf bytes.Buffer
-		if err := r.Fragment(&buf, sum); err != nil {
-			return nil, err
-		}
-		return buf.Bytes(), nil
+		v := &reportSummaryPage{page: page{Title: fmt.Sprintf("Round %d · %s", n, st.Title), Nav: "reports",
+			Staff: &staffView{Role: staff.Role}},
+			View: view, StudyID: sid, Round: n, Title: st.Title, Exports: reportExports(sid, n), Rounds: closed,
+			Body: template.HTML(body)} // rendered by html/template from the snapshot: escaped
+		return s.renderBytes("reports/summary", v)
 	})
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	v := &reportSummaryPage{page: s.staffPage(c, fmt.Sprintf("Round %d · %s", n, st.Title), "reports"),
-		View: view, StudyID: sid, Round: n, Title: st.Title, Exports: reportExports(sid, n),
-		Body: template.HTML(body)} // rendered by html/template from the snapshot: escaped
-	for _, r := range st.Rounds {
-		if r.State == "closed" {
-			v.Rounds = append(v.Rounds, r.Number)
-		}
+	c.Header("Cache-Control", "private, no-cache")
+	c.Header("Vary", "Accept-Encoding")
+	if strings.Contains(c.GetHeader("Accept-Encoding"), "gzip") {
+		c.Header("Content-Encoding", "gzip")
+		c.Data(http.StatusOK, "text/html; charset=utf-8", pg.gz)
+		return
 	}
-	s.renderReport(c, "reports/summary", v)
+	c.Data(http.StatusOK, "text/html; charset=utf-8", pg.raw)
 }
 
 type reportOutcomePage struct {

@@ -198,3 +198,49 @@ func TestReportPagesAndExports(t *testing.T) {
 		t.Errorf("/reports without a session: %d", res.Status)
 	}
 }
+
+// TestReportPageCachedForEveryReader checks that a closed round's summary is one cached page for
+// all readers of a role: the same bytes for two presenters, gzipped when asked, holding nobody's
+// email or CSRF token.
+func TestReportPageCachedForEveryReader(t *testing.T) {
+	e := newEnv(t)
+	sid := e.simStudy(12, 1)
+	for _, email := range []string{"p1@test", "p2@test"} {
+		e.must(e.call("POST", "/api/v1/staff", e.admin, delphi.NewStaff{Email: email, Role: "presenter", Password: "presenter-pass"}, nil), 201)
+	}
+	path := fmt.Sprintf("/reports/studies/%d/rounds/1", sid)
+	var pages [][]byte
+	for _, email := range []string{"p1@test", "p2@test"} {
+		e.admin = e.login(email, "presenter-pass")
+		plain := e.must(e.get(path), 200)
+		gz := e.must(e.get(path, "Accept-Encoding", "gzip"), 200)
+		if gz.Header.Get("Content-Encoding") != "gzip" || len(gz.Body) >= len(plain.Body)/3 {
+			t.Fatalf("gzip: %q, %d of %d bytes", gz.Header.Get("Content-Encoding"), len(gz.Body), len(plain.Body))
+		}
+		zr, err := gzip.NewReader(bytes.NewReader(gz.Body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		unz, _ := io.ReadAll(zr)
+		if !bytes.Equal(unz, plain.Body) {
+			t.Fatal("gzipped page differs from the plain one")
+		}
+		for _, leak := range []string{email, `name="csrf"`} {
+			if bytes.Contains(plain.Body, []byte(leak)) {
+				t.Errorf("cached page holds %q", leak)
+			}
+		}
+		pages = append(pages, plain.Body)
+	}
+	if !bytes.Equal(pages[0], pages[1]) {
+		t.Error("two presenters got different pages")
+	}
+	// sign-out from such a page goes through a confirmation form with the reader's CSRF token
+	if !bytes.Contains(pages[0], []byte(`href="/console/logout"`)) {
+		t.Error("no sign-out link")
+	}
+	r := e.must(e.get("/console/logout"), 200)
+	if !bytes.Contains(r.Body, []byte(`name="csrf"`)) {
+		t.Errorf("confirmation has no CSRF token: %s", r.Body)
+	}
+}
