@@ -112,7 +112,7 @@ func (s *Service) Questionnaire(ctx context.Context, e *Expert) (*Questionnaire,
 		prev := e.Study.Round(r.Number - 1)
 		if prev != nil && prev.State == "closed" {
 			q.PrevRound = prev.Number
-			if q.Feedback, err = s.feedback(ctx, e, prev, q.Items); err != nil {
+			if q.Feedback, err = s.feedback(ctx, e, prev, r, q.Items); err != nil {
 				return nil, err
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/cart-cd/delphi/internal/consensus"
+	"github.com/cart-cd/delphi/internal/survey"
 )
 
 // ItemFeedback is what an expert sees beside an item from round 2 on: their own previous answer
@@ -41,27 +42,61 @@ type GroupFeedback struct {
 	Bands  []BandFeedback
 }
 
-// feedback builds per-item feedback for the expert's round from the previous round's snapshot.
-func (s *Service) feedback(ctx context.Context, e *Expert, prev *Round, items []RoundItem) (map[string]*ItemFeedback, error) {
-	snap, err := s.Snapshot(ctx, e.Study.ID, prev.Number)
-	if err != nil {
-		return nil, err
-	}
-	own, err := s.st.Answers(ctx, prev.ID, e.Panelist.ID)
-	if err != nil {
-		return nil, err
-	}
-	ownBy := make(map[string]Answer, len(own))
-	for _, a := range own {
-		ownBy[a.ItemID] = toAnswer(a)
-	}
+// feedback builds per-item feedback for the expert's round from the previous round's snapshot:
+// the panel's part (the same for every expert reading in one language, and immutable since it
+// comes from a snapshot) is built once and cached; the expert's own previous answer is added.
+func (s *Service) feedback(ctx context.Context, e *Expert, prev *Round, cur *Round, items []RoundItem) (map[string]*ItemFeedback, error) {
 	def := e.Study.Def
+	lang := e.Panelist.Language
+	key := feedbackKey{prev: prev.ID, cur: cur.ID, lang: lang}
+	var panel map[string]ItemFeedback
+	if v, ok := s.feedbacks.Load(key); ok {
+		panel = v.(map[string]ItemFeedback)
+	} else {
+		snap, err := s.Snapshot(ctx, e.Study.ID, prev.Number)
+		if err != nil {
+			return nil, err
+		}
+		panel = panelFeedback(def, snap, items, lang)
+		s.feedbacks.Store(key, panel)
+	}
+	var ownBy map[string]Answer
+	if def.Feedback.Shows("own") {
+		own, err := s.st.Answers(ctx, prev.ID, e.Panelist.ID)
+		if err != nil {
+			return nil, err
+		}
+		ownBy = make(map[string]Answer, len(own))
+		for _, a := range own {
+			ownBy[a.ItemID] = toAnswer(a)
+		}
+	}
+	out := make(map[string]*ItemFeedback, len(panel))
+	for id, pf := range panel {
+		f := pf
+		if a, ok := ownBy[f.FromItem]; ok {
+			f.Own = &a
+		}
+		out[id] = &f
+	}
+	return out, nil
+}
+
+// feedbackKey names the panel's feedback for one round's items, from the round before, in one
+// language.
+type feedbackKey struct {
+	prev, cur int64
+	lang      string
+}
+
+// panelFeedback is the anonymised part of the feedback, per item of the round, showing only the
+// parts the definition's feedback.show lists (the previous class is always shown).
+func panelFeedback(def *survey.Definition, snap *Snapshot, items []RoundItem, lang string) map[string]ItemFeedback {
 	min := def.Feedback.MinGroupSize
 	if min < 1 {
 		min = 5
 	}
-	lang := e.Panelist.Language
-	out := make(map[string]*ItemFeedback, len(items))
+	out := make(map[string]ItemFeedback, len(items))
 	for _, it := range items {
 		from := it.ID
 		res := snap.Result.Items.Get(from)
@@ -72,12 +107,14 @@ func (s *Service) feedback(ctx context.Context, e *Expert, prev *Round, items []
 		if res == nil {
 			continue // new in this round
 		}
-		f := &ItemFeedback{FromItem: from, NRated: res.NRated, NUnable: res.NUnable, Hist: res.Hist,
-			Median: res.Median, Class: string(res.Comet)}
-		if a, ok := ownBy[from]; ok {
-			f.Own = &a
+		f := ItemFeedback{FromItem: from, NRated: res.NRated, NUnable: res.NUnable, Class: string(res.Comet)}
+		if def.Feedback.Shows("distribution") {
+			f.Hist = res.Hist
+			f.Bands = bands(snap, res.NRated, res.NLow, res.NMid, res.NHigh, lang)
 		}
-		f.Bands = bands(snap, res.NRated, res.NLow, res.NMid, res.NHigh, lang)
+		if def.Feedback.Shows("median") {
+			f.Median = res.Median
+		}
 		if def.Feedback.Shows("groups") {
 			for _, g := range res.Groups {
 				if g.NRated == 0 {
@@ -87,17 +124,21 @@ func (s *Service) feedback(ctx context.Context, e *Expert, prev *Round, items []
 					f.HiddenGroups++
 					continue
 				}
-				f.Groups = append(f.Groups, GroupFeedback{ID: g.Name, NRated: g.NRated, Median: g.Median,
-					Bands: bands(snap, g.NRated, g.NLow, g.NMid, g.NHigh, lang)})
+				gf := GroupFeedback{ID: g.Name, NRated: g.NRated}
+				if def.Feedback.Shows("median") {
+					gf.Median = g.Median
+				}
+				gf.Bands = bands(snap, g.NRated, g.NLow, g.NMid, g.NHigh, lang)
+				f.Groups = append(f.Groups, gf)
 			}
+			f.Groups, f.HiddenGroups = suppressComplement(f.Groups, f.HiddenGroups, res.NRated, min)
 		}
-		f.Groups, f.HiddenGroups = suppressComplement(f.Groups, f.HiddenGroups, res.NRated, min)
 		if def.Feedback.Shows("comments") {
 			f.Comments = snap.Comments[from]
 		}
 		out[it.ID] = f
 	}
-	return out, nil
+	return out
 }
 
 func bands(snap *Snapshot, n, low, mid, high int, lang string) []BandFeedback {

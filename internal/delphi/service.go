@@ -33,11 +33,12 @@ type Service struct {
 	dummyOnce sync.Once
 	dummy     string
 
-	snaps    sync.Map // round id → *Snapshot (immutable once written)
-	defs     sync.Map // definition hash → *survey.Definition (parsed once; definitions never change)
-	items    sync.Map // round id → *cachedItems (written when the round opens, never changed)
-	progress sync.Map // progressKey → *cachedProgress (exact while the store's version holds)
-	staff    sync.Map // staff id → *cachedStaff (exact while the store's version holds)
+	snaps     sync.Map // round id → *Snapshot (immutable once written)
+	feedbacks sync.Map // feedbackKey → map[item]ItemFeedback (from immutable snapshots)
+	defs      sync.Map // definition hash → parsedDef (parsed once; definitions never change)
+	items     sync.Map // round id → *cachedItems (written when the round opens, never changed)
+	progress  sync.Map // progressKey → *cachedProgress (exact while the store's version holds)
+	staff     sync.Map // staff id → *cachedStaff (exact while the store's version holds)
 }
 
 // New returns a Service. surveys holds the definition files studies can be created from.
@@ -116,24 +117,31 @@ type Round struct {
 // Open reports whether the round takes answers.
 func (r Round) Open() bool { return r.State == "open" }
 
-func (s *Service) definition(file string, data []byte, hash string) (*survey.Definition, error) {
+// parsedDef is a stored definition with its parse.
+type parsedDef struct {
+	def  *survey.Definition
+	data []byte
+}
+
+func (s *Service) definition(file string, data []byte, hash string) (parsedDef, error) {
 	if d, ok := s.defs.Load(hash); ok {
-		return d.(*survey.Definition), nil
+		return d.(parsedDef), nil
 	}
 	d, err := survey.Parse(file, data)
 	if err != nil {
-		return nil, err
+		return parsedDef{}, err
 	}
-	s.defs.Store(hash, d)
-	return d, nil
+	pd := parsedDef{def: d, data: data}
+	s.defs.Store(hash, pd)
+	return pd, nil
 }
 
 func (s *Service) study(row store.Study) (*Study, error) {
-	def, err := s.definition(fmt.Sprintf("study %d", row.ID), row.Definition, row.DefinitionHash)
+	pd, err := s.definition(fmt.Sprintf("study %d", row.ID), row.Definition, row.DefinitionHash)
 	if err != nil {
 		return nil, fmt.Errorf("study %d: stored definition: %w", row.ID, err)
 	}
-	return &Study{ID: row.ID, SurveyID: row.SurveyID, Title: row.Title, Def: def, Definition: row.Definition,
+	return &Study{ID: row.ID, SurveyID: row.SurveyID, Title: row.Title, Def: pd.def, Definition: pd.data,
 		DefinitionHash: row.DefinitionHash, State: row.State, Contact: row.Contact,
 		CreatedAt: store.ParseTime(row.CreatedAt), FinishedAt: store.ParseTime(row.FinishedAt)}, nil
 }
@@ -149,9 +157,15 @@ func toRound(r store.Round) Round {
 
 // Study returns a study with its rounds.
 func (s *Service) Study(ctx context.Context, id int64) (*Study, error) {
-	row, err := s.st.Study(ctx, id)
+	row, err := s.st.StudyHead(ctx, id)
 	if err != nil {
 		return nil, notFound(err, "study %d does not exist", id)
+	}
+	if _, ok := s.defs.Load(row.DefinitionHash); !ok {
+		// first sight of this definition: read its bytes once
+		if row, err = s.st.Study(ctx, id); err != nil {
+			return nil, err
+		}
 	}
 	st, err := s.study(row)
 	if err != nil {

@@ -128,6 +128,15 @@ func (tx *Tx) FinishStudy(id int64) (int64, error) {
 // Study reads one study.
 func (s *Store) Study(ctx context.Context, id int64) (Study, error) { return study(ctx, s.r, id) }
 
+// StudyHead reads one study without its definition bytes (Definition is nil): the definition
+// never changes, so callers that have it parsed already need not copy it again.
+func (s *Store) StudyHead(ctx context.Context, id int64) (Study, error) {
+	var st Study
+	err := get(ctx, s.r, "study", &st, `SELECT id, survey_id, title, definition_hash, state, contact, created_at,
+		COALESCE(finished_at, '') AS finished_at FROM studies WHERE id = ?`, id)
+	return st, err
+}
+
 // Study reads one study inside the transaction.
 func (tx *Tx) Study(id int64) (Study, error) { return study(tx.ctx, tx.tx, id) }
 
