@@ -41,9 +41,10 @@ load: build ## load test behind BENCHMARKS.md: RUNS (default 3) runs of cmd/delp
 	$(GO) build -o bin/delphi-load ./cmd/delphi-load
 	./bin/delphi-load -bin $(BIN) -runs $${RUNS:-3} $(LOADFLAGS)
 
-fuzz: ## run each fuzz target for FUZZTIME (default 30s)
-	@for t in $$($(GO) test -list 'Fuzz.*' ./... | grep -E '^(Fuzz|ok)' | awk '/^Fuzz/{f=f" "$$1} /^ok/{if(f!=""){print $$2":"f}; f=""}'); do \
-		pkg=$${t%%:*}; for f in $${t#*:}; do echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $${FUZZTIME:-30s} $$pkg || exit 1; done; done
+fuzz: ## run each fuzz target (every package) for FUZZTIME (default 30s)
+	@for t in $$($(GO) test -list 'Fuzz.*' ./... | awk '/^Fuzz/{f[n++]=$$1} /^ok/{for(i=0;i<n;i++) print $$2":"f[i]; n=0}'); do \
+		pkg=$${t%%:*}; f=$${t#*:}; echo "== $$pkg $$f"; \
+		$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $${FUZZTIME:-30s} $$pkg || exit 1; done
 
 cover: ## coverage report in cover.out
 	$(GO) test -count=1 -coverprofile=cover.out ./... && $(GO) tool cover -func=cover.out | tail -1
