@@ -75,6 +75,9 @@ func runReport(ctx context.Context, args []string, getenv func(string) string, s
 	if err := writeReport(ctx, &buf, svc, *sid, *n, *format); err != nil {
 		return fmt.Errorf("delphi report: %w", err)
 	}
+	if err := svc.AuditExport(ctx, delphi.System, *sid, *n, "cli:"+*format); err != nil {
+		return fmt.Errorf("delphi report: %w", err)
+	}
 	if *out == "" {
 		_, err = stdout.Write(buf.Bytes())
 		return err

@@ -34,6 +34,7 @@ type config struct {
 	Dev           bool   // read templates from ./templates on each start
 	SMTP          mail.SMTP
 	LogJSON       bool
+	Proxies       string // comma-separated trusted reverse proxies
 }
 
 func parseConfig(name string, args []string, getenv func(string) string, stderr io.Writer) (config, error) {
@@ -51,6 +52,7 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	fs.StringVar(&c.BaseURL, "base-url", env("DELPHI_BASE_URL", ""), "public URL for links in emails (DELPHI_BASE_URL; default from -addr)")
 	fs.StringVar(&c.AdminEmail, "admin-email", env("DELPHI_ADMIN_EMAIL", "admin@localhost"), "first admin's email (DELPHI_ADMIN_EMAIL)")
 	fs.StringVar(&c.Survey, "first-survey", env("DELPHI_FIRST_SURVEY", "cart-cd"), "survey of the study created on first start (DELPHI_FIRST_SURVEY; \"none\" for none)")
+	fs.StringVar(&c.Proxies, "trusted-proxies", env("DELPHI_TRUSTED_PROXIES", ""), "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed (DELPHI_TRUSTED_PROXIES)")
 	fs.BoolVar(&c.Dev, "dev", false, "read templates from ./templates (edit without rebuilding)")
 	fs.BoolVar(&c.LogJSON, "log-json", env("DELPHI_LOG_FORMAT", "") == "json", "log as JSON (DELPHI_LOG_FORMAT=json)")
 	c.AdminPassword = getenv("DELPHI_ADMIN_PASSWORD") // never a flag: flags show in ps
@@ -131,6 +133,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	var tpl = templates.FS
 	deps := web.Deps{Service: svc, Signer: signer, Templates: tpl, Log: log, BaseURL: c.BaseURL, Version: version,
 		SecureCookies: strings.HasPrefix(c.BaseURL, "https://")}
+	for _, p := range strings.Split(c.Proxies, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			deps.TrustedProxies = append(deps.TrustedProxies, p)
+		}
+	}
 	if c.Dev {
 		deps.Templates = os.DirFS("templates")
 	}

@@ -2,6 +2,7 @@ package delphi
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/cart-cd/delphi/internal/store"
 )
@@ -84,4 +85,11 @@ func (s *Service) RawAnswers(ctx context.Context, studyID int64, n int) ([]RawAn
 		return nil, err
 	}
 	return out, nil
+}
+
+// AuditExport records that someone exported data of a study's round (file names the export).
+func (s *Service) AuditExport(ctx context.Context, a Actor, studyID int64, n int, file string) error {
+	return s.st.InTx(ctx, func(tx *store.Tx) error {
+		return tx.Audit(a.String(), "report.export", studyID, fmt.Sprintf(`{"round":%d,"file":%q}`, n, file))
+	})
 }

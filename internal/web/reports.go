@@ -471,6 +471,11 @@ func (s *Server) apiReport(c *gin.Context) {
 		s.fail(c, delphi.Errorf(delphi.ENotFound, "", "no export %q: try report.json, report.csv, report.xlsx, report.html, answers.csv, outcome.csv or comments.csv", file))
 		return
 	}
+	// exported data leaves the service: record who took what before handing it over
+	if err := s.svc.AuditExport(ctx, actorFrom(c), sid, n, file); err != nil {
+		s.fail(c, err)
+		return
+	}
 	c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="%s"`, name))
 	c.Header("Cache-Control", "private, no-cache")
 	s.writeBody(c, ctype, body.Bytes())

@@ -84,6 +84,11 @@ func (s *Server) guard(access string) []gin.HandlerFunc {
 func (s *Server) routes() *gin.Engine {
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
+	// Trust X-Forwarded-For only from the proxies named in the configuration (none by default):
+	// otherwise any client could pick the address the login rate limit counts against.
+	if err := r.SetTrustedProxies(s.TrustedProxies); err != nil {
+		panic(err) // unreachable: New validated every entry
+	}
 	r.Use(s.withRequestID, s.recovery, s.accessLog, s.securityHeaders, s.limitBody(s.maxBody))
 	r.NoRoute(func(c *gin.Context) {
 		s.fail(c, delphi.Errorf(delphi.ENotFound, "", "there is no page at %s", c.Request.URL.Path))

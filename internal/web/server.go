@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -35,6 +36,9 @@ type Deps struct {
 	SessionTTL time.Duration
 	// Mailer sends email when SMTP is configured; nil keeps messages in the outbox.
 	Mailer Mailer
+	// TrustedProxies are the addresses or CIDRs of reverse proxies whose X-Forwarded-For is
+	// believed (DELPHI_TRUSTED_PROXIES); none by default.
+	TrustedProxies []string
 }
 
 // Mailer sends one email.
@@ -66,6 +70,11 @@ func New(d Deps) (*Server, error) {
 		d.Log = slog.Default()
 	}
 	d.BaseURL = strings.TrimRight(d.BaseURL, "/")
+	for _, p := range d.TrustedProxies {
+		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
+			return nil, fmt.Errorf("web: trusted proxy %q is neither an address nor a CIDR", p)
+		}
+	}
 	s := &Server{Deps: d, svc: d.Service, limiter: newLoginLimiter(d.Now), maxBody: 1 << 20}
 	cat, err := i18n.Load()
 	if err != nil {
