@@ -130,6 +130,12 @@ func (s *Server) consoleLoginForm(c *gin.Context) {
 }
 
 func (s *Server) consoleLogin(c *gin.Context) {
+	// No session exists yet to bind a CSRF token to, so a forged sign-in (into the attacker's
+	// account) is refused by origin: browsers say where a cross-site POST comes from.
+	if crossSite(c) {
+		s.fail(c, delphi.Errorf(delphi.EForbidden, "csrf", "sign in from this site's own sign-in page"))
+		return
+	}
 	email, pw := strings.TrimSpace(c.PostForm("email")), c.PostForm("password")
 	next := localPath(c.PostForm("next"))
 	tok, _, err := s.login(c, email, pw)
@@ -141,6 +147,21 @@ func (s *Server) consoleLogin(c *gin.Context) {
 	}
 	s.setCookie(c, staffCookie, tok, int(s.SessionTTL.Seconds()), "/")
 	c.Redirect(http.StatusSeeOther, next)
+}
+
+// crossSite reports whether a browser says the request comes from another site (Sec-Fetch-Site,
+// or an Origin naming another host). Clients that send neither (scripts) are not browsers
+// carrying a victim's cookies.
+func crossSite(c *gin.Context) bool {
+	if v := c.GetHeader("Sec-Fetch-Site"); v == "cross-site" || v == "same-site" {
+		return true
+	}
+	o := c.GetHeader("Origin")
+	if o == "" {
+		return false
+	}
+	u, err := url.Parse(o)
+	return err != nil || o == "null" || u.Host != c.Request.Host
 }
 
 // consoleLogoutForm asks to confirm signing out: pages that are cached for every reader (round

@@ -902,3 +902,45 @@ func TestLocalPath(t *testing.T) {
 		}
 	}
 }
+
+// TestConsoleLoginCrossSite checks that a sign-in posted from another site is refused (login
+// CSRF), while the site's own form and non-browser clients sign in.
+func TestConsoleLoginCrossSite(t *testing.T) {
+	e := newEnv(t)
+	form := url.Values{"email": {"admin@test"}, "password": {adminPassword}}.Encode()
+	tests := []struct {
+		name   string
+		header []string
+		status int
+	}{
+		{"other origin", []string{"Origin", "https://evil.example"}, http.StatusForbidden},
+		{"opaque origin", []string{"Origin", "null"}, http.StatusForbidden},
+		{"cross-site fetch", []string{"Sec-Fetch-Site", "cross-site"}, http.StatusForbidden},
+		{"same origin", []string{"Origin", e.srv.URL, "Sec-Fetch-Site", "same-origin"}, http.StatusSeeOther},
+		{"no browser headers", nil, http.StatusSeeOther},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, _ := http.NewRequest("POST", e.srv.URL+"/console/login", strings.NewReader(form))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			for i := 0; i+1 < len(tt.header); i += 2 {
+				req.Header.Set(tt.header[i], tt.header[i+1])
+			}
+			res, err := e.browserClient().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode != tt.status {
+				t.Fatalf("status %d, want %d", res.StatusCode, tt.status)
+			}
+			if tt.status == http.StatusForbidden {
+				for _, ck := range res.Cookies() {
+					if ck.Name == staffCookie && ck.Value != "" {
+						t.Fatal("a session cookie was set")
+					}
+				}
+			}
+		})
+	}
+}
