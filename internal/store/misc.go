@@ -164,7 +164,7 @@ func (tx *Tx) MarkMessage(id int64, sent bool, errText string) error {
 	if sent {
 		_, err = tx.exec("mark sent", `UPDATE outbox SET sent_at = ?, error = '' WHERE id = ?`, tx.now, id)
 	} else {
-		_, err = tx.exec("mark failed", `UPDATE outbox SET error = ? WHERE id = ?`, errText, id)
+		_, err = tx.exec("mark failed", `UPDATE outbox SET error = ?, attempts = attempts + 1 WHERE id = ?`, errText, id)
 	}
 	return err
 }
@@ -176,10 +176,14 @@ func (s *Store) Outbox(ctx context.Context, studyID int64) ([]Message, error) {
 	return out, err
 }
 
-// UnsentMessages lists messages not yet sent.
+// MaxSendAttempts is how often a message is tried before it stays failed in the outbox.
+const MaxSendAttempts = 5
+
+// UnsentMessages lists messages not yet sent and not yet given up on.
 func (s *Store) UnsentMessages(ctx context.Context, limit int) ([]Message, error) {
 	var out []Message
-	err := sel(ctx, s.r, "unsent messages", &out, `SELECT `+messageCols+` FROM outbox WHERE sent_at IS NULL AND error = '' ORDER BY id LIMIT ?`, limit)
+	err := sel(ctx, s.r, "unsent messages", &out, `SELECT `+messageCols+` FROM outbox
+		WHERE sent_at IS NULL AND attempts < ? ORDER BY id LIMIT ?`, MaxSendAttempts, limit)
 	return out, err
 }
 
