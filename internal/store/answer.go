@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -32,15 +33,36 @@ const UpsertAnswerSQL = `INSERT INTO answers (` + answerCols + `) VALUES (?, ?, 
 		ON CONFLICT (round_id, panelist_id, item_id) DO UPDATE SET rating = excluded.rating, unable = excluded.unable,
 		placement = excluded.placement, comment = excluded.comment, reason = excluded.reason, updated_at = excluded.updated_at`
 
-// UpsertAnswers writes answers (insert or replace by round, panelist, item). The statement is
-// prepared once per connection (the driver's statement cache), not once per save.
+// upsertChunk bounds the rows of one multi-row upsert (9 parameters each, far below SQLite's
+// 32,766), so that a handful of statement texts serve every save size.
+const upsertChunk = 64
+
+// UpsertAnswers writes answers (insert or replace by round, panelist, item) with one multi-row
+// statement per chunk: a 40-answer section is one statement, not 40. Statements are prepared
+// once per connection and size (the driver's statement cache).
 func (tx *Tx) UpsertAnswers(as []Answer) error {
-	for _, a := range as {
-		if _, err := tx.tx.ExecContext(tx.ctx, UpsertAnswerSQL, a.RoundID, a.PanelistID, a.ItemID, a.Rating, a.Unable, a.Placement, a.Comment, a.Reason, tx.now); err != nil {
-			return fmt.Errorf("store: save answer %s: %w", a.ItemID, mapErr(err))
+	args := make([]any, 0, 9*min(len(as), upsertChunk))
+	for len(as) > 0 {
+		n := min(len(as), upsertChunk)
+		args = args[:0]
+		for _, a := range as[:n] {
+			args = append(args, a.RoundID, a.PanelistID, a.ItemID, a.Rating, a.Unable, a.Placement, a.Comment, a.Reason, tx.now)
 		}
+		if _, err := tx.tx.ExecContext(tx.ctx, upsertSQL(n), args...); err != nil {
+			return fmt.Errorf("store: save %d answers: %w", n, mapErr(err))
+		}
+		as = as[n:]
 	}
 	return nil
+}
+
+// upsertSQL is UpsertAnswerSQL for n rows.
+func upsertSQL(n int) string {
+	if n == 1 {
+		return UpsertAnswerSQL
+	}
+	values := strings.Repeat(", (?, ?, ?, ?, ?, ?, ?, ?, ?)", n-1)
+	return strings.Replace(UpsertAnswerSQL, "(?, ?, ?, ?, ?, ?, ?, ?, ?)", "(?, ?, ?, ?, ?, ?, ?, ?, ?)"+values, 1)
 }
 
 // Answers lists one panelist's answers to a round.
