@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"math"
 	"net/http"
-	"path"
 	"strings"
 	"time"
 
@@ -175,11 +174,22 @@ type viewer interface{ Base() *page }
 
 // render executes a page into a buffer, then writes it: a template error never sends half a page.
 func (s *Server) render(c *gin.Context, status int, name string, v viewer) {
-	pt, ok := s.pages[name]
-	if !ok {
-		s.Log.Error("unknown page template", "page", name)
+	b, err := s.renderBytes(name, v)
+	if err != nil {
+		// not s.fail: the error page is rendered here too
+		s.Log.Error("render page", "page", name, "err", err, "request_id", requestID(c))
 		c.String(http.StatusInternalServerError, "internal error")
 		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.Data(status, "text/html; charset=utf-8", b)
+}
+
+// renderBytes executes a page (layout + partials + page) into memory.
+func (s *Server) renderBytes(name string, v viewer) ([]byte, error) {
+	pt, ok := s.pages[name]
+	if !ok {
+		return nil, fmt.Errorf("unknown page template %q", name)
 	}
 	b := v.Base()
 	if b.cat == nil {
@@ -191,13 +201,7 @@ func (s *Server) render(c *gin.Context, status int, name string, v viewer) {
 	b.Version = s.Version
 	var buf bytes.Buffer
 	if err := pt.t.ExecuteTemplate(&buf, "layout", v); err != nil {
-		s.Log.Error("render page", "page", name, "err", err, "request_id", requestID(c))
-		c.String(http.StatusInternalServerError, "internal error")
-		return
+		return nil, fmt.Errorf("render %s: %w", name, err)
 	}
-	c.Header("Cache-Control", "no-store")
-	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
+	return buf.Bytes(), nil
 }
-
-// staticPath is where the embedded assets are served.
-func staticPath(name string) string { return path.Join("/static", name) }

@@ -125,27 +125,6 @@ func (s *Server) renderReport(c *gin.Context, name string, v viewer) {
 	s.writeBody(c, "text/html; charset=utf-8", b)
 }
 
-// renderBytes executes a page into memory.
-func (s *Server) renderBytes(name string, v viewer) ([]byte, error) {
-	pt, ok := s.pages[name]
-	if !ok {
-		return nil, fmt.Errorf("unknown page template %q", name)
-	}
-	b := v.Base()
-	if b.cat == nil {
-		b.cat = s.catalog
-	}
-	if b.Lang == "" {
-		b.Lang = "en"
-	}
-	b.Version = s.Version
-	var buf bytes.Buffer
-	if err := pt.t.ExecuteTemplate(&buf, "layout", v); err != nil {
-		return nil, fmt.Errorf("render %s: %w", name, err)
-	}
-	return buf.Bytes(), nil
-}
-
 // writeBody writes a 200 answer, gzipped when the client accepts it and it is worth it.
 func (s *Server) writeBody(c *gin.Context, contentType string, body []byte) {
 	c.Header("Vary", "Accept-Encoding")
