@@ -58,17 +58,6 @@ func (s Scale) Validate() error {
 // IsRAND reports whether the RAND/UCLA block applies: only on the 1–9 scale.
 func (s Scale) IsRAND() bool { return s.Min == 1 && s.Max == 9 }
 
-// band returns 0, 1 or 2 for a rating in the low, mid or high band.
-func (s Scale) band(v int) int {
-	switch {
-	case v <= s.Low[1]:
-		return 0
-	case v <= s.Mid[1]:
-		return 1
-	}
-	return 2
-}
-
 type scaleJSON struct {
 	Min   int `json:"min"`
 	Max   int `json:"max"`

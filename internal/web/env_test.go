@@ -177,13 +177,6 @@ func (e *env) must(r response, status int) response {
 	return r
 }
 
-// errorCode returns the code of a JSON error answer.
-func errorCode(r response) string {
-	var b apiErrorBody
-	_ = json.Unmarshal(r.Body, &b)
-	return b.Error.Code
-}
-
 // study creates a study from a bundled survey and returns its id.
 func (e *env) study(survey string) int64 {
 	e.t.Helper()
