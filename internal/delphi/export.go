@@ -44,10 +44,7 @@ func (s *Service) RawAnswers(ctx context.Context, studyID int64, n int) ([]RawAn
 	if err != nil {
 		return nil, err
 	}
-	byID := make(map[int64]store.Panelist, len(panel))
-	for _, p := range panel {
-		byID[p.ID] = p
-	}
+	byID := panelByID(panel)
 	ni := len(items)
 	pos := make(map[string]int, ni)
 	for i, it := range items {

@@ -310,10 +310,7 @@ func (s *Service) readProgress(ctx context.Context, studyID int64, n int) (*Prog
 	if err != nil {
 		return nil, err
 	}
-	byID := make(map[int64]store.Panelist, len(panel))
-	for _, p := range panel {
-		byID[p.ID] = p
-	}
+	byID := panelByID(panel)
 	pr := &Progress{Round: n, State: r.State, Items: len(items)}
 	if d := store.ParseTime(r.Deadline); !d.IsZero() {
 		pr.Deadline = &d

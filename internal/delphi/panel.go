@@ -375,3 +375,12 @@ func (s *Service) WithdrawPanelist(ctx context.Context, a Actor, studyID, id int
 		return tx.Audit(a.String(), "panel.withdraw", studyID, fmt.Sprintf(`{"panelist":%d}`, id))
 	})
 }
+
+// panelByID indexes panelists by id.
+func panelByID(panel []store.Panelist) map[int64]store.Panelist {
+	m := make(map[int64]store.Panelist, len(panel))
+	for _, p := range panel {
+		m[p.ID] = p
+	}
+	return m
+}

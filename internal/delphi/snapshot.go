@@ -254,10 +254,7 @@ func (s *Service) computeSnapshot(tx *store.Tx, st *Study, r store.Round) (*Snap
 	if err != nil {
 		return nil, err
 	}
-	byID := make(map[int64]store.Panelist, len(panel))
-	for _, p := range panel {
-		byID[p.ID] = p
-	}
+	byID := panelByID(panel)
 	m, err := readMatrix(tx, def, r, itemRows, byID)
 	if err != nil {
 		return nil, err
