@@ -141,7 +141,6 @@ type GroupCell struct {
 	Class      string
 	ClassLabel string
 	Differs    bool // class differs from the whole panel's
-	Hist       template.HTML
 }
 
 // StatusView lists the items of one status.
@@ -344,7 +343,6 @@ func itemView(snap *delphi.Snapshot, ri delphi.RoundItem, res *consensus.Item, g
 			gc.Label = g.Name
 		}
 		gc.Differs = g.Comet != "" && res.Comet != "" && g.Comet != res.Comet
-		gc.Hist = histSVG(snap.Scale, g.Hist, iv.Label+", "+gc.Label)
 		in = in || g.Comet == consensus.ConsensusIn
 		out = out || g.Comet == consensus.ConsensusOut
 		iv.Groups = append(iv.Groups, gc)

@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"html/template"
+	"strconv"
 	"strings"
 
 	"github.com/cart-cd/delphi/internal/survey"
@@ -17,7 +18,9 @@ var bandFill = []string{"#c0392b", "#b7950b", "#1e8449"}
 func esc(s string) string { return template.HTMLEscapeString(s) }
 
 // histSVG draws the distribution of ratings 1..Max (hist[v−1] = count of v), bars coloured
-// by band, with the count above each bar and the scale point below.
+// by band, with the count above each bar and the scale point below. A report shows hundreds of
+// these, so the markup is lean: one path per band, the shared text attributes on a group (SVG
+// presentation attributes inherit), no empty bars; and it is built with appends, not fmt.
 func histSVG(sc survey.Scale, hist []int, label string) template.HTML {
 	if len(hist) == 0 {
 		return ""
@@ -30,17 +33,7 @@ func histSVG(sc survey.Scale, hist []int, label string) template.HTML {
 		maxc = max(maxc, c)
 		total += c
 	}
-	var desc []string
-	for v, c := range hist {
-		desc = append(desc, fmt.Sprintf("%d: %d", v+1, c))
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, `<svg class="hist" viewBox="0 0 %d %d" role="img" aria-label="%s" xmlns="http://www.w3.org/2000/svg">`,
-		width, top+h+foot, esc("Ratings of "+label+" — "+strings.Join(desc, ", ")))
-	fmt.Fprintf(&b, `<title>%s</title>`, esc(fmt.Sprintf("%s: %d ratings (%s)", label, total, strings.Join(desc, ", "))))
-	fmt.Fprintf(&b, `<line x1="0" y1="%d" x2="%d" y2="%d" stroke="#57606a" stroke-width="0.6"/>`, top+h, width, top+h)
-	for v, c := range hist {
-		x := gap + v*(bw+gap)
+	height := func(c int) int { // of the bar of count c
 		bh := 0
 		if maxc > 0 {
 			bh = (c*h + maxc/2) / maxc
@@ -48,15 +41,97 @@ func histSVG(sc survey.Scale, hist []int, label string) template.HTML {
 		if c > 0 && bh == 0 {
 			bh = 1
 		}
-		fill := bandFill[min(max(sc.BandOf(v+1), 0), 2)]
-		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%d" height="%d" fill="%s"/>`, x, top+h-bh, bw, bh, fill)
-		if c > 0 {
-			fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="8" text-anchor="middle" fill="#1b1f24">%d</text>`, x+bw/2, top+h-bh-1, c)
-		}
-		fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="8" text-anchor="middle" fill="#57606a">%d</text>`, x+bw/2, top+h+foot-1, v+1)
+		return bh
 	}
-	b.WriteString(`</svg>`)
-	return template.HTML(b.String())
+	var desc []byte // "1: 0, 2: 3, …"
+	for v, c := range hist {
+		if v > 0 {
+			desc = append(desc, ", "...)
+		}
+		desc = strconv.AppendInt(desc, int64(v+1), 10)
+		desc = append(desc, ": "...)
+		desc = strconv.AppendInt(desc, int64(c), 10)
+	}
+	label = esc(label) // desc holds digits, commas and colons only
+	b := make([]byte, 0, 600+2*len(label)+2*len(desc)+len(hist)*70)
+	b = append(b, `<svg class="hist" viewBox="0 0 `...)
+	b = strconv.AppendInt(b, int64(width), 10)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, top+h+foot, 10)
+	b = append(b, `" role="img" aria-label="Ratings of `...)
+	b = append(b, label...)
+	b = append(b, " — "...)
+	b = append(b, desc...)
+	b = append(b, `" xmlns="http://www.w3.org/2000/svg"><title>`...)
+	b = append(b, label...)
+	b = append(b, ": "...)
+	b = strconv.AppendInt(b, int64(total), 10)
+	b = append(b, " ratings ("...)
+	b = append(b, desc...)
+	b = append(b, `)</title><line x1="0" y1="`...)
+	b = strconv.AppendInt(b, top+h, 10)
+	b = append(b, `" x2="`...)
+	b = strconv.AppendInt(b, int64(width), 10)
+	b = append(b, `" y2="`...)
+	b = strconv.AppendInt(b, top+h, 10)
+	b = append(b, `" stroke="#57606a" stroke-width="0.6"/>`...)
+	// bars: per band, one path of rectangles standing on the axis
+	for band, fill := range bandFill {
+		open := false
+		for v, c := range hist {
+			bh := height(c)
+			if bh == 0 || min(max(sc.BandOf(v+1), 0), 2) != band {
+				continue
+			}
+			if !open {
+				b = append(b, `<path fill="`...)
+				b = append(b, fill...)
+				b = append(b, `" d="`...)
+				open = true
+			} else {
+				b = append(b, ' ')
+			}
+			b = append(b, 'M')
+			b = strconv.AppendInt(b, int64(gap+v*(bw+gap)), 10)
+			b = append(b, ' ')
+			b = strconv.AppendInt(b, top+h, 10)
+			b = append(b, 'v', '-')
+			b = strconv.AppendInt(b, int64(bh), 10)
+			b = append(b, 'h')
+			b = strconv.AppendInt(b, bw, 10)
+			b = append(b, 'v')
+			b = strconv.AppendInt(b, int64(bh), 10)
+			b = append(b, 'z')
+		}
+		if open {
+			b = append(b, `"/>`...)
+		}
+	}
+	// counts above the bars, then the scale points below the axis
+	b = append(b, `<g font-size="8" text-anchor="middle" fill="#1b1f24">`...)
+	for v, c := range hist {
+		if c > 0 {
+			b = append(b, `<text x="`...)
+			b = strconv.AppendInt(b, int64(gap+v*(bw+gap)+bw/2), 10)
+			b = append(b, `" y="`...)
+			b = strconv.AppendInt(b, int64(top+h-height(c)-1), 10)
+			b = append(b, `">`...)
+			b = strconv.AppendInt(b, int64(c), 10)
+			b = append(b, `</text>`...)
+		}
+	}
+	b = append(b, `</g><g font-size="8" text-anchor="middle" fill="#57606a">`...)
+	for v := range hist {
+		b = append(b, `<text x="`...)
+		b = strconv.AppendInt(b, int64(gap+v*(bw+gap)+bw/2), 10)
+		b = append(b, `" y="`...)
+		b = strconv.AppendInt(b, top+h+foot-1, 10)
+		b = append(b, `">`...)
+		b = strconv.AppendInt(b, int64(v+1), 10)
+		b = append(b, `</text>`...)
+	}
+	b = append(b, `</g></svg>`...)
+	return template.HTML(b)
 }
 
 // flowSVG draws the participant flow: per round, invited → submitted, with those who did not
