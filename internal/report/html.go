@@ -57,13 +57,13 @@ func NewRenderer(templates fs.FS) (*Renderer, error) {
 	return &Renderer{t: t, css: template.CSS(css.String())}, nil
 }
 
-// HTML writes the summary as one self-contained HTML document.
+// HTML writes the summary as one self-contained HTML document, laid out as the print view.
 func (r *Renderer) HTML(w io.Writer, s *Summary) error {
 	var buf bytes.Buffer
 	if err := r.t.ExecuteTemplate(&buf, "standalone", struct {
 		S   *Summary
 		CSS template.CSS
-	}{s, r.css}); err != nil {
+	}{s.ForView("print"), r.css}); err != nil {
 		return fmt.Errorf("report: render: %w", err)
 	}
 	_, err := w.Write(buf.Bytes())
@@ -71,6 +71,20 @@ func (r *Renderer) HTML(w io.Writer, s *Summary) error {
 }
 
 // Fragment writes only the summary's markup (the "report_summary" template), for embedding.
+// Give it s.ForView(view) to leave out what the view never shows.
 func (r *Renderer) Fragment(w io.Writer, s *Summary) error {
 	return r.t.ExecuteTemplate(w, "report_summary", s)
+}
+
+// ForView returns the summary as view (screen, print or slides) shows it. Only the slides
+// view shows the results in slide-sized chunks (the "only-slides" parts, hidden on screen and
+// on paper), and they repeat every item's row and histogram, so the other views leave them
+// out. The slides view keeps everything: printed, it shows the screen's parts.
+func (s *Summary) ForView(view string) *Summary {
+	if view == "slides" {
+		return s
+	}
+	c := *s
+	c.Slides = nil
+	return &c
 }

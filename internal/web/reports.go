@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"html/template"
+	"io/fs"
 	"net/http"
 	"regexp"
 	"strings"
@@ -30,8 +31,9 @@ func (s *Server) reportRoutes(r *gin.Engine) {
 
 // reportKey names a cached summary fragment.
 type reportKey struct {
-	sid int64
-	n   int
+	sid    int64
+	n      int
+	slides bool // the slides view's fragment, which has the slide-sized tables too
 }
 
 // pageKey names a cached whole summary page.
@@ -50,6 +52,17 @@ type reportCache struct {
 	mu    sync.Mutex
 	m     map[reportKey][]byte
 	pages map[pageKey]cachedPage
+
+	once sync.Once // parses the report partials for renderer
+	r    *report.Renderer
+	rerr error
+}
+
+// renderer returns the summary renderer, parsed on first use (the templates do not change
+// while the server runs: the pages are parsed once too).
+func (rc *reportCache) renderer(templates fs.FS) (*report.Renderer, error) {
+	rc.once.Do(func() { rc.r, rc.rerr = report.NewRenderer(templates) })
+	return rc.r, rc.rerr
 }
 
 // page returns a whole cached page, building (and compressing) it on a miss.
@@ -270,17 +283,17 @@ func (s *Server) reportSummary(c *gin.Context, rc *reportCache) {
 	// through a confirmation page), so a workshop room reloading it costs a map lookup.
 	key := pageKey{sid: sid, n: n, view: view, role: staff.Role, rounds: fmt.Sprint(closed)}
 	pg, err := rc.page(key, func() ([]byte, error) {
-		body, err := rc.get(reportKey{sid, n}, func() ([]byte, error) {
+		body, err := rc.get(reportKey{sid, n, view == "slides"}, func() ([]byte, error) {
 			sum, _, _, err := s.buildSummary(ctx, sid, n)
 			if err != nil {
 				return nil, err
 			}
-			r, err := report.NewRenderer(s.Templates)
+			r, err := rc.renderer(s.Templates)
 			if err != nil {
 				return nil, err
 			}
 			var buf bytes.Buffer
-			if err := r.Fragment(&buf, sum); err != nil {
+			if err := r.Fragment(&buf, sum.ForView(view)); err != nil {
 				return nil, err
 			}
 			return buf.Bytes(), nil
