@@ -8,7 +8,9 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/cart-cd/delphi/internal/delphi"
 	"github.com/cart-cd/delphi/internal/report/reporttest"
@@ -242,5 +244,58 @@ func TestReportPageCachedForEveryReader(t *testing.T) {
 	r := e.must(e.get("/console/logout"), 200)
 	if !bytes.Contains(r.Body, []byte(`name="csrf"`)) {
 		t.Errorf("confirmation has no CSRF token: %s", r.Body)
+	}
+}
+
+// TestReportPageConcurrentReaders: readers who open a summary at once all get the page (built
+// once while the others wait), gzipped fast at first and best later, always the same page.
+func TestReportPageConcurrentReaders(t *testing.T) {
+	e := newEnv(t)
+	sid := e.simStudy(12, 1)
+	path := fmt.Sprintf("/reports/studies/%d/rounds/1", sid)
+	gunzip := func(r response) []byte {
+		if r.Header.Get("Content-Encoding") != "gzip" {
+			t.Fatalf("no gzip: %v", r.Header)
+		}
+		zr, err := gzip.NewReader(bytes.NewReader(r.Body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(zr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	const readers = 16
+	got := make([]response, readers)
+	var wg sync.WaitGroup
+	for i := range got {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got[i] = e.get(path, "Accept-Encoding", "gzip")
+		}()
+	}
+	wg.Wait()
+	plain := e.must(e.get(path), 200).Body
+	for _, r := range got {
+		if e.must(r, 200); !bytes.Equal(gunzip(r), plain) {
+			t.Fatal("a reader got another page")
+		}
+	}
+	// the background recompression ends with a smaller body holding the same page
+	first := len(got[0].Body)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		r := e.must(e.get(path, "Accept-Encoding", "gzip"), 200)
+		if !bytes.Equal(gunzip(r), plain) {
+			t.Fatal("the recompressed page differs")
+		}
+		if len(r.Body) < first {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("still %d bytes gzipped, as first served", len(r.Body))
+		}
 	}
 }
