@@ -120,8 +120,8 @@ func (iv *ItemView) GroupsRow() template.HTML {
 	return template.HTML(b)
 }
 
-// GroupRows are the rows of an item card's table by group.
-func (iv *ItemView) GroupRows() template.HTML {
+// groupRows are the rows of an item card's table by group.
+func (iv *ItemView) groupRows() template.HTML {
 	b := make([]byte, 0, len(iv.Groups)*260)
 	for _, g := range iv.Groups {
 		b = append(b, `<tr`...)
@@ -162,5 +162,93 @@ func listItems(texts []string) template.HTML {
 		b = appendEsc(b, s)
 		b = append(b, `</li>`...)
 	}
+	return template.HTML(b)
+}
+
+// Card is the item's card among the items to discuss (one slide each in the slides view):
+// its histogram, statistics, table by group and comments.
+func (iv *ItemView) Card() template.HTML {
+	b := make([]byte, 0, 2500+len(iv.Hist)+len(iv.Groups)*260+len(iv.Comments)*64)
+	b = append(b, `<article class="slide item-card" id="item-`...)
+	b = appendEsc(b, iv.ID)
+	b = append(b, `" aria-labelledby="h-item-`...)
+	b = appendEsc(b, iv.ID)
+	b = append(b, "\">\n<p class=\"kicker\">"...)
+	b = appendEsc(b, iv.Section)
+	b = append(b, " · to discuss: "...)
+	b = appendEsc(b, iv.Why)
+	b = append(b, "</p>\n<h2 id=\"h-item-"...)
+	b = appendEsc(b, iv.ID)
+	b = append(b, `" class="h3">`...)
+	b = appendEsc(b, iv.Label)
+	b = append(b, "</h2>\n"...)
+	if iv.Description != "" {
+		b = append(b, `<p class="muted desc">`...)
+		b = appendEsc(b, iv.Description)
+		b = append(b, `</p>`...)
+	}
+	b = append(b, "\n<div class=\"card-grid\">\n<figure class=\"hist-large\">"...)
+	b = append(b, iv.Hist...)
+	b = append(b, `<figcaption>Ratings (n = `...)
+	b = appendInt(b, iv.N)
+	b = append(b, "; unable "...)
+	b = appendInt(b, iv.NUnable)
+	b = append(b, "; blank "...)
+	b = appendInt(b, iv.NMissing)
+	b = append(b, ")</figcaption></figure>\n<dl class=\"stats\">\n<div><dt>Class</dt><dd><span class=\"badge "...)
+	b = appendEsc(b, iv.Class)
+	b = append(b, `">`...)
+	b = appendEsc(b, iv.ClassLabel)
+	b = append(b, `</span>`...)
+	if iv.Fragile {
+		b = append(b, ` <span class="flag">fragile</span>`...)
+	}
+	b = append(b, "</dd></div>\n<div><dt>% low / mid / high</dt><dd>"...)
+	b = appendEsc(b, iv.PctLow)
+	b = append(b, " / "...)
+	b = appendEsc(b, iv.PctMid)
+	b = append(b, " / "...)
+	b = appendEsc(b, iv.PctHigh)
+	b = append(b, "</dd></div>\n<div><dt>Median (IQR)</dt><dd>"...)
+	b = appendEsc(b, iv.Median)
+	b = append(b, " ("...)
+	b = appendEsc(b, iv.Q1)
+	b = append(b, "–"...)
+	b = appendEsc(b, iv.Q3)
+	b = append(b, ")</dd></div>\n<div><dt>95% CI high · low</dt><dd>"...)
+	b = appendEsc(b, iv.WilsonHigh)
+	b = append(b, " · "...)
+	b = appendEsc(b, iv.WilsonLow)
+	b = append(b, "</dd></div>\n"...)
+	if c := iv.Change; c != nil {
+		b = append(b, "<div><dt>Since last round</dt><dd>"...)
+		b = appendEsc(b, c.FromLabel)
+		b = append(b, " → "...)
+		b = appendEsc(b, c.ToLabel)
+		b = append(b, "; Δ% high "...)
+		b = appendEsc(b, c.DeltaPctHigh)
+		b = append(b, "; "...)
+		b = appendEsc(b, c.Wilcoxon)
+		b = append(b, "</dd></div>"...)
+	}
+	b = append(b, '\n')
+	if iv.Placement != "" {
+		b = append(b, "<div><dt>Placement</dt><dd>"...)
+		b = appendEsc(b, iv.Placement)
+		b = append(b, "</dd></div>"...)
+	}
+	b = append(b, "\n</dl>\n</div>\n<table class=\"compact group-mini\">\n"+
+		`<thead><tr><th scope="col">Group</th><th scope="col" class="num">n</th><th scope="col" class="num">% high</th><th scope="col" class="num">% low</th><th scope="col" class="num">Median</th><th scope="col">Class</th></tr></thead>`+
+		"\n<tbody>"...)
+	b = append(b, iv.groupRows()...)
+	b = append(b, "</tbody>\n</table>\n"...)
+	if len(iv.Comments) > 0 {
+		b = append(b, `<div class="card-comments"><p class="muted small">Comments (`...)
+		b = appendInt(b, len(iv.Comments))
+		b = append(b, `):</p><ul class="comments">`...)
+		b = append(b, iv.CommentItems()...)
+		b = append(b, `</ul></div>`...)
+	}
+	b = append(b, "\n</article>"...)
 	return template.HTML(b)
 }
