@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-func newTestStore(t *testing.T) (*Store, string) {
+func newTestStore(t testing.TB) (*Store, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "delphi.db")
 	s, err := Open(context.Background(), path, func() time.Time { return time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC) })
