@@ -42,6 +42,7 @@ type config struct {
 	BigClose  []int         // panel sizes of the 300-item close phases
 	Skip      map[string]bool
 	Verbose   bool
+	Profile   bool // save the server's CPU profile of each timed phase
 }
 
 func main() {
@@ -72,6 +73,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	big := fs.String("close", "1000,10000", "panel sizes of the 300-item rounds to close (comma-separated; empty for none)")
 	skip := fs.String("skip", "", "phases to skip (comma-separated: ceiling,section,autosave,page,progress,close,report)")
 	fs.BoolVar(&c.Verbose, "v", false, "say what is happening")
+	fs.BoolVar(&c.Profile, "profile", false, "save the server's CPU profile of each timed phase as <dir>/run<N>/<phase>.pprof (give -dir to keep them)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

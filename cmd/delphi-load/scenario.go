@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -161,7 +162,7 @@ func (e *env) start(ctx context.Context, db string) error {
 			return err
 		}
 	}
-	srv, err := startServer(ctx, e.c.Bin, db, filepath.Join(e.dir, "server.log"))
+	srv, err := startServer(ctx, e.c.Bin, db, filepath.Join(e.dir, "server.log"), e.c.Profile)
 	if err != nil {
 		return err
 	}
@@ -234,11 +235,53 @@ func (e *env) setup(ctx context.Context) error {
 // measure runs a timed phase and reads the server's CPU and memory around it.
 func (e *env) measure(ctx context.Context, kind string, clients int, step func(ctx context.Context, w, i int)) phase {
 	e.logf("%s: %d clients for %s", kind, clients, e.c.Phase)
+	prof := e.profile(ctx, kind)
 	s0, l0 := readProc(e.srv.pid()), readProc(0)
 	wall := drive(ctx, clients, e.c.Phase, e.c.MaxReq, step)
 	s1, l1 := readProc(e.srv.pid()), readProc(0)
+	if err := prof(); err != nil {
+		fmt.Fprintf(e.out, "  profile of %s: %v\n", kind, err)
+	}
 	return phase{Kind: kind, Clients: clients, latency: summarise(e.cl.rec.take(kind), wall),
 		ServerCPU: usage(s0, s1), LoadCPU: usage(l0, l1), ServerRSS: s1.rss}
+}
+
+// profile starts the server's CPU profile of a phase, when asked for, and returns a function
+// that waits for it and writes it to <dir>/<kind>.pprof.
+func (e *env) profile(ctx context.Context, kind string) (wait func() error) {
+	if e.srv.prof == "" {
+		return func() error { return nil }
+	}
+	done := make(chan error, 1)
+	go func() {
+		secs := max(1, int(e.c.Phase.Seconds()))
+		req, err := http.NewRequestWithContext(ctx, "GET", fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", e.srv.prof, secs), nil)
+		if err != nil {
+			done <- err
+			return
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			done <- err
+			return
+		}
+		defer res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			done <- fmt.Errorf("profile: %s", res.Status)
+			return
+		}
+		f, err := os.Create(filepath.Join(e.dir, kind+".pprof"))
+		if err != nil {
+			done <- err
+			return
+		}
+		_, err = io.Copy(f, res.Body)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		done <- err
+	}()
+	return func() error { return <-done }
 }
 
 // saves drives clients saving per answers per request. Client w owns panelists w, w+clients, …,

@@ -22,12 +22,14 @@ const adminPassword = "load-test-password-1234"
 type server struct {
 	cmd  *exec.Cmd
 	url  string
+	prof string // base URL of the Go profiles ("" when not asked for)
 	db   string
 	done chan error
 }
 
-// startServer execs `delphi serve` on 127.0.0.1 (a free port) over db, logging to log.
-func startServer(ctx context.Context, bin, db, log string) (*server, error) {
+// startServer execs `delphi serve` on 127.0.0.1 (a free port) over db, logging to log; with
+// profile, the server serves its Go profiles on another free port.
+func startServer(ctx context.Context, bin, db, log string, profile bool) (*server, error) {
 	lf, err := os.OpenFile(log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, err
@@ -36,7 +38,11 @@ func startServer(ctx context.Context, bin, db, log string) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(abs, "serve", "-addr", "127.0.0.1:0", "-db", db, "-first-survey", "none")
+	args := []string{"serve", "-addr", "127.0.0.1:0", "-db", db, "-first-survey", "none"}
+	if profile {
+		args = append(args, "-pprof", "127.0.0.1:0")
+	}
+	cmd := exec.Command(abs, args...)
 	cmd.Env = append(os.Environ(), "DELPHI_ADMIN_PASSWORD="+adminPassword, "DELPHI_ADMIN_EMAIL=admin@localhost")
 	cmd.Stderr = lf
 	out, err := cmd.StdoutPipe()
@@ -50,11 +56,16 @@ func startServer(ctx context.Context, bin, db, log string) (*server, error) {
 	}
 	s := &server{cmd: cmd, db: db, done: make(chan error, 1)}
 	addr := make(chan string, 1)
+	prof := make(chan string, 1)
 	go func() {
-		re := regexp.MustCompile(`listening on (\S+)`)
+		listen := regexp.MustCompile(`listening on (\S+)`)
+		profiles := regexp.MustCompile(`profiles: (http://\S+)/debug/pprof/`)
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
-			if m := re.FindStringSubmatch(sc.Text()); m != nil {
+			if m := profiles.FindStringSubmatch(sc.Text()); m != nil {
+				prof <- m[1]
+			}
+			if m := listen.FindStringSubmatch(sc.Text()); m != nil {
 				select {
 				case addr <- m[1]:
 				default:
@@ -66,6 +77,14 @@ func startServer(ctx context.Context, bin, db, log string) (*server, error) {
 	select {
 	case a := <-addr:
 		s.url = "http://" + a
+		if profile {
+			select {
+			case s.prof = <-prof:
+			case <-time.After(30 * time.Second):
+				s.kill()
+				return nil, fmt.Errorf("server did not say where its profiles are (see %s)", log)
+			}
+		}
 	case err := <-s.done:
 		return nil, fmt.Errorf("server exited at start: %v (see %s)", err, log)
 	case <-time.After(30 * time.Second):

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"path/filepath"
 	"strings"
@@ -35,6 +36,7 @@ type config struct {
 	SMTP          mail.SMTP
 	LogJSON       bool
 	Proxies       string // comma-separated trusted reverse proxies
+	Pprof         string // address of the Go profiling endpoints ("" for none)
 }
 
 func parseConfig(name string, args []string, getenv func(string) string, stderr io.Writer) (config, error) {
@@ -53,6 +55,7 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	fs.StringVar(&c.AdminEmail, "admin-email", env("DELPHI_ADMIN_EMAIL", "admin@localhost"), "first admin's email (DELPHI_ADMIN_EMAIL)")
 	fs.StringVar(&c.Survey, "first-survey", env("DELPHI_FIRST_SURVEY", "cart-cd"), "survey of the study created on first start (DELPHI_FIRST_SURVEY; \"none\" for none)")
 	fs.StringVar(&c.Proxies, "trusted-proxies", env("DELPHI_TRUSTED_PROXIES", ""), "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed (DELPHI_TRUSTED_PROXIES)")
+	fs.StringVar(&c.Pprof, "pprof", env("DELPHI_PPROF", ""), "serve Go's profiles (net/http/pprof) on this address, e.g. 127.0.0.1:6060; keep it off public interfaces (DELPHI_PPROF)")
 	fs.BoolVar(&c.Dev, "dev", false, "read templates from ./templates (edit without rebuilding)")
 	fs.BoolVar(&c.LogJSON, "log-json", env("DELPHI_LOG_FORMAT", "") == "json", "log as JSON (DELPHI_LOG_FORMAT=json)")
 	c.AdminPassword = getenv("DELPHI_ADMIN_PASSWORD") // never a flag: flags show in ps
@@ -161,6 +164,16 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		fmt.Fprintf(stdout, "  sign in as %s with password %s  (shown once; set DELPHI_ADMIN_PASSWORD to choose it)\n", c.AdminEmail, pw)
 	}
 
+	if c.Pprof != "" {
+		pl, err := net.Listen("tcp", c.Pprof)
+		if err != nil {
+			return fmt.Errorf("listen on %s (-pprof): %w", c.Pprof, err)
+		}
+		defer pl.Close()
+		fmt.Fprintf(stdout, "  profiles: http://%s/debug/pprof/\n", pl.Addr())
+		go http.Serve(pl, profiles())
+	}
+
 	bg, stopBG := context.WithCancel(ctx)
 	defer stopBG()
 	go background(bg, svc, deps.Mailer, log)
@@ -179,6 +192,18 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// profiles is net/http/pprof's handlers on their own mux, so that they never reach the public
+// listener.
+func profiles() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return mux
 }
 
 // background closes rounds at their deadline and delivers queued mail, until ctx ends.
