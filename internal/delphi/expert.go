@@ -3,6 +3,7 @@ package delphi
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -68,9 +69,17 @@ func (q *Questionnaire) Unanswered() []RoundItem {
 	return out
 }
 
-// expertRound returns the latest round the expert is invited to. One indexed lookup per round
-// (usually one in all): every save and page view starts here, so it must not read the panel.
+// expertRound returns the latest round the expert is invited to, as Expert read it.
 func (s *Service) expertRound(ctx context.Context, e *Expert) (*Round, error) {
+	if e.read {
+		return e.round, nil
+	}
+	return s.latestRoundOf(ctx, e)
+}
+
+// latestRoundOf reads the latest round the expert is invited to: one indexed lookup per round
+// (usually one in all).
+func (s *Service) latestRoundOf(ctx context.Context, e *Expert) (*Round, error) {
 	st := e.Study
 	for i := len(st.Rounds) - 1; i >= 0; i-- {
 		in, err := s.st.InRound(ctx, st.Rounds[i].ID, e.Panelist.ID)
@@ -136,14 +145,24 @@ func (s *Service) Consent(ctx context.Context, e *Expert) error {
 	})
 }
 
+// roundReader reads rounds in a transaction (store.Tx and store.AnswerTx).
+type roundReader interface {
+	Round(studyID int64, n int) (store.Round, error)
+	InRound(roundID, panelistID int64) (bool, error)
+}
+
+func closedRound(n int) error {
+	return Errorf(EConflict, "", "round %d is closed: answers can no longer be changed", n)
+}
+
 // openRoundFor checks, inside a transaction, that the expert may answer round r now.
-func (s *Service) openRoundFor(tx *store.Tx, e *Expert, roundNumber int) (store.Round, error) {
+func (s *Service) openRoundFor(tx roundReader, e *Expert, roundNumber int) (store.Round, error) {
 	r, err := tx.Round(e.Study.ID, roundNumber)
 	if err != nil {
 		return r, notFound(err, "round %d does not exist", roundNumber)
 	}
 	if r.State != "open" {
-		return r, Errorf(EConflict, "", "round %d is closed: answers can no longer be changed", r.Number)
+		return r, closedRound(r.Number)
 	}
 	in, err := tx.InRound(r.ID, e.Panelist.ID)
 	if err != nil {
@@ -176,50 +195,55 @@ func (s *Service) SaveAnswers(ctx context.Context, e *Expert, answers []Answer) 
 		return nil, Errorf(EConflict, "", "no round is open")
 	}
 	def := e.Study.Def
-	var rows []store.Answer
-	err = s.st.InTx(ctx, func(tx *store.Tx) error {
-		r, err := s.openRoundFor(tx, e, cur.Number)
-		if err != nil {
-			return err
+	// Checked here rather than in the transaction: the writer is shared by every save, and a
+	// round's items never change once it is open.
+	ri, err := s.roundItemsOf(func(id int64) ([]store.RoundItem, error) { return s.st.RoundItems(ctx, id) }, def, cur.ID)
+	if err != nil {
+		return nil, err
+	}
+	rows := make([]store.Answer, 0, len(answers))
+	seen := make(map[string]bool, len(answers))
+	for i, a := range answers {
+		if _, ok := ri.index[a.Item]; !ok {
+			return nil, Errorf(EInvalid, answerField(i, "item"), "item %q is not in round %d", a.Item, cur.Number)
 		}
-		ri, err := s.roundItemsOf(tx.RoundItems, def, r.ID)
-		if err != nil {
-			return err
+		if seen[a.Item] {
+			return nil, Errorf(EInvalid, answerField(i, "item"), "item %q appears twice", a.Item)
 		}
-		inRound := ri.index
-		seen := make(map[string]bool, len(answers))
-		rows = make([]store.Answer, 0, len(answers))
-		for i, a := range answers {
-			f := fmt.Sprintf("answers[%d]", i)
-			if _, ok := inRound[a.Item]; !ok {
-				return Errorf(EInvalid, f+".item", "item %q is not in round %d", a.Item, r.Number)
+		seen[a.Item] = true
+		if a.Rating != nil && (*a.Rating < def.Scale.Min || *a.Rating > def.Scale.Max) {
+			return nil, Errorf(EInvalid, answerField(i, "rating"), "rating %d is outside the scale %d–%d", *a.Rating, def.Scale.Min, def.Scale.Max)
+		}
+		if a.Rating != nil && a.Unable {
+			return nil, Errorf(EInvalid, answerField(i, "unable"), "give a rating or \"unable to score\", not both")
+		}
+		if a.Placement != "" && (def.Placement == nil || !contains(def.Placement.Options, a.Placement)) {
+			return nil, Errorf(EInvalid, answerField(i, "placement"), "%q is not a placement option", a.Placement)
+		}
+		a.Comment = strings.TrimSpace(a.Comment)
+		a.Reason = strings.TrimSpace(a.Reason)
+		if !utf8.ValidString(a.Comment) || !utf8.ValidString(a.Reason) {
+			return nil, Errorf(EInvalid, answerField(i, "comment"), "text is not valid UTF-8")
+		}
+		if utf8.RuneCountInString(a.Comment) > MaxComment {
+			return nil, Errorf(EInvalid, answerField(i, "comment"), "comment is longer than %d characters", MaxComment)
+		}
+		if utf8.RuneCountInString(a.Reason) > MaxReason {
+			return nil, Errorf(EInvalid, answerField(i, "reason"), "reason is longer than %d characters", MaxReason)
+		}
+		rows = append(rows, store.Answer{RoundID: cur.ID, PanelistID: e.Panelist.ID, ItemID: a.Item, Rating: a.Rating,
+			Unable: a.Unable, Placement: a.Placement, Comment: a.Comment, Reason: a.Reason})
+	}
+	err = s.st.InAnswerTx(ctx, func(tx *store.AnswerTx) error {
+		// The round was open and the expert in it when Expert read them; if nothing but answers
+		// has been written since (the store's Meta is unchanged), that still holds. Otherwise,
+		// e.g. a close racing this save, read again.
+		if e.read && tx.Meta() == e.meta {
+			if !cur.Open() {
+				return closedRound(cur.Number)
 			}
-			if seen[a.Item] {
-				return Errorf(EInvalid, f+".item", "item %q appears twice", a.Item)
-			}
-			seen[a.Item] = true
-			if a.Rating != nil && (*a.Rating < def.Scale.Min || *a.Rating > def.Scale.Max) {
-				return Errorf(EInvalid, f+".rating", "rating %d is outside the scale %d–%d", *a.Rating, def.Scale.Min, def.Scale.Max)
-			}
-			if a.Rating != nil && a.Unable {
-				return Errorf(EInvalid, f+".unable", "give a rating or \"unable to score\", not both")
-			}
-			if a.Placement != "" && (def.Placement == nil || !contains(def.Placement.Options, a.Placement)) {
-				return Errorf(EInvalid, f+".placement", "%q is not a placement option", a.Placement)
-			}
-			a.Comment = strings.TrimSpace(a.Comment)
-			a.Reason = strings.TrimSpace(a.Reason)
-			if !utf8.ValidString(a.Comment) || !utf8.ValidString(a.Reason) {
-				return Errorf(EInvalid, f+".comment", "text is not valid UTF-8")
-			}
-			if utf8.RuneCountInString(a.Comment) > MaxComment {
-				return Errorf(EInvalid, f+".comment", "comment is longer than %d characters", MaxComment)
-			}
-			if utf8.RuneCountInString(a.Reason) > MaxReason {
-				return Errorf(EInvalid, f+".reason", "reason is longer than %d characters", MaxReason)
-			}
-			rows = append(rows, store.Answer{RoundID: r.ID, PanelistID: e.Panelist.ID, ItemID: a.Item, Rating: a.Rating,
-				Unable: a.Unable, Placement: a.Placement, Comment: a.Comment, Reason: a.Reason})
+		} else if _, err := s.openRoundFor(tx, e, cur.Number); err != nil {
+			return err
 		}
 		return tx.UpsertAnswers(rows)
 	})
@@ -228,6 +252,9 @@ func (s *Service) SaveAnswers(ctx context.Context, e *Expert, answers []Answer) 
 	}
 	return cur, nil
 }
+
+// answerField names a field of the i-th answer of a save, for errors.
+func answerField(i int, name string) string { return "answers[" + strconv.Itoa(i) + "]." + name }
 
 func contains(xs []string, x string) bool {
 	for _, v := range xs {

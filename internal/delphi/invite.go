@@ -113,6 +113,12 @@ type Expert struct {
 	Study        *Study
 	Panelist     Panelist
 	InvitationID string
+
+	// what Expert read besides, at store Meta meta (when read is set): the latest round the
+	// expert is invited to (nil for none)
+	read  bool
+	meta  uint64
+	round *Round
 }
 
 // Actor returns the expert as an actor.
@@ -138,6 +144,15 @@ func (s *Service) Expert(ctx context.Context, token string) (*Expert, error) {
 	case err != nil:
 		return nil, ErrLinkInvalid
 	}
+	// Every request of every expert comes here: what it reads is kept while the store's Meta
+	// holds (answer saves do not move it; revoking, withdrawing, closing a round do).
+	meta := s.st.Meta()
+	if v, ok := s.experts.Load(claims.ID); ok {
+		if c := v.(*Expert); c.meta == meta && c.Study.ID == claims.StudyID && c.Panelist.ID == claims.PanelistID {
+			e := *c
+			return &e, nil
+		}
+	}
 	inv, err := s.st.Invitation(ctx, claims.ID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, ErrLinkInvalid // signed by us but unknown: a database restored from before it was issued
@@ -162,7 +177,14 @@ func (s *Service) Expert(ctx context.Context, token string) (*Expert, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Expert{Study: st, Panelist: toPanelist(p), InvitationID: inv.ID}, nil
+	e := &Expert{Study: st, Panelist: toPanelist(p), InvitationID: inv.ID}
+	if e.round, err = s.latestRoundOf(ctx, e); err != nil {
+		return nil, err
+	}
+	e.read, e.meta = true, meta
+	c := *e
+	s.experts.Store(claims.ID, &c)
+	return e, nil
 }
 
 // LinkHelp says, for a refused link that this server signed (expired, revoked, replaced, or of a

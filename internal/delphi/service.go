@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -39,6 +40,8 @@ type Service struct {
 	items     sync.Map // round id → *cachedItems (written when the round opens, never changed)
 	progress  sync.Map // progressKey → *cachedProgress (exact while the store's version holds)
 	staff     sync.Map // staff id → *cachedStaff (exact while the store's version holds)
+	studies   sync.Map // study id → *Study (exact while the store's Meta holds)
+	experts   sync.Map // invitation id → *Expert (exact while the store's Meta holds)
 }
 
 // New returns a Service. surveys holds the definition files studies can be created from.
@@ -157,6 +160,12 @@ func toRound(r store.Round) Round {
 
 // Study returns a study with its rounds.
 func (s *Service) Study(ctx context.Context, id int64) (*Study, error) {
+	meta := s.st.Meta()
+	if v, ok := s.studies.Load(id); ok {
+		if c := v.(*cachedStudy); c.meta == meta {
+			return c.study.clone(), nil
+		}
+	}
 	row, err := s.st.StudyHead(ctx, id)
 	if err != nil {
 		return nil, notFound(err, "study %d does not exist", id)
@@ -178,7 +187,22 @@ func (s *Service) Study(ctx context.Context, id int64) (*Study, error) {
 	for _, r := range rs {
 		st.Rounds = append(st.Rounds, toRound(r))
 	}
+	s.studies.Store(id, &cachedStudy{meta: meta, study: st.clone()})
 	return st, nil
+}
+
+// cachedStudy is a study as read when the store's Meta was meta.
+type cachedStudy struct {
+	meta  uint64
+	study *Study
+}
+
+// clone copies a study so that the caller may change it (the definition is shared: it is
+// never changed).
+func (st *Study) clone() *Study {
+	c := *st
+	c.Rounds = slices.Clone(st.Rounds)
+	return &c
 }
 
 // CurrentRound returns the open round, or the last one, or nil before round 1.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"testing"
 )
@@ -67,5 +68,66 @@ func TestInTxAfterClose(t *testing.T) {
 	s.Close()
 	if err := s.InTx(context.Background(), func(*Tx) error { return nil }); err == nil {
 		t.Fatal("write accepted after Close")
+	}
+}
+
+// TestMeta checks what Meta promises: answer units leave it alone; any other unit moves it,
+// failed or not; and a unit later in the same batch sees it moved before the commit.
+func TestMeta(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	round, panelist := answerFixture(t, s, 1)
+	seven := 7
+	save := func(tx *AnswerTx) error {
+		return tx.UpsertAnswers([]Answer{{RoundID: round, PanelistID: panelist, ItemID: "i0", Rating: &seven}})
+	}
+
+	m0 := s.Meta()
+	if err := s.InAnswerTx(ctx, save); err != nil {
+		t.Fatal(err)
+	}
+	if m := s.Meta(); m != m0 {
+		t.Fatalf("an answer save moved Meta %d → %d", m0, m)
+	}
+	if err := s.InTx(ctx, func(tx *Tx) error { return errors.New("refused") }); err == nil {
+		t.Fatal("no error")
+	}
+	m1 := s.Meta()
+	if m1 == m0 {
+		t.Fatal("a failed unit left Meta alone")
+	}
+
+	// one batch: [other unit, answer unit], queued behind a unit that holds the writer
+	release, holding := make(chan struct{}), make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(3)
+	go func() {
+		defer wg.Done()
+		s.InAnswerTx(ctx, func(*AnswerTx) error { close(holding); <-release; return nil })
+	}()
+	waitQueued := func(n int) {
+		for len(s.queue) != n {
+			runtime.Gosched()
+		}
+	}
+	<-holding
+	go func() {
+		defer wg.Done()
+		s.InTx(ctx, func(tx *Tx) error { return tx.Audit("t", "x", 0, "") })
+	}()
+	waitQueued(1)
+	var seen uint64
+	go func() {
+		defer wg.Done()
+		s.InAnswerTx(ctx, func(tx *AnswerTx) error { seen = tx.Meta(); return save(tx) })
+	}()
+	waitQueued(2)
+	close(release)
+	wg.Wait()
+	if seen == m1 {
+		t.Errorf("the answer unit after another unit in its batch saw Meta unchanged (%d)", seen)
+	}
+	if m := s.Meta(); m == seen || m == m1 {
+		t.Errorf("Meta %d after the batch, %d inside it, %d before: it must move again at the commit", m, seen, m1)
 	}
 }

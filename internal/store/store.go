@@ -44,6 +44,7 @@ type Store struct {
 
 	queue      chan writeReq
 	commits    atomic.Uint64 // transactions committed by the writer
+	meta       atomic.Uint64 // see Meta
 	closed     chan struct{}
 	writerDone chan struct{}
 	closeOnce  sync.Once
@@ -179,9 +180,10 @@ func (s *Store) Migrations(ctx context.Context) ([]string, error) {
 // Tx is one unit of write work inside a transaction. Every method on it sees the same clock
 // reading.
 type Tx struct {
-	tx  *sqlx.Tx
-	now string
-	ctx context.Context
+	tx   *sqlx.Tx
+	now  string
+	ctx  context.Context
+	meta *atomic.Uint64
 }
 
 // Now is the transaction's time, formatted for storage.
@@ -192,9 +194,10 @@ const maxBatch = 128
 
 // writeReq is a queued unit of write work and where its outcome goes.
 type writeReq struct {
-	ctx  context.Context
-	fn   func(*Tx) error
-	done chan error
+	ctx     context.Context
+	fn      func(*Tx) error
+	done    chan error
+	answers bool // an InAnswerTx unit: it writes answers and nothing else
 }
 
 // InTx runs fn as one atomic unit of write work: all of it is committed if fn returns nil, none
@@ -205,7 +208,39 @@ type writeReq struct {
 // synchronous=FULL the fsync dominates a small write, so sharing it is what lets many experts
 // save at once; a unit that fails is rolled back to its savepoint without touching the others.
 func (s *Store) InTx(ctx context.Context, fn func(*Tx) error) error {
-	r := writeReq{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	return s.enqueue(writeReq{ctx: ctx, fn: fn, done: make(chan error, 1)})
+}
+
+// AnswerTx is a unit of write work that may read the round it saves to and write answers, and
+// nothing else: such units leave Meta unchanged, which is what lets the readers of everything
+// else (studies, rounds, panelists, invitations) keep their caches while a panel saves.
+type AnswerTx struct{ tx *Tx }
+
+// InAnswerTx is InTx for a unit that writes only answers.
+func (s *Store) InAnswerTx(ctx context.Context, fn func(*AnswerTx) error) error {
+	return s.enqueue(writeReq{ctx: ctx, fn: func(tx *Tx) error { return fn(&AnswerTx{tx}) }, done: make(chan error, 1), answers: true})
+}
+
+// Meta is the value of Store.Meta as the unit runs: it includes the units before it in the same
+// batch. If it equals the value read before some data was read, no other write has happened
+// since, in the database or in this transaction.
+func (a *AnswerTx) Meta() uint64 { return a.tx.meta.Load() }
+
+// Round reads a study's round by number.
+func (a *AnswerTx) Round(studyID int64, n int) (Round, error) { return a.tx.Round(studyID, n) }
+
+// InRound says whether a panelist is invited to a round.
+func (a *AnswerTx) InRound(roundID, panelistID int64) (bool, error) {
+	return a.tx.InRound(roundID, panelistID)
+}
+
+// RoundItems lists a round's items.
+func (a *AnswerTx) RoundItems(roundID int64) ([]RoundItem, error) { return a.tx.RoundItems(roundID) }
+
+// UpsertAnswers writes answers; see Tx.UpsertAnswers.
+func (a *AnswerTx) UpsertAnswers(as []Answer) error { return a.tx.UpsertAnswers(as) }
+
+func (s *Store) enqueue(r writeReq) error {
 	select {
 	case s.queue <- r:
 	case <-s.closed:
@@ -261,7 +296,13 @@ func (s *Store) writer() {
 // commit runs a batch in one transaction and answers every request in it.
 func (s *Store) commit(batch []writeReq) {
 	errs := make([]error, len(batch))
+	metaUnits := false
 	answer := func(all error) {
+		if metaUnits {
+			// again once the transaction is over, committed or not, and before anyone hears of
+			// it: a reader that saw the in-batch value may have read the data of before
+			s.meta.Add(1)
+		}
 		for i, r := range batch {
 			if all != nil && errs[i] == nil {
 				errs[i] = all
@@ -290,7 +331,12 @@ func (s *Store) commit(batch []writeReq) {
 				return
 			}
 		}
-		errs[i] = run(r.fn, &Tx{tx: t, now: s.Now().Format(TimeFormat), ctx: context.WithoutCancel(r.ctx)})
+		errs[i] = run(r.fn, &Tx{tx: t, now: s.Now().Format(TimeFormat), ctx: context.WithoutCancel(r.ctx), meta: &s.meta})
+		if !r.answers {
+			// before the commit too, for the units after this one in the batch (AnswerTx.Meta)
+			s.meta.Add(1)
+			metaUnits = true
+		}
 		if single {
 			break
 		}
@@ -325,6 +371,12 @@ func (s *Store) commit(batch []writeReq) {
 // as Version is v: this process is the database's only writer (DESIGN.md §7: one process on
 // SQLite). Read it before the queries whose result it tags.
 func (s *Store) Version() uint64 { return s.commits.Load() }
+
+// Meta counts the units of write work other than InAnswerTx ones, and changes again once their
+// transaction is over. Anything but answers and submissions read when Meta was m is exact for
+// as long as Meta is m: readers cache studies, rounds and experts' credentials against it while
+// a panel saves answers (which moves Version, not Meta). Read it before the queries.
+func (s *Store) Meta() uint64 { return s.meta.Load() }
 
 // run calls fn, turning a panic into an error so that the writer goroutine survives it.
 func run(fn func(*Tx) error, tx *Tx) (err error) {
