@@ -66,10 +66,31 @@ func upsertSQL(n int) string {
 }
 
 // Answers lists one panelist's answers to a round.
+// It scans columns directly rather than through sqlx: every questionnaire view reads two rounds'.
 func (s *Store) Answers(ctx context.Context, roundID, panelistID int64) ([]Answer, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT item_id, rating, unable, placement, comment, reason, updated_at
+		FROM answers WHERE round_id = ? AND panelist_id = ?`, roundID, panelistID)
+	if err != nil {
+		return nil, fmt.Errorf("store: answers: %w", err)
+	}
+	defer rows.Close()
 	var out []Answer
-	err := sel(ctx, s.r, "answers", &out, `SELECT `+answerCols+` FROM answers WHERE round_id = ? AND panelist_id = ?`, roundID, panelistID)
-	return out, err
+	var rating sql.NullInt64
+	for rows.Next() {
+		a := Answer{RoundID: roundID, PanelistID: panelistID}
+		if err := rows.Scan(&a.ItemID, &rating, &a.Unable, &a.Placement, &a.Comment, &a.Reason, &a.UpdatedAt); err != nil {
+			return nil, fmt.Errorf("store: answers: %w", err)
+		}
+		if rating.Valid {
+			v := int(rating.Int64)
+			a.Rating = &v
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: answers: %w", err)
+	}
+	return out, nil
 }
 
 // ScanAnswers calls fn for every answer of a round, in panelist order, inside the transaction.

@@ -1,6 +1,9 @@
 package web
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -56,25 +59,150 @@ func (s *Server) apiRespond(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	out := respondJSON{Study: respondStudy{ID: e.Study.ID, Title: e.Study.Title, Description: e.Study.Def.Description, Contact: e.Study.Contact},
-		Editable: q.Editable, Consented: q.Consented, SubmittedAt: timePtr(q.SubmittedAt), Items: []respondItem{},
-		Answers: []delphi.Answer{}, Scale: e.Study.Def.Scale, Placement: e.Study.Def.Placement}
+	body, err := s.respondBody(e, q)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Data(http.StatusOK, "application/json; charset=utf-8", body)
+}
+
+// respondBody encodes respondJSON. The items with the panel's feedback are most of it and the
+// same for every expert of a round reading in one language, so they are encoded once (see
+// roundItemsJSON); only each expert's own previous answers are spliced in.
+func (s *Server) respondBody(e *delphi.Expert, q *delphi.Questionnaire) ([]byte, error) {
+	head := respondHead{Study: respondStudy{ID: e.Study.ID, Title: e.Study.Title, Description: e.Study.Def.Description, Contact: e.Study.Contact},
+		Editable: q.Editable, Consented: q.Consented, SubmittedAt: timePtr(q.SubmittedAt)}
+	tail := respondTail{Answers: []delphi.Answer{}, Scale: e.Study.Def.Scale, Placement: e.Study.Def.Placement}
+	var items *roundItemsJSON
 	if q.Round != nil {
 		r := toRoundJSON(*q.Round)
-		out.Round = &r
+		head.Round = &r
+		key := itemsKey{round: q.Round.ID, prev: q.PrevRound, lang: e.Panelist.Language}
+		if v, ok := s.respondItems.Load(key); ok {
+			items = v.(*roundItemsJSON)
+		} else {
+			var err error
+			if items, err = encodeRoundItems(q); err != nil {
+				return nil, err
+			}
+			s.respondItems.Store(key, items)
+		}
+	}
+	hb, err := json.Marshal(head)
+	if err != nil {
+		return nil, err
 	}
 	for _, it := range q.Items {
-		ri := respondItem{RoundItem: it}
-		if f := q.Feedback[it.ID]; f != nil {
-			ri.Feedback = &feedbackJSON{FromRound: q.PrevRound, Own: f.Own, NRated: f.NRated, NUnable: f.NUnable, Hist: f.Hist,
-				Bands: f.Bands, Median: f.Median, Class: f.Class, Groups: f.Groups, HiddenGroups: f.HiddenGroups, Comments: f.Comments}
-		}
-		out.Items = append(out.Items, ri)
 		if a, ok := q.Answers[it.ID]; ok {
-			out.Answers = append(out.Answers, a)
+			tail.Answers = append(tail.Answers, a)
 		}
 	}
-	c.JSON(http.StatusOK, out)
+	tb, err := json.Marshal(tail)
+	if err != nil {
+		return nil, err
+	}
+	b := make([]byte, 0, len(hb)+len(tb)+items.size()+64*len(q.Items))
+	b = append(b, hb[:len(hb)-1]...) // without its }
+	b = append(b, `,"items":[`...)
+	for i, it := range q.Items {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		part := items.parts[i]
+		b = append(b, part.before...)
+		if part.after == nil {
+			continue
+		}
+		if f := q.Feedback[it.ID]; f != nil && f.Own != nil {
+			own, err := json.Marshal(f.Own)
+			if err != nil {
+				return nil, err
+			}
+			b = append(b, own...)
+		} else {
+			b = append(b, "null"...)
+		}
+		b = append(b, part.after...)
+	}
+	b = append(b, "],"...)
+	return append(b, tb[1:]...), nil // without its {
+}
+
+// respondHead and respondTail are respondJSON's fields before and after the items, in order.
+type respondHead struct {
+	Study       respondStudy `json:"study"`
+	Round       *roundJSON   `json:"round"`
+	Editable    bool         `json:"editable"`
+	Consented   bool         `json:"consented"`
+	SubmittedAt *time.Time   `json:"submitted_at"`
+}
+
+type respondTail struct {
+	Answers   []delphi.Answer   `json:"answers"`
+	Scale     survey.Scale      `json:"scale"`
+	Placement *survey.Placement `json:"placement,omitempty"`
+}
+
+// itemsKey names a round's items with the panel's feedback from the round before, in one
+// language: all of it comes from what never changes once the round is open.
+type itemsKey struct {
+	round int64
+	prev  int
+	lang  string
+}
+
+// roundItemsJSON is a round's items encoded as respondItem, each cut where the expert's own
+// previous answer goes ("own" in the feedback).
+type roundItemsJSON struct {
+	parts []itemJSON
+}
+
+type itemJSON struct {
+	before, after []byte // after is nil for an item without feedback (before is all of it)
+}
+
+func (r *roundItemsJSON) size() int {
+	if r == nil {
+		return 0
+	}
+	n := 0
+	for _, p := range r.parts {
+		n += len(p.before) + len(p.after)
+	}
+	return n
+}
+
+// encodeRoundItems encodes the questionnaire's items with their feedback, "own" left out.
+func encodeRoundItems(q *delphi.Questionnaire) (*roundItemsJSON, error) {
+	out := &roundItemsJSON{parts: make([]itemJSON, len(q.Items))}
+	for i, it := range q.Items {
+		ri := respondItem{RoundItem: it}
+		f := q.Feedback[it.ID]
+		if f != nil {
+			ri.Feedback = &feedbackJSON{FromRound: q.PrevRound, NRated: f.NRated, NUnable: f.NUnable, Hist: f.Hist,
+				Bands: f.Bands, Median: f.Median, Class: f.Class, Groups: f.Groups, HiddenGroups: f.HiddenGroups, Comments: f.Comments}
+		}
+		b, err := json.Marshal(ri)
+		if err != nil {
+			return nil, err
+		}
+		if f == nil {
+			out.parts[i] = itemJSON{before: b}
+			continue
+		}
+		// "feedback" is respondItem's last field and "own" follows feedbackJSON's first, a
+		// number: the first "own":null after it is the field, not text (text has its quotes
+		// escaped).
+		fb := bytes.LastIndex(b, []byte(`"feedback":{"from_round":`))
+		own := bytes.Index(b[max(fb, 0):], []byte(`,"own":null`))
+		if fb < 0 || own < 0 {
+			return nil, fmt.Errorf("web: encoding item %s: no place for the own answer", it.ID)
+		}
+		cut := fb + own + len(`,"own":`)
+		out.parts[i] = itemJSON{before: b[:cut], after: b[cut+len("null"):]}
+	}
+	return out, nil
 }
 
 func (s *Server) apiConsent(c *gin.Context) {

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -56,6 +57,8 @@ type Server struct {
 	maxBody int64
 	catalog *i18n.Catalog
 	openapi []byte // the OpenAPI document, built once from the route table
+
+	respondItems sync.Map // itemsKey → *roundItemsJSON (never changes once the round is open)
 }
 
 // New builds the server and parses every template (an error here stops start-up).
