@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -59,18 +60,24 @@ func (s *Server) apiRespond(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	body, err := s.respondBody(e, q)
+	buf, _ := s.respondBufs.Get().(*[]byte)
+	if buf == nil {
+		buf = new([]byte)
+	}
+	defer s.respondBufs.Put(buf)
+	body, err := s.respondBody((*buf)[:0], e, q)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
+	*buf = body
 	c.Data(http.StatusOK, "application/json; charset=utf-8", body)
 }
 
 // respondBody encodes respondJSON. The items with the panel's feedback are most of it and the
 // same for every expert of a round reading in one language, so they are encoded once (see
 // roundItemsJSON); only each expert's own previous answers are spliced in.
-func (s *Server) respondBody(e *delphi.Expert, q *delphi.Questionnaire) ([]byte, error) {
+func (s *Server) respondBody(b []byte, e *delphi.Expert, q *delphi.Questionnaire) ([]byte, error) {
 	head := respondHead{Study: respondStudy{ID: e.Study.ID, Title: e.Study.Title, Description: e.Study.Def.Description, Contact: e.Study.Contact},
 		Editable: q.Editable, Consented: q.Consented, SubmittedAt: timePtr(q.SubmittedAt)}
 	tail := respondTail{Answers: []delphi.Answer{}, Scale: e.Study.Def.Scale, Placement: e.Study.Def.Placement}
@@ -102,7 +109,7 @@ func (s *Server) respondBody(e *delphi.Expert, q *delphi.Questionnaire) ([]byte,
 	if err != nil {
 		return nil, err
 	}
-	b := make([]byte, 0, len(hb)+len(tb)+items.size()+64*len(q.Items))
+	b = slices.Grow(b, len(hb)+len(tb)+items.size()+64*len(q.Items))
 	b = append(b, hb[:len(hb)-1]...) // without its }
 	b = append(b, `,"items":[`...)
 	for i, it := range q.Items {

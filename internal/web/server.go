@@ -58,7 +58,8 @@ type Server struct {
 	catalog *i18n.Catalog
 	openapi []byte // the OpenAPI document, built once from the route table
 
-	respondItems sync.Map // itemsKey → *roundItemsJSON (never changes once the round is open)
+	respondItems sync.Map  // itemsKey → *roundItemsJSON (never changes once the round is open)
+	respondBufs  sync.Pool // *[]byte: questionnaires are tens of KB with the panel's comments
 }
 
 // New builds the server and parses every template (an error here stops start-up).
