@@ -6,6 +6,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
@@ -42,6 +43,9 @@ type Store struct {
 	r   *sqlx.DB
 	now func() time.Time
 
+	ck         *sql.DB       // the checkpointer's connection
+	kick       chan struct{} // a commit tells the checkpointer there is WAL to fold
+	ckDone     chan struct{}
 	queue      chan writeReq
 	commits    atomic.Uint64 // transactions committed by the writer
 	meta       atomic.Uint64 // see Meta
@@ -70,10 +74,13 @@ func Open(ctx context.Context, path string, now func() time.Time) (*Store, error
 	// our queries (a save is a handful of indexed lookups and one upsert per answer).
 	q.Set("_stmt_cache_size", "64")
 	dsn := "file:" + path + "?" + q.Encode()
-	w, err := sqlx.Open("sqlite3", dsn)
-	if err != nil {
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
-	}
+	// The writer never checkpoints: folding the WAL into the file (writing and syncing up to
+	// thousands of pages) inside a commit would stall every save queued behind it. The
+	// checkpointer does it on its own connection, beside the writer (see checkpointer).
+	w := sqlx.NewDb(sql.OpenDB(connector{dsn: dsn, drv: &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
+		_, err := c.Exec("PRAGMA wal_autocheckpoint = 0", nil)
+		return err
+	}}}), "sqlite3")
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
@@ -81,10 +88,20 @@ func Open(ctx context.Context, path string, now func() time.Time) (*Store, error
 		w.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	s := &Store{w: w, now: now, queue: make(chan writeReq, maxBatch), closed: make(chan struct{}), writerDone: make(chan struct{})}
+	ck, err := sql.Open("sqlite3", dsn)
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("store: open checkpointer %s: %w", path, err)
+	}
+	ck.SetMaxOpenConns(1)
+	ck.SetConnMaxLifetime(0)
+	s := &Store{w: w, ck: ck, now: now, kick: make(chan struct{}, 1), ckDone: make(chan struct{}),
+		queue: make(chan writeReq, maxBatch), closed: make(chan struct{}), writerDone: make(chan struct{})}
 	go s.writer()
+	go s.checkpointer()
 	if err := s.migrate(ctx); err != nil {
 		s.stopWriter()
+		ck.Close()
 		w.Close()
 		return nil, err
 	}
@@ -93,6 +110,7 @@ func Open(ctx context.Context, path string, now func() time.Time) (*Store, error
 	r, err := sqlx.Open("sqlite3", "file:"+path+"?"+q.Encode())
 	if err != nil {
 		s.stopWriter()
+		ck.Close()
 		w.Close()
 		return nil, fmt.Errorf("store: open reader %s: %w", path, err)
 	}
@@ -102,16 +120,55 @@ func Open(ctx context.Context, path string, now func() time.Time) (*Store, error
 	return s, nil
 }
 
-// Close stops the writer (after the batch in hand) and closes both pools.
+// Close stops the writer (after the batch in hand) and the checkpointer, and closes the
+// connections (SQLite folds the WAL into the file as the last one closes).
 func (s *Store) Close() error {
 	s.stopWriter()
-	return errors.Join(s.r.Close(), s.w.Close())
+	return errors.Join(s.r.Close(), s.ck.Close(), s.w.Close())
 }
 
 func (s *Store) stopWriter() {
 	s.closeOnce.Do(func() { close(s.closed) })
 	<-s.writerDone
+	<-s.ckDone
 }
+
+// checkpointEvery spaces the checkpoints: often enough that the WAL stays a few MB under a
+// burst of saves, rarely enough that each folds many commits at once.
+const checkpointEvery = 200 * time.Millisecond
+
+// checkpointer folds the WAL into the database file after commits, at most every
+// checkpointEvery, until the store closes. A PASSIVE checkpoint takes no lock the writer needs:
+// it copies what no reader still uses and leaves the rest for the next time; once all of the
+// WAL is folded, the writer starts it again from the beginning.
+func (s *Store) checkpointer() {
+	defer close(s.ckDone)
+	for {
+		select {
+		case <-s.kick:
+		case <-s.closed:
+			return
+		}
+		// A failure is not fatal: the WAL grows until the next one succeeds, and what made it
+		// fail (a full disk, a read-only file) fails the writes too, which say so.
+		_, _ = s.ck.Exec(`PRAGMA wal_checkpoint(PASSIVE)`)
+		select {
+		case <-time.After(checkpointEvery):
+		case <-s.closed:
+			return
+		}
+	}
+}
+
+// connector opens connections with a driver of our own settings, without registering a driver
+// name globally.
+type connector struct {
+	dsn string
+	drv *sqlite3.SQLiteDriver
+}
+
+func (c connector) Connect(context.Context) (driver.Conn, error) { return c.drv.Open(c.dsn) }
+func (c connector) Driver() driver.Driver                        { return c.drv }
 
 // Ping checks that the database answers (for /readyz).
 func (s *Store) Ping(ctx context.Context) error {
@@ -363,6 +420,10 @@ func (s *Store) commit(batch []writeReq) {
 		return
 	}
 	s.commits.Add(1)
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
 	answer(nil)
 }
 

@@ -3,7 +3,10 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -60,6 +63,43 @@ func TestPragmas(t *testing.T) {
 	}
 	if _, err := s.r.ExecContext(ctx, `INSERT INTO audit_log (at, actor, action) VALUES ('t', 'a', 'b')`); err == nil {
 		t.Error("the read pool accepted a write")
+	}
+	var auto int
+	if err := s.w.GetContext(ctx, &auto, "PRAGMA wal_autocheckpoint"); err != nil || auto != 0 {
+		t.Errorf("writer PRAGMA wal_autocheckpoint = %d (%v), want 0: the checkpointer does it", auto, err)
+	}
+}
+
+// TestCheckpointer checks that committed pages reach the database file without the writer
+// checkpointing: the file grows by what was written while the store is open.
+func TestCheckpointer(t *testing.T) {
+	s, path := newTestStore(t)
+	ctx := context.Background()
+	round, panelist := answerFixture(t, s, 0)
+	size := func() int64 {
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size()
+	}
+	before := size()
+	r := 5
+	for c := 0; c < 20; c++ {
+		as := make([]Answer, 200)
+		for i := range as {
+			as[i] = Answer{RoundID: round, PanelistID: panelist, ItemID: fmt.Sprintf("item_%02d_%03d", c, i), Rating: &r, Comment: strings.Repeat("x", 200)}
+		}
+		if err := s.InTx(ctx, func(tx *Tx) error { return tx.UpsertAnswers(as) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for size() < before+800_000 { // 4,000 answers of over 200 bytes
+		if time.Now().After(deadline) {
+			t.Fatalf("database file %d bytes, %d before the writes: the WAL was not checkpointed", size(), before)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 
