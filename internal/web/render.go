@@ -186,7 +186,11 @@ func (s *Server) render(c *gin.Context, status int, name string, v viewer) {
 }
 
 // renderBytes executes a page (layout + partials + page) into memory.
-func (s *Server) renderBytes(name string, v viewer) ([]byte, error) {
+func (s *Server) renderBytes(name string, v viewer) ([]byte, error) { return s.renderSized(name, v, 0) }
+
+// renderSized is renderBytes for a page of about size bytes (a report is megabytes: growing
+// the buffer by doubling would allocate several times that).
+func (s *Server) renderSized(name string, v viewer, size int) ([]byte, error) {
 	pt, ok := s.pages[name]
 	if !ok {
 		return nil, fmt.Errorf("unknown page template %q", name)
@@ -200,6 +204,7 @@ func (s *Server) renderBytes(name string, v viewer) ([]byte, error) {
 	}
 	b.Version = s.Version
 	var buf bytes.Buffer
+	buf.Grow(size)
 	if err := pt.t.ExecuteTemplate(&buf, "layout", v); err != nil {
 		return nil, fmt.Errorf("render %s: %w", name, err)
 	}

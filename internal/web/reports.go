@@ -335,7 +335,7 @@ func (s *Server) reportSummary(c *gin.Context, rc *reportCache) {
 				return nil, err
 			}
 			var buf bytes.Buffer
-			buf.Grow(64<<10 + 4<<10*len(sum.Items)) // about the size of a summary: no regrowing
+			buf.Grow(64<<10 + 8<<10*len(sum.Items)) // more than a summary takes: no regrowing
 			if err := r.Fragment(&buf, sum.ForView(view)); err != nil {
 				return nil, err
 			}
@@ -348,7 +348,7 @@ func (s *Server) reportSummary(c *gin.Context, rc *reportCache) {
 			Staff: &staffView{Role: staff.Role}},
 			View: view, StudyID: sid, Round: n, Title: st.Title, Exports: reportExports(sid, n), Rounds: closed,
 			Body: template.HTML(body)} // rendered by html/template from the snapshot: escaped
-		return s.renderBytes("reports/summary", v)
+		return s.renderSized("reports/summary", v, len(body)+32<<10)
 	})
 	if err != nil {
 		s.fail(c, err)
