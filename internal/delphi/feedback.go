@@ -62,13 +62,9 @@ func (s *Service) feedback(ctx context.Context, e *Expert, prev *Round, cur *Rou
 	}
 	var ownBy map[string]Answer
 	if def.Feedback.Shows("own") {
-		own, err := s.st.Answers(ctx, prev.ID, e.Panelist.ID)
-		if err != nil {
+		var err error
+		if ownBy, err = s.closedAnswers(ctx, prev.ID, e.Panelist.ID); err != nil {
 			return nil, err
-		}
-		ownBy = make(map[string]Answer, len(own))
-		for _, a := range own {
-			ownBy[a.ItemID] = toAnswer(a)
 		}
 	}
 	out := make(map[string]*ItemFeedback, len(panel))
@@ -81,6 +77,38 @@ func (s *Service) feedback(ctx context.Context, e *Expert, prev *Round, cur *Rou
 	}
 	return out, nil
 }
+
+// maxOwnCached bounds the answers closedAnswers keeps, all panelists and rounds together (about
+// 100 bytes each): a panel of hundreds on a survey of hundreds of items fits; beyond, the rest
+// are read each time.
+const maxOwnCached = 300_000
+
+// closedAnswers returns a panelist's answers to a closed round by item, for the feedback beside
+// every item of the next round. A closed round's answers never change, so they are kept (up to
+// maxOwnCached in all); the map is shared: callers must not change it.
+func (s *Service) closedAnswers(ctx context.Context, roundID, panelistID int64) (map[string]Answer, error) {
+	key := ownKey{roundID, panelistID}
+	if v, ok := s.owns.Load(key); ok {
+		return v.(map[string]Answer), nil
+	}
+	rows, err := s.st.Answers(ctx, roundID, panelistID)
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[string]Answer, len(rows))
+	for _, a := range rows {
+		m[a.ItemID] = toAnswer(a)
+	}
+	if s.ownCached.Add(int64(len(m))) <= maxOwnCached {
+		if _, loaded := s.owns.LoadOrStore(key, m); !loaded {
+			return m, nil
+		}
+	}
+	s.ownCached.Add(-int64(len(m)))
+	return m, nil
+}
+
+type ownKey struct{ round, panelist int64 }
 
 // feedbackKey names the panel's feedback for one round's items, from the round before, in one
 // language.

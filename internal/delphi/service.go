@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cart-cd/delphi/internal/auth"
@@ -42,6 +43,8 @@ type Service struct {
 	staff     sync.Map // staff id → *cachedStaff (exact while the store's version holds)
 	studies   sync.Map // study id → *Study (exact while the store's Meta holds)
 	experts   sync.Map // invitation id → *Expert (exact while the store's Meta holds)
+	owns      sync.Map // ownKey → map[item]Answer of a closed round (never changes)
+	ownCached atomic.Int64
 }
 
 // New returns a Service. surveys holds the definition files studies can be created from.
