@@ -4,12 +4,25 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/cart-cd/delphi/internal/store"
 )
+
+// writerDSN is the store's write connection: WAL, synchronous=FULL, foreign keys, immediate
+// transactions (store.Open builds the same).
+func writerDSN(path string) string {
+	q := url.Values{}
+	q.Set("_foreign_keys", "on")
+	q.Set("_journal_mode", "WAL")
+	q.Set("_busy_timeout", "5000")
+	q.Set("_synchronous", "FULL")
+	q.Set("_txlock", "immediate")
+	return "file:" + path + "?" + q.Encode()
+}
 
 // expect remembers, per panelist and item, the answer last acknowledged with 2xx. Each panelist
 // is driven by one client at a time, so each entry has one writer.

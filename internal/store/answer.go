@@ -26,27 +26,30 @@ type Answer struct {
 
 const answerCols = `round_id, panelist_id, item_id, rating, unable, placement, comment, reason, updated_at`
 
-// UpsertAnswerSQL writes one answer (insert or replace by round, panelist, item), with the
-// arguments in the order of Answer's fields. Exported for the load tool's raw ceiling, which runs
-// the same statement straight into SQLite.
-const UpsertAnswerSQL = `INSERT INTO answers (` + answerCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+// upsertConflict is what an upsert of answers does to an existing answer: replace it whole.
+const upsertConflict = `
 		ON CONFLICT (round_id, panelist_id, item_id) DO UPDATE SET rating = excluded.rating, unable = excluded.unable,
 		placement = excluded.placement, comment = excluded.comment, reason = excluded.reason, updated_at = excluded.updated_at`
 
-// upsertChunk bounds the rows of one multi-row upsert (9 parameters each, far below SQLite's
+// upsertChunk bounds the rows of one multi-row upsert (6 parameters each, far below SQLite's
 // 32,766), so that a handful of statement texts serve every save size.
 const upsertChunk = 64
 
 // UpsertAnswers writes answers (insert or replace by round, panelist, item) with one multi-row
-// statement per chunk: a 40-answer section is one statement, not 40. Statements are prepared
-// once per connection and size (the driver's statement cache).
+// statement per chunk and per round and panelist (a save has one of each): a 40-answer section
+// is one statement, not 40, and the round, panelist and time are bound once, not per row (each
+// bind is a cgo call, and the writer does this for every save). Statements are prepared once
+// per connection and size (the driver's statement cache).
 func (tx *Tx) UpsertAnswers(as []Answer) error {
-	args := make([]any, 0, 9*min(len(as), upsertChunk))
+	args := make([]any, 0, 3+6*min(len(as), upsertChunk))
 	for len(as) > 0 {
-		n := min(len(as), upsertChunk)
-		args = args[:0]
+		n := 1
+		for n < min(len(as), upsertChunk) && as[n].RoundID == as[0].RoundID && as[n].PanelistID == as[0].PanelistID {
+			n++
+		}
+		args = append(args[:0], as[0].RoundID, as[0].PanelistID, tx.now)
 		for _, a := range as[:n] {
-			args = append(args, a.RoundID, a.PanelistID, a.ItemID, a.Rating, a.Unable, a.Placement, a.Comment, a.Reason, tx.now)
+			args = append(args, a.ItemID, a.Rating, a.Unable, a.Placement, a.Comment, a.Reason)
 		}
 		if _, err := tx.tx.ExecContext(tx.ctx, upsertSQL(n), args...); err != nil {
 			return fmt.Errorf("store: save %d answers: %w", n, mapErr(err))
@@ -56,14 +59,27 @@ func (tx *Tx) UpsertAnswers(as []Answer) error {
 	return nil
 }
 
-// upsertSQL is UpsertAnswerSQL for n rows.
-func upsertSQL(n int) string {
-	if n == 1 {
-		return UpsertAnswerSQL
+// upsertSQL is the upsert of n answers of one round and panelist.
+func upsertSQL(n int) string { return upsertSQLs[n] }
+
+// upsertSQLs holds the statement text for 1..upsertChunk rows: ?1 round, ?2 panelist, ?3 time,
+// then six per row. Built once: the writer picks one for every save.
+var upsertSQLs = func() (texts [upsertChunk + 1]string) {
+	for n := 1; n <= upsertChunk; n++ {
+		var b strings.Builder
+		b.WriteString(`INSERT INTO answers (` + answerCols + `) VALUES `)
+		for i := 0; i < n; i++ {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			p := 4 + 6*i
+			fmt.Fprintf(&b, "(?1, ?2, ?%d, ?%d, ?%d, ?%d, ?%d, ?%d, ?3)", p, p+1, p+2, p+3, p+4, p+5)
+		}
+		b.WriteString(upsertConflict)
+		texts[n] = b.String()
 	}
-	values := strings.Repeat(", (?, ?, ?, ?, ?, ?, ?, ?, ?)", n-1)
-	return strings.Replace(UpsertAnswerSQL, "(?, ?, ?, ?, ?, ?, ?, ?, ?)", "(?, ?, ?, ?, ?, ?, ?, ?, ?)"+values, 1)
-}
+	return texts
+}()
 
 // Answers lists one panelist's answers to a round.
 // It scans columns directly rather than through sqlx: every questionnaire view reads two rounds'.

@@ -132,3 +132,29 @@ func BenchmarkUpsertAnswers40(b *testing.B) {
 		}
 	}
 }
+
+// TestUpsertAnswersChunks saves more answers in one call than one statement takes.
+func TestUpsertAnswersChunks(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	round, panelist := answerFixture(t, s, 0)
+	var as []Answer
+	for i := range 2*upsertChunk + 7 {
+		r := 1 + i%9
+		as = append(as, Answer{RoundID: round, PanelistID: panelist, ItemID: fmt.Sprintf("i%03d", i), Rating: &r})
+	}
+	if err := s.InTx(ctx, func(tx *Tx) error { return tx.UpsertAnswers(as) }); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Answers(ctx, round, panelist)
+	if err != nil || len(got) != len(as) {
+		t.Fatalf("%d answers stored of %d (%v)", len(got), len(as), err)
+	}
+	for _, a := range got {
+		var i int
+		fmt.Sscanf(a.ItemID, "i%03d", &i)
+		if *a.Rating != 1+i%9 {
+			t.Errorf("%s: rating %d, want %d", a.ItemID, *a.Rating, 1+i%9)
+		}
+	}
+}
