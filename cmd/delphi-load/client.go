@@ -92,6 +92,29 @@ func (c *client) do(ctx context.Context, kind, method, path, token string, body 
 	return res.StatusCode, b, err
 }
 
+// linkCookie opens an invite link as a browser does and returns the cookie it sets, for the
+// expert's HTML pages.
+func (c *client) linkCookie(ctx context.Context, token string) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, "GET", c.base+"/r/"+token, nil)
+	if err != nil {
+		return "", err
+	}
+	hc := *c.hc
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	res, err := hc.Do(req)
+	if err != nil {
+		return "", err
+	}
+	io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	for _, ck := range res.Cookies() {
+		if ck.Value != "" {
+			return ck.Name + "=" + ck.Value, nil
+		}
+	}
+	return "", fmt.Errorf("GET /r/…: %s without a cookie", res.Status)
+}
+
 // must sends a set-up request and fails unless it answers want.
 func (c *client) must(ctx context.Context, want int, method, path, token string, body, out any) error {
 	st, b, err := c.do(ctx, "", method, path, token, body)

@@ -344,7 +344,7 @@ func (e *env) progress(ctx context.Context) phase {
 }
 
 // round2 closes round 1, opens round 2 with the same 40 items and reads the questionnaire with
-// feedback: the JSON API, and the HTML section page where the expert pages exist.
+// feedback: the JSON API, and the HTML section page with the cookie of the expert's link.
 func (e *env) round2(ctx context.Context) ([]phase, error) {
 	base := fmt.Sprintf("/api/v1/studies/%d/rounds", e.sid)
 	if err := e.cl.must(ctx, http.StatusOK, "POST", base+"/1/close", e.staff, nil, nil); err != nil {
@@ -371,15 +371,24 @@ func (e *env) round2(ctx context.Context) ([]phase, error) {
 	})
 	ph.Note = "GET /api/v1/respond, 40 items with round-1 feedback"
 	out = append(out, ph)
-	// the HTML page, where it exists
-	page := "/respond/section/section_01"
-	if st, _, _ := e.cl.do(ctx, "", "GET", page, e.links2[0].Token, nil); st == http.StatusOK {
-		ph := e.measure(ctx, "page-r2-html", e.c.Page, func(ctx context.Context, w, i int) {
-			e.cl.do(ctx, "page-r2-html", "GET", page, e.links2[(w+i*e.c.Page)%n].Token, nil)
-		})
-		ph.Note = "GET " + page + " (HTML), 40 items with feedback"
-		out = append(out, ph)
+	// the HTML page experts load (the first section), with the cookie their link sets
+	cookies := make([]string, n)
+	if err := parallel(n, 16, func(i int) error {
+		var err error
+		cookies[i], err = e.cl.linkCookie(ctx, e.links2[i].Token)
+		return err
+	}); err != nil {
+		return nil, err
 	}
+	page := "/respond/section/section_01"
+	if st, b, err := e.cl.do(ctx, "", "GET", page, "", nil, "Cookie", cookies[0]); err != nil || st != http.StatusOK {
+		return nil, fmt.Errorf("GET %s: %d %v %.200s", page, st, err, b)
+	}
+	ph = e.measure(ctx, "page-r2-html", e.c.Page, func(ctx context.Context, w, i int) {
+		e.cl.do(ctx, "page-r2-html", "GET", page, "", nil, "Cookie", cookies[(w+i*e.c.Page)%n])
+	})
+	ph.Note = "GET " + page + " (HTML, the page experts see), 40 items with round-1 feedback"
+	out = append(out, ph)
 	return out, nil
 }
 

@@ -145,6 +145,15 @@ func (e *benchEnv) serve(method, path, token string, body []byte) (int, []byte) 
 	return w.Code, w.Body.Bytes()
 }
 
+// serveCookie runs a page request with the cookie an invite link sets.
+func (e *benchEnv) serveCookie(method, path, token string) (int, []byte) {
+	req := httptest.NewRequest(method, path, nil)
+	req.AddCookie(&http.Cookie{Name: expertCookie, Value: token})
+	w := httptest.NewRecorder()
+	e.srv.ServeHTTP(w, req)
+	return w.Code, w.Body.Bytes()
+}
+
 func (e *benchEnv) call(b *testing.B, want int, method, path, token string, in, out any) {
 	b.Helper()
 	var body []byte
@@ -203,7 +212,13 @@ func BenchmarkSaveSection(b *testing.B) { benchSaves(b, benchItems) }
 func BenchmarkAutosave(b *testing.B) { benchSaves(b, 1) }
 
 // BenchmarkQuestionnaireRound2 is GET /api/v1/respond for 40 items with round-1 feedback.
-func BenchmarkQuestionnaireRound2(b *testing.B) {
+func BenchmarkQuestionnaireRound2(b *testing.B) { benchRound2(b, "/api/v1/respond", false) }
+
+// BenchmarkSectionPageRound2 is the HTML section page experts see, 40 items with round-1
+// feedback (no comments: delphi-load's page carries some).
+func BenchmarkSectionPageRound2(b *testing.B) { benchRound2(b, "/respond/section/s1", true) }
+
+func benchRound2(b *testing.B, path string, cookie bool) {
 	e := newBenchEnv(b, 200)
 	for i, t := range e.tokens {
 		e.call(b, http.StatusOK, "PUT", "/api/v1/respond/answers", t, json.RawMessage(saveBody(0, benchItems, i)), nil)
@@ -221,8 +236,15 @@ func BenchmarkQuestionnaireRound2(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			tok := e.tokens[int(next.Add(1))%len(e.tokens)]
-			if st, res := e.serve("GET", "/api/v1/respond", tok, nil); st != http.StatusOK {
-				b.Fatalf("respond: %d %.200s", st, res)
+			var st int
+			var res []byte
+			if cookie {
+				st, res = e.serveCookie("GET", path, tok)
+			} else {
+				st, res = e.serve("GET", path, tok, nil)
+			}
+			if st != http.StatusOK {
+				b.Fatalf("GET %s: %d %.200s", path, st, res)
 			}
 		}
 	})

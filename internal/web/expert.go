@@ -1,13 +1,16 @@
 package web
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"html/template"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -350,6 +353,17 @@ type sectionPage struct {
 	MaxComment  int
 	MaxReason   int
 	ErrorItem   string
+	Text        sectionTexts
+	bufs        *sync.Pool // where ItemsHTML takes its buffer (nil: a new one)
+}
+
+// sectionTexts are the catalogue texts every item of a section repeats, looked up once per page
+// (a template call per item and text cost more than the rest of the item's markup).
+type sectionTexts struct {
+	Rate, Comment, Reason                        string
+	Changed, Unit, Values, Derived, DerivedYes   string
+	Tier, FeedbackTitle, FeedbackOwn, OwnComment string
+	AnswerNone                                   string
 }
 
 type bandView struct {
@@ -414,6 +428,7 @@ type feedbackView struct {
 	ShowOwn      bool
 	ShowDist     bool
 	ShowMedian   bool
+	Panel        template.HTML // the panel's part, rendered once (feedbackPanel)
 }
 
 type barView struct {
@@ -462,7 +477,12 @@ func (s *Server) expertSection(c *gin.Context) {
 	if !ok {
 		return
 	}
-	s.render(c, http.StatusOK, "expert/section", v)
+	s.renderSection(c, http.StatusOK, v)
+}
+
+// renderSection renders a section page into a buffer of about its size.
+func (s *Server) renderSection(c *gin.Context, status int, v *sectionPage) {
+	s.renderHinted(c, status, "expert/section", v, 16<<10+12<<10*len(v.Items))
 }
 
 // buildSection builds a section page; posted answers (after a refused save) replace saved ones.
@@ -488,6 +508,11 @@ func (s *Server) buildSection(c *gin.Context, e *delphi.Expert, q *delphi.Questi
 		Index: idx + 1, Unable: def.Scale.Unable.In(b.Lang), FromRound: q.PrevRound,
 		MaxComment: delphi.MaxComment, MaxReason: delphi.MaxReason}
 	v.Title = v.Label + " · " + b.StudyTitle
+	v.bufs = &s.itemBufs
+	v.Text = sectionTexts{Rate: v.T("item.rate"), Comment: v.T("item.comment"), Reason: v.T("item.reason", q.PrevRound),
+		Changed: v.T("item.changed"), Unit: v.T("item.unit"), Values: v.T("item.values"), Derived: v.T("item.derived"),
+		DerivedYes: v.T("item.derived.yes"), Tier: v.T("item.tier"), FeedbackTitle: v.T("feedback.title", q.PrevRound),
+		FeedbackOwn: v.T("feedback.own", q.PrevRound), OwnComment: v.T("feedback.owncomment"), AnswerNone: v.T("answer.none")}
 	if idx > 0 {
 		v.Prev = secs[idx-1].ID
 	}
@@ -511,17 +536,27 @@ func (s *Server) buildSection(c *gin.Context, e *delphi.Expert, q *delphi.Questi
 		}
 		v.Placement = pv
 	}
+	var fc feedbackContext
+	if q.Round != nil {
+		fc = feedbackContext{round: q.Round.ID, from: q.PrevRound, lang: e.Panelist.Language, scaleBands: v.Bands}
+	}
 	for _, it := range sec.Items {
 		a, ok := posted[it.ID]
 		if !ok {
 			a = q.Answers[it.ID]
 		}
-		v.Items = append(v.Items, s.itemView(&v.page, def, it, a, q.Feedback[it.ID]))
+		iv, err := s.itemView(&v.page, def, it, a, q.Feedback[it.ID], fc)
+		if err != nil {
+			s.fail(c, err)
+			return nil, false
+		}
+		v.Items = append(v.Items, iv)
 	}
 	return v, true
 }
 
-func (s *Server) itemView(p *page, def *survey.Definition, it delphi.RoundItem, a delphi.Answer, f *delphi.ItemFeedback) itemView {
+func (s *Server) itemView(p *page, def *survey.Definition, it delphi.RoundItem, a delphi.Answer, f *delphi.ItemFeedback,
+	fc feedbackContext) (itemView, error) {
 	iv := itemView{ID: it.ID, Label: p.L(it.Label), Description: p.L(it.Description), Unit: it.Unit,
 		Values: strings.Join(it.Categories, ", "), Derived: it.Derived, Changed: it.Changed,
 		Rating: a.Rating, Unable: a.Unable, Placement: a.Placement, Comment: a.Comment, Reason: a.Reason,
@@ -543,18 +578,9 @@ func (s *Server) itemView(p *page, def *survey.Definition, it delphi.RoundItem, 
 		}
 	}
 	if f == nil {
-		return iv
+		return iv, nil
 	}
-	shows := func(part string) bool { return len(def.Feedback.Show) == 0 || def.Feedback.Shows(part) }
-	fv := &feedbackView{NRated: f.NRated, NUnable: f.NUnable, Median: fptrText(f.Median), Class: f.Class,
-		Comments: f.Comments, HiddenGroups: f.HiddenGroups, MinGroup: def.Feedback.MinGroupSize,
-		ShowOwn: shows("own"), ShowDist: shows("distribution"), ShowMedian: shows("median")}
-	if fv.MinGroup < 1 {
-		fv.MinGroup = 5
-	}
-	if f.Class != "" {
-		fv.ClassLabel = p.T("class." + f.Class)
-	}
+	fv := &feedbackView{ShowOwn: len(def.Feedback.Show) == 0 || def.Feedback.Shows("own")}
 	if f.Own != nil && fv.ShowOwn {
 		fv.Own = answerText(p, def, *f.Own)
 		fv.OwnComment = f.Own.Comment
@@ -572,6 +598,74 @@ func (s *Server) itemView(p *page, def *survey.Definition, it delphi.RoundItem, 
 	}
 	if a.Reason != "" {
 		iv.AskReason, iv.ReasonOpen = true, true
+	}
+	panel, err := s.feedbackPanel(p, def, it.ID, f, fc)
+	if err != nil {
+		return iv, err
+	}
+	fv.Panel = panel
+	iv.Feedback = fv
+	return iv, nil
+}
+
+// feedbackContext is what the feedback of a section's items shares: the round it is shown in,
+// the one it comes from, the expert's language (the panel's feedback is built in it) and the
+// scale's bands as the page shows them.
+type feedbackContext struct {
+	round      int64
+	from       int
+	lang       string
+	scaleBands []bandView
+}
+
+// panelKey names the panel's part of one item's feedback in one round, for one language of
+// the expert and of the page.
+type panelKey struct {
+	round            int64
+	item             string
+	lang, expertLang string
+}
+
+// feedbackPanel returns the panel's part of an item's feedback (distribution, median, class,
+// groups, comments) as HTML. It comes from the previous round's snapshot, so it is the same
+// for every expert reading this round in one language: rendered once by the section page's
+// "feedback_panel" template (escaped there), then kept.
+func (s *Server) feedbackPanel(p *page, def *survey.Definition, item string, f *delphi.ItemFeedback, fc feedbackContext) (template.HTML, error) {
+	key := panelKey{round: fc.round, item: item, lang: p.Lang, expertLang: fc.lang}
+	if v, ok := s.feedbackPanels.Load(key); ok {
+		return v.(template.HTML), nil
+	}
+	fv := panelFeedbackView(p, def, f)
+	pt, ok := s.pages["expert/section"]
+	if !ok {
+		return "", fmt.Errorf("web: no section page template")
+	}
+	var buf bytes.Buffer
+	data := struct {
+		*feedbackView
+		Base       *page
+		FromRound  int
+		ScaleBands []bandView
+	}{fv, p, fc.from, fc.scaleBands}
+	if err := pt.t.ExecuteTemplate(&buf, "feedback_panel", data); err != nil {
+		return "", fmt.Errorf("web: feedback of %s: %w", item, err)
+	}
+	h := template.HTML(buf.String()) // rendered by html/template: escaped
+	s.feedbackPanels.Store(key, h)
+	return h, nil
+}
+
+// panelFeedbackView is the panel's part of an item's feedback as the template shows it.
+func panelFeedbackView(p *page, def *survey.Definition, f *delphi.ItemFeedback) *feedbackView {
+	fv := &feedbackView{NRated: f.NRated, NUnable: f.NUnable, Median: fptrText(f.Median), Class: f.Class,
+		Comments: f.Comments, HiddenGroups: f.HiddenGroups, MinGroup: def.Feedback.MinGroupSize}
+	shows := func(part string) bool { return len(def.Feedback.Show) == 0 || def.Feedback.Shows(part) }
+	fv.ShowDist, fv.ShowMedian = shows("distribution"), shows("median")
+	if fv.MinGroup < 1 {
+		fv.MinGroup = 5
+	}
+	if f.Class != "" {
+		fv.ClassLabel = p.T("class." + f.Class)
 	}
 	max := 0
 	for _, n := range f.Hist {
@@ -610,8 +704,7 @@ func (s *Server) itemView(p *page, def *survey.Definition, it delphi.RoundItem, 
 		}
 		fv.Groups = append(fv.Groups, groupStat{Label: label, N: g.NRated, Median: fptrText(g.Median), Bands: bandStats(p, def, g.Bands)})
 	}
-	iv.Feedback = fv
-	return iv
+	return fv
 }
 
 func bandStats(p *page, def *survey.Definition, bs []delphi.BandFeedback) []bandStat {
@@ -795,7 +888,7 @@ func (s *Server) sectionError(c *gin.Context, e *delphi.Expert, q *delphi.Questi
 	if found {
 		v.ErrorItem = item
 	}
-	s.render(c, status, "expert/section", v)
+	s.renderSection(c, status, v)
 }
 
 // reviewPage lists what is unanswered and offers to submit.

@@ -147,6 +147,10 @@ type page struct {
 	Version string
 	Nav     string // which menu entry is current
 	cat     *i18n.Catalog
+	// out is the buffer the page is being rendered into. The templates write to it directly,
+	// action by action, so a view method may append its markup to it in place and return
+	// nothing (sectionPage.ItemsHTML): the bytes land where the method is called.
+	out *bytes.Buffer
 }
 
 type staffView struct {
@@ -174,16 +178,36 @@ type viewer interface{ Base() *page }
 
 // render executes a page into a buffer, then writes it: a template error never sends half a page.
 func (s *Server) render(c *gin.Context, status int, name string, v viewer) {
-	b, err := s.renderBytes(name, v)
-	if err != nil {
+	s.renderHinted(c, status, name, v, 0)
+}
+
+// renderHinted is render for a page of about size bytes.
+func (s *Server) renderHinted(c *gin.Context, status int, name string, v viewer, size int) {
+	// the buffer is reused once the page is written: pages of tens or hundreds of KB would
+	// otherwise be most of what a busy server allocates
+	buf, _ := s.pageBufs.Get().(*bytes.Buffer)
+	if buf == nil {
+		buf = new(bytes.Buffer)
+	}
+	defer func() {
+		if buf.Cap() <= maxPooledPage {
+			s.pageBufs.Put(buf)
+		}
+	}()
+	buf.Reset()
+	buf.Grow(size)
+	if err := s.execute(buf, name, v); err != nil {
 		// not s.fail: the error page is rendered here too
 		s.Log.Error("render page", "page", name, "err", err, "request_id", requestID(c))
 		c.String(http.StatusInternalServerError, "internal error")
 		return
 	}
 	c.Header("Cache-Control", "no-store")
-	c.Data(status, "text/html; charset=utf-8", b)
+	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
 }
+
+// maxPooledPage bounds the page buffers kept for reuse.
+const maxPooledPage = 4 << 20
 
 // renderBytes executes a page (layout + partials + page) into memory.
 func (s *Server) renderBytes(name string, v viewer) ([]byte, error) { return s.renderSized(name, v, 0) }
@@ -191,9 +215,19 @@ func (s *Server) renderBytes(name string, v viewer) ([]byte, error) { return s.r
 // renderSized is renderBytes for a page of about size bytes (a report is megabytes: growing
 // the buffer by doubling would allocate several times that).
 func (s *Server) renderSized(name string, v viewer, size int) ([]byte, error) {
+	var buf bytes.Buffer
+	buf.Grow(size)
+	if err := s.execute(&buf, name, v); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// execute runs a page's templates (layout + partials + page) into buf.
+func (s *Server) execute(buf *bytes.Buffer, name string, v viewer) error {
 	pt, ok := s.pages[name]
 	if !ok {
-		return nil, fmt.Errorf("unknown page template %q", name)
+		return fmt.Errorf("unknown page template %q", name)
 	}
 	b := v.Base()
 	if b.cat == nil {
@@ -203,10 +237,10 @@ func (s *Server) renderSized(name string, v viewer, size int) ([]byte, error) {
 		b.Lang = "en"
 	}
 	b.Version = s.Version
-	var buf bytes.Buffer
-	buf.Grow(size)
-	if err := pt.t.ExecuteTemplate(&buf, "layout", v); err != nil {
-		return nil, fmt.Errorf("render %s: %w", name, err)
+	b.out = buf
+	defer func() { b.out = nil }()
+	if err := pt.t.ExecuteTemplate(buf, "layout", v); err != nil {
+		return fmt.Errorf("render %s: %w", name, err)
 	}
-	return buf.Bytes(), nil
+	return nil
 }
