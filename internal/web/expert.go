@@ -180,7 +180,7 @@ func (s *Server) expertState(c *gin.Context) (*delphi.Expert, *delphi.Questionna
 		b.StoreKey = fmt.Sprintf("delphi:%d:%d:%d", e.Study.ID, q.Round.Number, e.Panelist.ID)
 		b.CanSuggest = q.Round.Number == 1 && q.Editable
 	}
-	for _, sec := range sectionsOf(def, q.Items) {
+	for _, sec := range s.roundSections(def, q) {
 		n := sectionNav{ID: sec.ID, Label: sec.Label.In(b.Lang), Total: len(sec.Items)}
 		for _, it := range sec.Items {
 			if q.Answers[it.ID].Answered() {
@@ -216,8 +216,15 @@ type roundSection struct {
 }
 
 func sectionsOf(def *survey.Definition, items []delphi.RoundItem) []roundSection {
-	by := map[string][]delphi.RoundItem{}
+	n := map[string]int{}
 	for _, it := range items {
+		n[it.SectionID]++
+	}
+	by := make(map[string][]delphi.RoundItem, len(n))
+	for _, it := range items {
+		if by[it.SectionID] == nil {
+			by[it.SectionID] = make([]delphi.RoundItem, 0, n[it.SectionID])
+		}
 		by[it.SectionID] = append(by[it.SectionID], it)
 	}
 	var out []roundSection
@@ -234,6 +241,21 @@ func sectionsOf(def *survey.Definition, items []delphi.RoundItem) []roundSection
 		}
 	}
 	return out
+}
+
+// roundSections is sectionsOf for the questionnaire's round, kept per round: a round's items
+// never change once it is open, and every expert page lists its sections. The result is
+// shared: callers must not change it.
+func (s *Server) roundSections(def *survey.Definition, q *delphi.Questionnaire) []roundSection {
+	if q.Round == nil || len(q.Items) == 0 { // a round being written has no items yet
+		return sectionsOf(def, q.Items)
+	}
+	if v, ok := s.sections.Load(q.Round.ID); ok {
+		return v.([]roundSection)
+	}
+	secs := sectionsOf(def, q.Items)
+	s.sections.Store(q.Round.ID, secs)
+	return secs
 }
 
 // flashes maps the ?m= of a redirect to a catalogue key: no user text travels in the URL.
@@ -288,7 +310,7 @@ func (s *Server) expertHome(c *gin.Context) {
 	}
 	if q.Round != nil && !q.Editable {
 		def := e.Study.Def
-		for _, sec := range sectionsOf(def, q.Items) {
+		for _, sec := range s.roundSections(def, q) {
 			cs := closedSection{Label: sec.Label.In(b.Lang)}
 			for _, it := range sec.Items {
 				a := q.Answers[it.ID]
@@ -489,7 +511,7 @@ func (s *Server) renderSection(c *gin.Context, status int, v *sectionPage) {
 func (s *Server) buildSection(c *gin.Context, e *delphi.Expert, q *delphi.Questionnaire, b expertBase, id string,
 	posted map[string]delphi.Answer) (*sectionPage, bool) {
 	def := e.Study.Def
-	secs := sectionsOf(def, q.Items)
+	secs := s.roundSections(def, q)
 	idx := -1
 	for i, sec := range secs {
 		if sec.ID == id {
@@ -816,7 +838,7 @@ func (s *Server) expertSaveSection(c *gin.Context) {
 	next := "/respond/section/" + url.PathEscape(id) + "?m=saved"
 	switch c.PostForm("go") {
 	case "next":
-		secs := sectionsOf(e.Study.Def, q.Items)
+		secs := s.roundSections(e.Study.Def, q)
 		for i, sec := range secs {
 			if sec.ID == id && i+1 < len(secs) {
 				next = "/respond/section/" + url.PathEscape(secs[i+1].ID) + "?m=saved"
@@ -825,7 +847,7 @@ func (s *Server) expertSaveSection(c *gin.Context) {
 			}
 		}
 	case "prev":
-		secs := sectionsOf(e.Study.Def, q.Items)
+		secs := s.roundSections(e.Study.Def, q)
 		for i, sec := range secs {
 			if sec.ID == id && i > 0 {
 				next = "/respond/section/" + url.PathEscape(secs[i-1].ID) + "?m=saved"
@@ -916,7 +938,7 @@ func (s *Server) expertReview(c *gin.Context) {
 	s.flash(c, &b)
 	v := &reviewPage{expertBase: b}
 	v.Title = v.T("review.title") + " · " + b.StudyTitle
-	for _, sec := range sectionsOf(e.Study.Def, q.Items) {
+	for _, sec := range s.roundSections(e.Study.Def, q) {
 		rs := reviewSection{ID: sec.ID, Label: sec.Label.In(b.Lang)}
 		for _, it := range sec.Items {
 			if !q.Answers[it.ID].Answered() {
