@@ -4,25 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"net/url"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/cart-cd/delphi/internal/store"
 )
-
-// writerDSN is the store's write connection: WAL, synchronous=FULL, foreign keys, immediate
-// transactions (store.Open builds the same).
-func writerDSN(path string) string {
-	q := url.Values{}
-	q.Set("_foreign_keys", "on")
-	q.Set("_journal_mode", "WAL")
-	q.Set("_busy_timeout", "5000")
-	q.Set("_synchronous", "FULL")
-	q.Set("_txlock", "immediate")
-	return "file:" + path + "?" + q.Encode()
-}
 
 // expect remembers, per panelist and item, the answer last acknowledged with 2xx. Each panelist
 // is driven by one client at a time, so each entry has one writer.
@@ -65,7 +52,7 @@ func (e *expect) unsure(p int, as []answerJSON) {
 // round 1 with what was acknowledged. It returns a one-line verdict, or an error listing the
 // first differences.
 func (e *expect) check(path string) (string, error) {
-	db, err := sql.Open("sqlite3", writerDSN(path))
+	db, err := sql.Open("sqlite3", store.DSN(path))
 	if err != nil {
 		return "", err
 	}
@@ -154,7 +141,7 @@ func show(a answerJSON) string {
 // database (the server is idle meanwhile; SQLite's lock and busy timeout keep it safe): 2% of
 // answers blank, 98% of panelists submitted. It returns the number of answers written.
 func seedRound(ctx context.Context, path string, sid int64, items int) (int, error) {
-	db, err := sql.Open("sqlite3", writerDSN(path))
+	db, err := sql.Open("sqlite3", store.DSN(path))
 	if err != nil {
 		return 0, err
 	}

@@ -3,30 +3,16 @@ package report
 import (
 	"html/template"
 	"strconv"
+
+	"github.com/cart-cd/delphi/internal/htmlesc"
 )
 
 // The rows a summary repeats for every item (results table, groups table, the group table of
 // an item card, comment lists) are built here rather than in the report_summary template: a
 // 300-item round has some 40,000 of their fields, and html/template calls its escaper through
 // reflection for each one, which made rendering the summary cost tens of milliseconds. The
-// markup is the template's, byte for byte, and every text goes through appendEsc, which
+// markup is the template's, byte for byte, and every text goes through htmlesc.Append, which
 // escapes as html/template does in text and quoted attribute values.
-
-// htmlEsc is html/template's replacement table for text and quoted attribute values.
-var htmlEsc = [128]string{0: "\uFFFD", '"': "&#34;", '&': "&amp;", '\'': "&#39;", '+': "&#43;", '<': "&lt;", '>': "&gt;"}
-
-// appendEsc appends s escaped for HTML text or a quoted attribute value.
-func appendEsc(b []byte, s string) []byte {
-	last := 0
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 128 && htmlEsc[c] != "" {
-			b = append(b, s[last:i]...)
-			b = append(b, htmlEsc[c]...)
-			last = i + 1
-		}
-	}
-	return append(b, s[last:]...)
-}
 
 func appendInt(b []byte, n int) []byte { return strconv.AppendInt(b, int64(n), 10) }
 
@@ -34,11 +20,11 @@ func appendInt(b []byte, n int) []byte { return strconv.AppendInt(b, int64(n), 1
 func (iv *ItemView) ResultRow() template.HTML {
 	b := make([]byte, 0, 700+len(iv.Hist))
 	b = append(b, `<tr id="row-`...)
-	b = appendEsc(b, iv.ID)
+	b = htmlesc.Append(b, iv.ID)
 	b = append(b, `" class="`...)
-	b = appendEsc(b, iv.Class)
+	b = htmlesc.Append(b, iv.Class)
 	b = append(b, `"><th scope="row">`...)
-	b = appendEsc(b, iv.Label)
+	b = htmlesc.Append(b, iv.Label)
 	if iv.New {
 		b = append(b, ` <span class="tag">new</span>`...)
 	}
@@ -51,20 +37,20 @@ func (iv *ItemView) ResultRow() template.HTML {
 	b = appendInt(b, iv.NUnable)
 	for _, s := range []string{iv.PctLow, iv.PctMid, iv.PctHigh, iv.Median} {
 		b = append(b, `</td><td class="num">`...)
-		b = appendEsc(b, s)
+		b = htmlesc.Append(b, s)
 	}
 	b = append(b, `</td><td class="num">`...)
-	b = appendEsc(b, iv.Q1)
+	b = htmlesc.Append(b, iv.Q1)
 	b = append(b, "–"...)
-	b = appendEsc(b, iv.Q3)
+	b = htmlesc.Append(b, iv.Q3)
 	b = append(b, " ("...)
-	b = appendEsc(b, iv.IQR)
+	b = htmlesc.Append(b, iv.IQR)
 	b = append(b, `)</td><td class="num">`...)
-	b = appendEsc(b, iv.WilsonHigh)
+	b = htmlesc.Append(b, iv.WilsonHigh)
 	b = append(b, `</td><td><span class="badge `...)
-	b = appendEsc(b, iv.Class)
+	b = htmlesc.Append(b, iv.Class)
 	b = append(b, `">`...)
-	b = appendEsc(b, iv.ClassLabel)
+	b = htmlesc.Append(b, iv.ClassLabel)
 	b = append(b, `</span>`...)
 	if iv.Fragile {
 		b = append(b, ` <span class="flag">fragile</span>`...)
@@ -87,31 +73,31 @@ func (iv *ItemView) GroupsRow() template.HTML {
 		b = append(b, ` class="disagree"`...)
 	}
 	b = append(b, `><th scope="row">`...)
-	b = appendEsc(b, iv.Label)
+	b = htmlesc.Append(b, iv.Label)
 	if iv.Disagree {
 		b = append(b, ` <span class="flag">groups disagree</span>`...)
 	}
 	b = append(b, `</th><td class="g `...)
-	b = appendEsc(b, iv.Class)
+	b = htmlesc.Append(b, iv.Class)
 	b = append(b, `">`...)
-	b = appendEsc(b, iv.PctHigh)
+	b = htmlesc.Append(b, iv.PctHigh)
 	b = append(b, `<small>n=`...)
 	b = appendInt(b, iv.N)
 	b = append(b, `</small></td>`...)
 	for _, g := range iv.Groups {
 		b = append(b, `<td class="g `...)
-		b = appendEsc(b, g.Class)
+		b = htmlesc.Append(b, g.Class)
 		if g.Differs {
 			b = append(b, ` differs`...)
 		}
 		b = append(b, `" title="`...)
-		b = appendEsc(b, g.Label)
+		b = htmlesc.Append(b, g.Label)
 		b = append(b, ": "...)
-		b = appendEsc(b, g.ClassLabel)
+		b = htmlesc.Append(b, g.ClassLabel)
 		b = append(b, ", median "...)
-		b = appendEsc(b, g.Median)
+		b = htmlesc.Append(b, g.Median)
 		b = append(b, `">`...)
-		b = appendEsc(b, g.PctHigh)
+		b = htmlesc.Append(b, g.PctHigh)
 		b = append(b, `<small>n=`...)
 		b = appendInt(b, g.NRated)
 		b = append(b, `</small></td>`...)
@@ -129,17 +115,17 @@ func (iv *ItemView) groupRows() template.HTML {
 			b = append(b, ` class="differs"`...)
 		}
 		b = append(b, `><th scope="row">`...)
-		b = appendEsc(b, g.Label)
+		b = htmlesc.Append(b, g.Label)
 		b = append(b, `</th><td class="num">`...)
 		b = appendInt(b, g.NRated)
 		for _, s := range []string{g.PctHigh, g.PctLow, g.Median} {
 			b = append(b, `</td><td class="num">`...)
-			b = appendEsc(b, s)
+			b = htmlesc.Append(b, s)
 		}
 		b = append(b, `</td><td><span class="badge `...)
-		b = appendEsc(b, g.Class)
+		b = htmlesc.Append(b, g.Class)
 		b = append(b, `">`...)
-		b = appendEsc(b, g.ClassLabel)
+		b = htmlesc.Append(b, g.ClassLabel)
 		b = append(b, `</span></td></tr>`...)
 	}
 	return template.HTML(b)
@@ -159,7 +145,7 @@ func listItems(texts []string) template.HTML {
 	b := make([]byte, 0, n)
 	for _, s := range texts {
 		b = append(b, `<li>`...)
-		b = appendEsc(b, s)
+		b = htmlesc.Append(b, s)
 		b = append(b, `</li>`...)
 	}
 	return template.HTML(b)
@@ -170,21 +156,21 @@ func listItems(texts []string) template.HTML {
 func (iv *ItemView) Card() template.HTML {
 	b := make([]byte, 0, 2500+len(iv.Hist)+len(iv.Groups)*260+len(iv.Comments)*64)
 	b = append(b, `<article class="slide item-card" id="item-`...)
-	b = appendEsc(b, iv.ID)
+	b = htmlesc.Append(b, iv.ID)
 	b = append(b, `" aria-labelledby="h-item-`...)
-	b = appendEsc(b, iv.ID)
+	b = htmlesc.Append(b, iv.ID)
 	b = append(b, "\">\n<p class=\"kicker\">"...)
-	b = appendEsc(b, iv.Section)
+	b = htmlesc.Append(b, iv.Section)
 	b = append(b, " · to discuss: "...)
-	b = appendEsc(b, iv.Why)
+	b = htmlesc.Append(b, iv.Why)
 	b = append(b, "</p>\n<h2 id=\"h-item-"...)
-	b = appendEsc(b, iv.ID)
+	b = htmlesc.Append(b, iv.ID)
 	b = append(b, `" class="h3">`...)
-	b = appendEsc(b, iv.Label)
+	b = htmlesc.Append(b, iv.Label)
 	b = append(b, "</h2>\n"...)
 	if iv.Description != "" {
 		b = append(b, `<p class="muted desc">`...)
-		b = appendEsc(b, iv.Description)
+		b = htmlesc.Append(b, iv.Description)
 		b = append(b, `</p>`...)
 	}
 	b = append(b, "\n<div class=\"card-grid\">\n<figure class=\"hist-large\">"...)
@@ -196,45 +182,45 @@ func (iv *ItemView) Card() template.HTML {
 	b = append(b, "; blank "...)
 	b = appendInt(b, iv.NMissing)
 	b = append(b, ")</figcaption></figure>\n<dl class=\"stats\">\n<div><dt>Class</dt><dd><span class=\"badge "...)
-	b = appendEsc(b, iv.Class)
+	b = htmlesc.Append(b, iv.Class)
 	b = append(b, `">`...)
-	b = appendEsc(b, iv.ClassLabel)
+	b = htmlesc.Append(b, iv.ClassLabel)
 	b = append(b, `</span>`...)
 	if iv.Fragile {
 		b = append(b, ` <span class="flag">fragile</span>`...)
 	}
 	b = append(b, "</dd></div>\n<div><dt>% low / mid / high</dt><dd>"...)
-	b = appendEsc(b, iv.PctLow)
+	b = htmlesc.Append(b, iv.PctLow)
 	b = append(b, " / "...)
-	b = appendEsc(b, iv.PctMid)
+	b = htmlesc.Append(b, iv.PctMid)
 	b = append(b, " / "...)
-	b = appendEsc(b, iv.PctHigh)
+	b = htmlesc.Append(b, iv.PctHigh)
 	b = append(b, "</dd></div>\n<div><dt>Median (IQR)</dt><dd>"...)
-	b = appendEsc(b, iv.Median)
+	b = htmlesc.Append(b, iv.Median)
 	b = append(b, " ("...)
-	b = appendEsc(b, iv.Q1)
+	b = htmlesc.Append(b, iv.Q1)
 	b = append(b, "–"...)
-	b = appendEsc(b, iv.Q3)
+	b = htmlesc.Append(b, iv.Q3)
 	b = append(b, ")</dd></div>\n<div><dt>95% CI high · low</dt><dd>"...)
-	b = appendEsc(b, iv.WilsonHigh)
+	b = htmlesc.Append(b, iv.WilsonHigh)
 	b = append(b, " · "...)
-	b = appendEsc(b, iv.WilsonLow)
+	b = htmlesc.Append(b, iv.WilsonLow)
 	b = append(b, "</dd></div>\n"...)
 	if c := iv.Change; c != nil {
 		b = append(b, "<div><dt>Since last round</dt><dd>"...)
-		b = appendEsc(b, c.FromLabel)
+		b = htmlesc.Append(b, c.FromLabel)
 		b = append(b, " → "...)
-		b = appendEsc(b, c.ToLabel)
+		b = htmlesc.Append(b, c.ToLabel)
 		b = append(b, "; Δ% high "...)
-		b = appendEsc(b, c.DeltaPctHigh)
+		b = htmlesc.Append(b, c.DeltaPctHigh)
 		b = append(b, "; "...)
-		b = appendEsc(b, c.Wilcoxon)
+		b = htmlesc.Append(b, c.Wilcoxon)
 		b = append(b, "</dd></div>"...)
 	}
 	b = append(b, '\n')
 	if iv.Placement != "" {
 		b = append(b, "<div><dt>Placement</dt><dd>"...)
-		b = appendEsc(b, iv.Placement)
+		b = htmlesc.Append(b, iv.Placement)
 		b = append(b, "</dd></div>"...)
 	}
 	b = append(b, "\n</dl>\n</div>\n<table class=\"compact group-mini\">\n"+

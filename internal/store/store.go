@@ -64,15 +64,7 @@ func Open(ctx context.Context, path string, now func() time.Time) (*Store, error
 			return nil, fmt.Errorf("store: create directory: %w", err)
 		}
 	}
-	q := url.Values{}
-	q.Set("_foreign_keys", "on")
-	q.Set("_journal_mode", "WAL")
-	q.Set("_busy_timeout", "5000")
-	q.Set("_synchronous", "FULL")
-	q.Set("_txlock", "immediate")
-	// Each connection keeps its prepared statements: preparing costs more than running most of
-	// our queries (a save is a handful of indexed lookups and one upsert per answer).
-	q.Set("_stmt_cache_size", "64")
+	q := writerQuery()
 	dsn := "file:" + path + "?" + q.Encode()
 	// The writer never checkpoints: folding the WAL into the file (writing and syncing up to
 	// thousands of pages) inside a commit would stall every save queued behind it. The
@@ -119,6 +111,25 @@ func Open(ctx context.Context, path string, now func() time.Time) (*Store, error
 	s.r = r
 	return s, nil
 }
+
+// writerQuery is the write connection's settings: WAL, synchronous=FULL, foreign keys,
+// immediate transactions.
+func writerQuery() url.Values {
+	q := url.Values{}
+	q.Set("_foreign_keys", "on")
+	q.Set("_journal_mode", "WAL")
+	q.Set("_busy_timeout", "5000")
+	q.Set("_synchronous", "FULL")
+	q.Set("_txlock", "immediate")
+	// Each connection keeps its prepared statements: preparing costs more than running most of
+	// our queries (a save is a handful of indexed lookups and one multi-row upsert).
+	q.Set("_stmt_cache_size", "64")
+	return q
+}
+
+// DSN is the data source name of the store's write connection to the file at path, for tools
+// that open the file themselves with the same settings (the load tool seeds and checks it).
+func DSN(path string) string { return "file:" + path + "?" + writerQuery().Encode() }
 
 // Close stops the writer (after the batch in hand) and the checkpointer, and closes the
 // connections (SQLite folds the WAL into the file as the last one closes).

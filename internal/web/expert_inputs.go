@@ -3,39 +3,25 @@ package web
 import (
 	"html/template"
 	"strconv"
+
+	"github.com/cart-cd/delphi/internal/htmlesc"
 )
 
 // The rating and placement inputs are most of a section page's markup: ten radio buttons and
 // three options per item, each with five or six fields. html/template calls an escaper
 // through reflection for every field, which made a 40-item section cost milliseconds to
 // render, so they are built here. The markup is the template's byte for byte
-// (TestSectionInputsMatchTemplate), and every text goes through appendEsc, which escapes as
+// (TestSectionInputsMatchTemplate), and every text goes through htmlesc.Append, which escapes as
 // html/template does in text and quoted attribute values.
-
-// htmlEsc is html/template's replacement table for text and quoted attribute values.
-var htmlEsc = [128]string{0: "\uFFFD", '"': "&#34;", '&': "&amp;", '\'': "&#39;", '+': "&#43;", '<': "&lt;", '>': "&gt;"}
-
-// appendEsc appends s escaped for HTML text or a quoted attribute value.
-func appendEsc(b []byte, s string) []byte {
-	last := 0
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 128 && htmlEsc[c] != "" {
-			b = append(b, s[last:i]...)
-			b = append(b, htmlEsc[c]...)
-			last = i + 1
-		}
-	}
-	return append(b, s[last:]...)
-}
 
 // appendRating appends an item's scale: the points by band, then "unable to score".
 func (v *sectionPage) appendRating(b []byte, it *itemView) []byte {
 	b = append(b, "<div class=\"scale\">\n"...)
 	for _, band := range v.Bands {
 		b = append(b, `<div class="band band-`...)
-		b = appendEsc(b, band.ID)
+		b = htmlesc.Append(b, band.ID)
 		b = append(b, "\">\n<span class=\"band-label\" aria-hidden=\"true\">"...)
-		b = appendEsc(b, band.Label)
+		b = htmlesc.Append(b, band.Label)
 		b = append(b, ` <span class="range">`...)
 		b = strconv.AppendInt(b, int64(band.From), 10)
 		b = append(b, "–"...)
@@ -43,11 +29,11 @@ func (v *sectionPage) appendRating(b []byte, it *itemView) []byte {
 		b = append(b, "</span></span>\n<div class=\"points\">\n"...)
 		for _, pt := range band.Points {
 			b = append(b, `<label class="pt"><input type="radio" name="rating:`...)
-			b = appendEsc(b, it.ID)
+			b = htmlesc.Append(b, it.ID)
 			b = append(b, `" value="`...)
 			b = strconv.AppendInt(b, int64(pt.Value), 10)
 			b = append(b, `" data-band="`...)
-			b = appendEsc(b, pt.Band)
+			b = htmlesc.Append(b, pt.Band)
 			b = append(b, '"')
 			if it.Rating != nil && *it.Rating == pt.Value {
 				b = append(b, " checked"...)
@@ -58,13 +44,13 @@ func (v *sectionPage) appendRating(b []byte, it *itemView) []byte {
 			b = append(b, "><span>"...)
 			b = strconv.AppendInt(b, int64(pt.Value), 10)
 			b = append(b, `<span class="sr"> – `...)
-			b = appendEsc(b, band.Label)
+			b = htmlesc.Append(b, band.Label)
 			b = append(b, "</span></span></label>\n"...)
 		}
 		b = append(b, "</div>\n</div>\n"...)
 	}
 	b = append(b, "</div>\n<label class=\"unable\"><input type=\"radio\" name=\"rating:"...)
-	b = appendEsc(b, it.ID)
+	b = htmlesc.Append(b, it.ID)
 	b = append(b, `" value="unable"`...)
 	if it.Unable {
 		b = append(b, " checked"...)
@@ -73,7 +59,7 @@ func (v *sectionPage) appendRating(b []byte, it *itemView) []byte {
 		b = append(b, " disabled"...)
 	}
 	b = append(b, "> "...)
-	b = appendEsc(b, v.Unable)
+	b = htmlesc.Append(b, v.Unable)
 	return append(b, "</label>\n"...)
 }
 
@@ -83,13 +69,13 @@ func (v *sectionPage) appendPlacement(b []byte, it *itemView) []byte {
 		return append(b, '\n')
 	}
 	b = append(b, "<fieldset class=\"placement\">\n<legend>"...)
-	b = appendEsc(b, v.Placement.Question)
+	b = htmlesc.Append(b, v.Placement.Question)
 	b = append(b, "</legend>\n"...)
 	for _, o := range v.Placement.Options {
 		b = append(b, `<label class="opt"><input type="radio" name="placement:`...)
-		b = appendEsc(b, it.ID)
+		b = htmlesc.Append(b, it.ID)
 		b = append(b, `" value="`...)
-		b = appendEsc(b, o.Value)
+		b = htmlesc.Append(b, o.Value)
 		b = append(b, '"')
 		if it.Placement == o.Value {
 			b = append(b, " checked"...)
@@ -98,7 +84,7 @@ func (v *sectionPage) appendPlacement(b []byte, it *itemView) []byte {
 			b = append(b, " disabled"...)
 		}
 		b = append(b, "> "...)
-		b = appendEsc(b, o.Label)
+		b = htmlesc.Append(b, o.Label)
 		b = append(b, "</label>\n"...)
 	}
 	return append(b, "</fieldset>\n"...)
@@ -146,32 +132,32 @@ func (v *sectionPage) appendItem(b []byte, it *itemView) []byte {
 		b = append(b, " invalid"...)
 	}
 	b = append(b, `" id="item-`...)
-	b = appendEsc(b, it.ID)
+	b = htmlesc.Append(b, it.ID)
 	b = append(b, `" data-item="`...)
-	b = appendEsc(b, it.ID)
+	b = htmlesc.Append(b, it.ID)
 	b = append(b, '"')
 	if it.Feedback != nil {
 		b = append(b, ` data-prev-band="`...)
-		b = appendEsc(b, it.Feedback.OwnBand)
+		b = htmlesc.Append(b, it.Feedback.OwnBand)
 		b = append(b, '"')
 	}
 	b = append(b, ` aria-labelledby="h-`...)
-	b = appendEsc(b, it.ID)
+	b = htmlesc.Append(b, it.ID)
 	b = append(b, "\">\n<input type=\"hidden\" name=\"item\" value=\""...)
-	b = appendEsc(b, it.ID)
+	b = htmlesc.Append(b, it.ID)
 	b = append(b, "\">\n<div class=\"item-main\">\n<h2 id=\"h-"...)
-	b = appendEsc(b, it.ID)
+	b = htmlesc.Append(b, it.ID)
 	b = append(b, `">`...)
-	b = appendEsc(b, it.Label)
+	b = htmlesc.Append(b, it.Label)
 	if it.Changed {
 		b = append(b, ` <span class="badge new">`...)
-		b = appendEsc(b, v.Text.Changed)
+		b = htmlesc.Append(b, v.Text.Changed)
 		b = append(b, "</span>"...)
 	}
 	b = append(b, "</h2>\n"...)
 	if it.Description != "" {
 		b = append(b, `<p class="desc">`...)
-		b = appendEsc(b, it.Description)
+		b = htmlesc.Append(b, it.Description)
 		b = append(b, "</p>"...)
 	}
 	b = append(b, "\n<dl class=\"meta\">\n"...)
@@ -187,21 +173,21 @@ func (v *sectionPage) appendItem(b []byte, it *itemView) []byte {
 	b = append(b, "\n</dl>\n"...)
 	if it.Error != "" {
 		b = append(b, `<p class="field-error" id="err-`...)
-		b = appendEsc(b, it.ID)
+		b = htmlesc.Append(b, it.ID)
 		b = append(b, `">`...)
-		b = appendEsc(b, it.Error)
+		b = htmlesc.Append(b, it.Error)
 		b = append(b, "</p>"...)
 	}
 	b = append(b, "\n<fieldset class=\"rating\""...)
 	if it.Error != "" {
 		b = append(b, ` aria-describedby="err-`...)
-		b = appendEsc(b, it.ID)
+		b = htmlesc.Append(b, it.ID)
 		b = append(b, '"')
 	}
 	b = append(b, ">\n<legend>"...)
-	b = appendEsc(b, v.Text.Rate)
+	b = htmlesc.Append(b, v.Text.Rate)
 	b = append(b, ` <span class="sr">`...)
-	b = appendEsc(b, it.Label)
+	b = htmlesc.Append(b, it.Label)
 	b = append(b, "</span></legend>\n"...)
 	b = v.appendRating(b, it)
 	b = append(b, "</fieldset>\n"...)
@@ -212,43 +198,43 @@ func (v *sectionPage) appendItem(b []byte, it *itemView) []byte {
 			b = append(b, " collapsed"...)
 		}
 		b = append(b, "\">\n<label for=\"reason-"...)
-		b = appendEsc(b, it.ID)
+		b = htmlesc.Append(b, it.ID)
 		b = append(b, `">`...)
-		b = appendEsc(b, v.Text.Reason)
+		b = htmlesc.Append(b, v.Text.Reason)
 		b = append(b, "</label>\n"...)
 		b = v.appendTextarea(b, "reason", it.ID, v.MaxReason, it.Reason)
 		b = append(b, "\n</div>"...)
 	}
 	b = append(b, "\n<div class=\"comment\">\n<label for=\"comment-"...)
-	b = appendEsc(b, it.ID)
+	b = htmlesc.Append(b, it.ID)
 	b = append(b, `">`...)
-	b = appendEsc(b, v.Text.Comment)
+	b = htmlesc.Append(b, v.Text.Comment)
 	b = append(b, "</label>\n"...)
 	b = v.appendTextarea(b, "comment", it.ID, v.MaxComment, it.Comment)
 	b = append(b, "\n</div>\n<p class=\"item-status\" aria-live=\"polite\"></p>\n</div>\n"...)
 	if f := it.Feedback; f != nil {
 		b = append(b, "\n<aside class=\"feedback\" aria-labelledby=\"fb-"...)
-		b = appendEsc(b, it.ID)
+		b = htmlesc.Append(b, it.ID)
 		b = append(b, "\">\n<h3 id=\"fb-"...)
-		b = appendEsc(b, it.ID)
+		b = htmlesc.Append(b, it.ID)
 		b = append(b, `">`...)
-		b = appendEsc(b, v.Text.FeedbackTitle)
+		b = htmlesc.Append(b, v.Text.FeedbackTitle)
 		b = append(b, "</h3>\n"...)
 		if f.ShowOwn {
 			b = append(b, `<p class="own">`...)
-			b = appendEsc(b, v.Text.FeedbackOwn)
+			b = htmlesc.Append(b, v.Text.FeedbackOwn)
 			b = append(b, " <strong>"...)
 			if f.Own != "" {
-				b = appendEsc(b, f.Own)
+				b = htmlesc.Append(b, f.Own)
 			} else {
-				b = appendEsc(b, v.Text.AnswerNone)
+				b = htmlesc.Append(b, v.Text.AnswerNone)
 			}
 			b = append(b, "</strong></p>\n"...)
 			if f.OwnComment != "" {
 				b = append(b, `<p class="own-comment muted">`...)
-				b = appendEsc(b, v.Text.OwnComment)
+				b = htmlesc.Append(b, v.Text.OwnComment)
 				b = append(b, " “"...)
-				b = appendEsc(b, f.OwnComment)
+				b = htmlesc.Append(b, f.OwnComment)
 				b = append(b, "”</p>"...)
 			}
 		}
@@ -265,9 +251,9 @@ func appendMeta(b []byte, term, value string) []byte {
 		return b
 	}
 	b = append(b, "<div><dt>"...)
-	b = appendEsc(b, term)
+	b = htmlesc.Append(b, term)
 	b = append(b, "</dt><dd>"...)
-	b = appendEsc(b, value)
+	b = htmlesc.Append(b, value)
 	return append(b, "</dd></div>"...)
 }
 
@@ -276,11 +262,11 @@ func (v *sectionPage) appendTextarea(b []byte, kind, id string, max int, text st
 	b = append(b, `<textarea id="`...)
 	b = append(b, kind...)
 	b = append(b, '-')
-	b = appendEsc(b, id)
+	b = htmlesc.Append(b, id)
 	b = append(b, `" name="`...)
 	b = append(b, kind...)
 	b = append(b, ':')
-	b = appendEsc(b, id)
+	b = htmlesc.Append(b, id)
 	b = append(b, `" maxlength="`...)
 	b = strconv.AppendInt(b, int64(max), 10)
 	b = append(b, `" rows="2"`...)
@@ -288,6 +274,6 @@ func (v *sectionPage) appendTextarea(b []byte, kind, id string, max int, text st
 		b = append(b, " disabled"...)
 	}
 	b = append(b, '>')
-	b = appendEsc(b, text)
+	b = htmlesc.Append(b, text)
 	return append(b, "</textarea>"...)
 }

@@ -1,0 +1,41 @@
+package htmlesc
+
+import (
+	"html/template"
+	"strings"
+	"testing"
+)
+
+// TestAppend: text escaped as html/template escapes it, in text and in quoted attribute
+// values, so that markup built in Go is as safe as the template and gives the same bytes.
+func TestAppend(t *testing.T) {
+	tt := template.Must(template.New("").Parse(`<p title="{{.}}">{{.}}</p><textarea>{{.}}</textarea>`))
+	for _, s := range []string{"", "plain", `<script>alert("x")</script>`, "a & b + c 'd'", "=1+2", "nul\x00byte",
+		"bad \xff utf-8 \xc3", "naïve – “quotes”", "\uFFFD\ufdd0", "\u2028\u2029", "`backtick` = ${x}"} {
+		var want strings.Builder
+		if err := tt.Execute(&want, s); err != nil {
+			t.Fatal(err)
+		}
+		e := string(Append(nil, s))
+		if got := `<p title="` + e + `">` + e + `</p><textarea>` + e + `</textarea>`; got != want.String() {
+			t.Errorf("%q: got %s, want %s", s, got, want.String())
+		}
+	}
+}
+
+// FuzzAppend holds Append to html/template on any text.
+func FuzzAppend(f *testing.F) {
+	f.Add(`<a href="x">&'+</a>`)
+	f.Add("nul\x00 \xff")
+	tt := template.Must(template.New("").Parse(`<p title="{{.}}">{{.}}</p>`))
+	f.Fuzz(func(t *testing.T, s string) {
+		var want strings.Builder
+		if err := tt.Execute(&want, s); err != nil {
+			t.Fatal(err)
+		}
+		e := string(Append(nil, s))
+		if got := `<p title="` + e + `">` + e + `</p>`; got != want.String() {
+			t.Errorf("%q: got %s, want %s", s, got, want.String())
+		}
+	})
+}
