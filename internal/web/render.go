@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -203,6 +204,7 @@ func (s *Server) renderHinted(c *gin.Context, status int, name string, v viewer,
 		return
 	}
 	c.Header("Cache-Control", "no-store")
+	c.Header("Content-Length", strconv.Itoa(buf.Len())) // one write, not chunks
 	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
 }
 
