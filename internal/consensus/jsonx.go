@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"strconv"
+	"sync"
 )
 
 // The definitions write items, groups and rounds as JSON objects keyed by id. The result types
@@ -234,15 +236,54 @@ func (l ItemList) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON reads what MarshalJSON writes.
 func (l *ItemList) UnmarshalJSON(b []byte) error {
 	*l = nil
-	return unmarshalObject(b, func(k string, raw []byte) error {
-		var it Item
-		if err := json.Unmarshal(raw, &it); err != nil {
+	type member struct {
+		key string
+		raw []byte
+	}
+	var ms []member
+	if err := unmarshalObject(b, func(k string, raw []byte) error {
+		ms = append(ms, member{k, raw})
+		return nil
+	}); err != nil {
+		return err
+	}
+	if len(ms) == 0 {
+		return nil
+	}
+	// Items decode independently, so a large list is shared among the cores: a round's snapshot
+	// is decoded when its report or feedback is first asked for, and its items are most of it.
+	items := make([]Item, len(ms))
+	errs := make([]error, len(ms))
+	workers := min(runtime.GOMAXPROCS(0), 1+len(ms)/64)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(ms); i += workers {
+				if err := json.Unmarshal(ms[i].raw, &items[i]); err != nil {
+					errs[i] = fmt.Errorf("%q: %w", ms[i].key, err)
+				}
+				items[i].ID = ms[i].key
+			}
+		}()
+	}
+	wg.Wait()
+	if err := firstError(errs); err != nil {
+		return err
+	}
+	*l = items
+	return nil
+}
+
+// firstError is the first error of errs in order (the one a sequential decoder would give).
+func firstError(errs []error) error {
+	for _, err := range errs {
+		if err != nil {
 			return err
 		}
-		it.ID = k
-		*l = append(*l, it)
-		return nil
-	})
+	}
+	return nil
 }
 
 // GroupList is the per-group results of an item, written as {name: GROUP} in order.
