@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -66,12 +67,23 @@ func Open(ctx context.Context, path string, now func() time.Time) (*Store, error
 	}
 	q := writerQuery()
 	dsn := "file:" + path + "?" + q.Encode()
-	// The writer never checkpoints: folding the WAL into the file (writing and syncing up to
-	// thousands of pages) inside a commit would stall every save queued behind it. The
-	// checkpointer does it on its own connection, beside the writer (see checkpointer).
+	// The checkpointer folds the WAL into the file on its own connection, beside the writer (see
+	// checkpointer): writing and syncing thousands of pages inside a commit would stall every
+	// save queued behind it. The writer keeps a late checkpoint of its own as a backstop: only
+	// a writer that begins after a complete checkpoint starts the WAL again from the beginning,
+	// and under a steady stream of saves the writer always begins while the checkpointer is
+	// still copying, so without it the WAL would grow for as long as the stream lasts. By then
+	// the checkpointer has copied most of the frames, so the backstop has little left to do.
 	w := sqlx.NewDb(sql.OpenDB(connector{dsn: dsn, drv: &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
-		_, err := c.Exec("PRAGMA wal_autocheckpoint = 0", nil)
-		return err
+		for _, pragma := range []string{
+			"PRAGMA wal_autocheckpoint = " + strconv.Itoa(writerCheckpointPages),
+			"PRAGMA journal_size_limit = " + strconv.Itoa(walSizeLimit), // the file shrinks back after a burst
+		} {
+			if _, err := c.Exec(pragma, nil); err != nil {
+				return err
+			}
+		}
+		return nil
 	}}}), "sqlite3")
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
@@ -144,14 +156,21 @@ func (s *Store) stopWriter() {
 	<-s.ckDone
 }
 
+// writerCheckpointPages is the WAL size (in 4 KB pages) at which the writer checkpoints
+// itself, and walSizeLimit the size the WAL file is cut back to once restarted.
+const (
+	writerCheckpointPages = 4000
+	walSizeLimit          = 64 << 20
+)
+
 // checkpointEvery spaces the checkpoints: often enough that the WAL stays a few MB under a
 // burst of saves, rarely enough that each folds many commits at once.
 const checkpointEvery = 200 * time.Millisecond
 
 // checkpointer folds the WAL into the database file after commits, at most every
 // checkpointEvery, until the store closes. A PASSIVE checkpoint takes no lock the writer needs:
-// it copies what no reader still uses and leaves the rest for the next time; once all of the
-// WAL is folded, the writer starts it again from the beginning.
+// it copies what no reader still uses and leaves the rest for the next time (or for the
+// writer's backstop, writerCheckpointPages).
 func (s *Store) checkpointer() {
 	defer close(s.ckDone)
 	for {

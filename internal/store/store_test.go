@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -64,9 +65,70 @@ func TestPragmas(t *testing.T) {
 	if _, err := s.r.ExecContext(ctx, `INSERT INTO audit_log (at, actor, action) VALUES ('t', 'a', 'b')`); err == nil {
 		t.Error("the read pool accepted a write")
 	}
-	var auto int
-	if err := s.w.GetContext(ctx, &auto, "PRAGMA wal_autocheckpoint"); err != nil || auto != 0 {
-		t.Errorf("writer PRAGMA wal_autocheckpoint = %d (%v), want 0: the checkpointer does it", auto, err)
+	var auto, limit int
+	if err := s.w.GetContext(ctx, &auto, "PRAGMA wal_autocheckpoint"); err != nil || auto != writerCheckpointPages {
+		t.Errorf("writer PRAGMA wal_autocheckpoint = %d (%v), want the backstop %d", auto, err, writerCheckpointPages)
+	}
+	if err := s.w.GetContext(ctx, &limit, "PRAGMA journal_size_limit"); err != nil || limit != walSizeLimit {
+		t.Errorf("writer PRAGMA journal_size_limit = %d (%v), want %d", limit, err, walSizeLimit)
+	}
+}
+
+// TestWALStaysBounded saves from 64 goroutines without a pause, as a panel's burst does, and
+// checks that the WAL keeps starting again: under a steady stream the checkpointer alone never
+// sees a moment when the writer has not already begun its next transaction.
+func TestWALStaysBounded(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	const panelists, items = 256, 40
+	var round int64
+	var ids []int64
+	err := s.InTx(ctx, func(tx *Tx) error {
+		study, err := tx.CreateStudy("x", "X", []byte("id: x"), "h", "", 0)
+		if err != nil {
+			return err
+		}
+		ps := make([]Panelist, panelists)
+		for i := range ps {
+			ps[i] = Panelist{Name: "x", Email: fmt.Sprintf("p%d@x.org", i), Group: "g", Language: "en"}
+		}
+		if ids, err = tx.AddPanelists(study, ps); err != nil {
+			return err
+		}
+		round, err = tx.CreateOpenRound(study, 1, "", "{}", "h", 0, nil, ids)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(1500 * time.Millisecond)
+	var wg sync.WaitGroup
+	for w := range 64 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n := 0; time.Now().Before(deadline); n++ {
+				rows := make([]Answer, items)
+				for i := range rows {
+					r := 1 + (n+i)%9
+					rows[i] = Answer{RoundID: round, PanelistID: ids[(w+64*n)%panelists], ItemID: fmt.Sprintf("i%02d", i), Rating: &r,
+						Comment: strings.Repeat("c", 60)}
+				}
+				if err := s.InAnswerTx(ctx, func(tx *AnswerTx) error { return tx.UpsertAnswers(rows) }); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	// frames in the WAL since it last started again
+	var busy, frames, copied int
+	if err := s.ck.QueryRow(`PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &copied); err != nil {
+		t.Fatal(err)
+	}
+	if frames > 2*writerCheckpointPages {
+		t.Errorf("the WAL holds %d frames after the burst: it never started again (backstop at %d)", frames, writerCheckpointPages)
 	}
 }
 
