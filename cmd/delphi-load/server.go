@@ -63,7 +63,10 @@ func startServer(ctx context.Context, bin, db, log string, profile bool) (*serve
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
 			if m := profiles.FindStringSubmatch(sc.Text()); m != nil {
-				prof <- m[1]
+				select {
+				case prof <- m[1]:
+				default:
+				}
 			}
 			if m := listen.FindStringSubmatch(sc.Text()); m != nil {
 				select {

@@ -149,8 +149,7 @@ func (s *Service) Expert(ctx context.Context, token string) (*Expert, error) {
 	meta := s.st.Meta()
 	if v, ok := s.experts.Load(claims.ID); ok {
 		if c := v.(*Expert); c.meta == meta && c.Study.ID == claims.StudyID && c.Panelist.ID == claims.PanelistID {
-			e := *c
-			return &e, nil
+			return c.clone(), nil
 		}
 	}
 	inv, err := s.st.Invitation(ctx, claims.ID)
@@ -182,9 +181,23 @@ func (s *Service) Expert(ctx context.Context, token string) (*Expert, error) {
 		return nil, err
 	}
 	e.read, e.meta = true, meta
-	c := *e
-	s.experts.Store(claims.ID, &c)
+	s.experts.Store(claims.ID, e.clone())
 	return e, nil
+}
+
+// clone copies an expert, study and rounds included, so that callers may change their copy
+// (Consent marks its panelist consented).
+func (e *Expert) clone() *Expert {
+	c := *e
+	c.Study = e.Study.clone()
+	if e.round != nil {
+		for i := range c.Study.Rounds {
+			if c.Study.Rounds[i].ID == e.round.ID {
+				c.round = &c.Study.Rounds[i]
+			}
+		}
+	}
+	return &c
 }
 
 // LinkHelp says, for a refused link that this server signed (expired, revoked, replaced, or of a

@@ -108,9 +108,13 @@ func (v *sectionPage) ItemsHTML() template.HTML {
 		if p == nil {
 			p = new([]byte)
 		}
-		defer v.bufs.Put(p)
 		b = (*p)[:0]
-		defer func() { *p = b[:0] }()
+		defer func() {
+			if cap(b) <= maxPooledPage {
+				*p = b[:0]
+				v.bufs.Put(p)
+			}
+		}()
 	}
 	for i := range v.Items {
 		b = v.appendItem(b, &v.Items[i])

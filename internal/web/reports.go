@@ -86,7 +86,7 @@ func (rc *reportCache) renderer(templates fs.FS) (*report.Renderer, error) {
 // page returns a whole cached page, building (and compressing) it on a miss. Readers who ask
 // for a page being built wait for it rather than build it again: a room opening the summary
 // at once costs one build.
-func (rc *reportCache) page(k pageKey, build func() ([]byte, error)) (*cachedPage, error) {
+func (rc *reportCache) page(ctx context.Context, k pageKey, build func() ([]byte, error)) (*cachedPage, error) {
 	for {
 		rc.mu.Lock()
 		p, ok := rc.pages[k]
@@ -104,7 +104,11 @@ func (rc *reportCache) page(k pageKey, build func() ([]byte, error)) (*cachedPag
 		if !ok {
 			return rc.fill(k, p, build)
 		}
-		<-p.done
+		select {
+		case <-p.done:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
 		if p.err == nil {
 			return p, nil
 		}
@@ -112,17 +116,26 @@ func (rc *reportCache) page(k pageKey, build func() ([]byte, error)) (*cachedPag
 	}
 }
 
-// fill builds the page p of key k.
-func (rc *reportCache) fill(k pageKey, p *cachedPage, build func() ([]byte, error)) (*cachedPage, error) {
-	raw, err := build()
-	if err != nil {
-		p.err = err
+// fill builds the page p of key k. Whatever happens, p ends done: readers wait for it.
+func (rc *reportCache) fill(k pageKey, p *cachedPage, build func() ([]byte, error)) (_ *cachedPage, err error) {
+	failed := func(e error) {
+		p.err = e
 		rc.mu.Lock()
 		if rc.pages[k] == p {
 			delete(rc.pages, k)
 		}
 		rc.mu.Unlock()
 		close(p.done)
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("web: building report page: %v", v)
+			failed(err)
+		}
+	}()
+	raw, err := build()
+	if err != nil {
+		failed(err)
 		return nil, err
 	}
 	p.raw = raw
@@ -324,7 +337,7 @@ func (s *Server) reportSummary(c *gin.Context, rc *reportCache) {
 	// closed rounds. It holds nothing of the reader (no email, no CSRF token: sign-out goes
 	// through a confirmation page), so a workshop room reloading it costs a map lookup.
 	key := pageKey{sid: sid, n: n, view: view, role: staff.Role, rounds: fmt.Sprint(closed)}
-	pg, err := rc.page(key, func() ([]byte, error) {
+	pg, err := rc.page(ctx, key, func() ([]byte, error) {
 		body, err := rc.get(reportKey{sid, n, view == "slides"}, func() ([]byte, error) {
 			sum, _, _, err := s.buildSummary(ctx, sid, n)
 			if err != nil {

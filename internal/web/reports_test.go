@@ -299,3 +299,45 @@ func TestReportPageConcurrentReaders(t *testing.T) {
 		}
 	}
 }
+
+// TestReportCacheSurvivesPanic: a build that panics leaves no page behind for readers to wait
+// on forever; the next reader builds it again, and a waiter gives up with its request.
+func TestReportCacheSurvivesPanic(t *testing.T) {
+	rc := &reportCache{m: map[reportKey][]byte{}, pages: map[pageKey]*cachedPage{}}
+	k := pageKey{sid: 1, n: 1, view: "screen"}
+	if _, err := rc.page(t.Context(), k, func() ([]byte, error) { panic("boom") }); err == nil {
+		t.Fatal("a panicking build gave no error")
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := rc.page(t.Context(), k, func() ([]byte, error) { return []byte("<p>page</p>"), nil })
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("rebuild after a panic: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the page stayed stuck after a panicking build")
+	}
+	// a reader waiting on a build in progress leaves when its request ends
+	k2 := pageKey{sid: 2, n: 1, view: "screen"}
+	release := make(chan struct{})
+	go rc.page(t.Context(), k2, func() ([]byte, error) { <-release; return []byte("x"), nil })
+	for {
+		rc.mu.Lock()
+		_, building := rc.pages[k2]
+		rc.mu.Unlock()
+		if building {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, err := rc.page(ctx, k2, func() ([]byte, error) { return nil, nil }); err == nil {
+		t.Error("a cancelled reader kept waiting, or built the page twice")
+	}
+	close(release)
+}

@@ -64,7 +64,11 @@ func (s *Server) apiRespond(c *gin.Context) {
 	if buf == nil {
 		buf = new([]byte)
 	}
-	defer s.respondBufs.Put(buf)
+	defer func() {
+		if cap(*buf) <= maxPooledPage {
+			s.respondBufs.Put(buf)
+		}
+	}()
 	body, err := s.respondBody((*buf)[:0], e, q)
 	if err != nil {
 		s.fail(c, err)
