@@ -235,14 +235,7 @@ func (s *Service) SaveAnswers(ctx context.Context, e *Expert, answers []Answer) 
 			Unable: a.Unable, Placement: a.Placement, Comment: a.Comment, Reason: a.Reason})
 	}
 	err = s.st.InAnswerTx(ctx, func(tx *store.AnswerTx) error {
-		// The round was open and the expert in it when Expert read them; if nothing but answers
-		// has been written since (the store's Meta is unchanged), that still holds. Otherwise,
-		// e.g. a close racing this save, read again.
-		if e.read && tx.Meta() == e.meta {
-			if !cur.Open() {
-				return closedRound(cur.Number)
-			}
-		} else if _, err := s.openRoundFor(tx, e, cur.Number); err != nil {
+		if err := s.stillOpen(tx, e, cur); err != nil {
 			return err
 		}
 		return tx.UpsertAnswers(rows)
@@ -251,6 +244,21 @@ func (s *Service) SaveAnswers(ctx context.Context, e *Expert, answers []Answer) 
 		return nil, err
 	}
 	return cur, nil
+}
+
+// stillOpen checks, in the writer, that the expert may still answer round cur. The round was
+// open and the expert in it when Expert read them; if nothing but experts' answers and
+// submissions has been written since (the store's Meta is unchanged), that still holds.
+// Otherwise, e.g. a close racing this unit, it reads them again.
+func (s *Service) stillOpen(tx *store.AnswerTx, e *Expert, cur *Round) error {
+	if e.read && tx.Meta() == e.meta {
+		if !cur.Open() {
+			return closedRound(cur.Number)
+		}
+		return nil
+	}
+	_, err := s.openRoundFor(tx, e, cur.Number)
+	return err
 }
 
 // answerField names a field of the i-th answer of a save, for errors.
@@ -277,15 +285,14 @@ func (s *Service) Submit(ctx context.Context, e *Expert) (time.Time, error) {
 	if cur == nil {
 		return time.Time{}, Errorf(EConflict, "", "no round is open")
 	}
-	err = s.st.InTx(ctx, func(tx *store.Tx) error {
-		r, err := s.openRoundFor(tx, e, cur.Number)
-		if err != nil {
+	err = s.st.InAnswerTx(ctx, func(tx *store.AnswerTx) error {
+		if err := s.stillOpen(tx, e, cur); err != nil {
 			return err
 		}
-		if err := tx.Submit(r.ID, e.Panelist.ID); err != nil {
+		if err := tx.Submit(cur.ID, e.Panelist.ID); err != nil {
 			return err
 		}
-		return tx.Audit(e.Actor().String(), "round.submit", e.Study.ID, fmt.Sprintf(`{"round":%d}`, r.Number))
+		return tx.Audit(e.Actor().String(), "round.submit", e.Study.ID, fmt.Sprintf(`{"round":%d}`, cur.Number))
 	})
 	if err != nil {
 		return time.Time{}, err

@@ -298,12 +298,13 @@ func (s *Store) InTx(ctx context.Context, fn func(*Tx) error) error {
 	return s.enqueue(writeReq{ctx: ctx, fn: fn, done: make(chan error, 1)})
 }
 
-// AnswerTx is a unit of write work that may read the round it saves to and write answers, and
-// nothing else: such units leave Meta unchanged, which is what lets the readers of everything
-// else (studies, rounds, panelists, invitations) keep their caches while a panel saves.
+// AnswerTx is a unit of an expert's own work: it may read the round it answers, and write
+// answers, a submission and their audit entries, nothing else. Such units leave Meta
+// unchanged, which is what lets the readers of everything else (studies, rounds, panelists,
+// invitations) keep their caches while a panel saves and submits.
 type AnswerTx struct{ tx *Tx }
 
-// InAnswerTx is InTx for a unit that writes only answers.
+// InAnswerTx is InTx for a unit that writes only answers and submissions (AnswerTx).
 func (s *Store) InAnswerTx(ctx context.Context, fn func(*AnswerTx) error) error {
 	return s.enqueue(writeReq{ctx: ctx, fn: func(tx *Tx) error { return fn(&AnswerTx{tx}) }, done: make(chan error, 1), answers: true})
 }
@@ -326,6 +327,14 @@ func (a *AnswerTx) RoundItems(roundID int64) ([]RoundItem, error) { return a.tx.
 
 // UpsertAnswers writes answers; see Tx.UpsertAnswers.
 func (a *AnswerTx) UpsertAnswers(as []Answer) error { return a.tx.UpsertAnswers(as) }
+
+// Submit records a submission; see Tx.Submit.
+func (a *AnswerTx) Submit(roundID, panelistID int64) error { return a.tx.Submit(roundID, panelistID) }
+
+// Audit records an entry of the audit log; see Tx.Audit.
+func (a *AnswerTx) Audit(actor, action string, studyID int64, detail string) error {
+	return a.tx.Audit(actor, action, studyID, detail)
+}
 
 func (s *Store) enqueue(r writeReq) error {
 	select {
@@ -464,8 +473,8 @@ func (s *Store) commit(batch []writeReq) {
 func (s *Store) Version() uint64 { return s.commits.Load() }
 
 // Meta counts the units of write work other than InAnswerTx ones, and changes again once their
-// transaction is over. Anything but answers and submissions read when Meta was m is exact for
-// as long as Meta is m: readers cache studies, rounds and experts' credentials against it while
+// transaction is over. Anything but answers, submissions and the audit log read when Meta was m
+// is exact for as long as Meta is m: readers cache studies, rounds and experts' credentials against it while
 // a panel saves answers (which moves Version, not Meta). Read it before the queries.
 func (s *Store) Meta() uint64 { return s.meta.Load() }
 
