@@ -369,7 +369,7 @@ func (e *env) round2(ctx context.Context) ([]phase, error) {
 	ph := e.measure(ctx, "questionnaire-r2", e.c.Page, func(ctx context.Context, w, i int) {
 		e.cl.do(ctx, "questionnaire-r2", "GET", "/api/v1/respond", e.links2[(w+i*e.c.Page)%n].Token, nil)
 	})
-	ph.Note = "GET /api/v1/respond, 40 items with round-1 feedback"
+	ph.Note = "GET /api/v1/respond, 40 items with round-1 feedback" + e.feedbackCaveat()
 	out = append(out, ph)
 	// the HTML page experts load (the first section), with the cookie their link sets
 	cookies := make([]string, n)
@@ -387,9 +387,18 @@ func (e *env) round2(ctx context.Context) ([]phase, error) {
 	ph = e.measure(ctx, "page-r2-html", e.c.Page, func(ctx context.Context, w, i int) {
 		e.cl.do(ctx, "page-r2-html", "GET", page, "", nil, "Cookie", cookies[(w+i*e.c.Page)%n])
 	})
-	ph.Note = "GET " + page + " (HTML, the page experts see), 40 items with round-1 feedback"
+	ph.Note = "GET " + page + " (HTML, the page experts see), 40 items with round-1 feedback" + e.feedbackCaveat()
 	out = append(out, ph)
 	return out, nil
+}
+
+// feedbackCaveat says when round 1 closed without answers (the save phases were skipped): the
+// round-2 pages then carry empty feedback, lighter than a real panel's.
+func (e *env) feedbackCaveat() string {
+	if e.exp.acks.Load() == 0 {
+		return " (EMPTY: round 1 had no answers, the save phases were skipped; compare builds only)"
+	}
+	return ""
 }
 
 // bigClose creates a study of n panelists × 300 items, fills round 1 straight into the database
