@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/cart-cd/delphi/internal/loadgen"
 	"github.com/cart-cd/delphi/internal/store"
 )
 
@@ -22,7 +23,7 @@ func ceiling(ctx context.Context, path string, panelists, answers int, d time.Du
 	items := make([]string, answers)
 	ri := make([]store.RoundItem, answers)
 	for i := range items {
-		items[i] = itemID(i)
+		items[i] = loadgen.ItemID(i)
 		ri[i] = store.RoundItem{ItemID: items[i], SectionID: "s"}
 	}
 	var round int64
@@ -52,7 +53,7 @@ func ceiling(ctx context.Context, path string, panelists, answers int, d time.Du
 	for time.Since(start) < d && ctx.Err() == nil {
 		p := n % panelists
 		for i, it := range items {
-			r, unable, placement, comment := answerValue(p+1, i, n)
+			r, unable, placement, comment := loadgen.AnswerValue(p+1, i, n)
 			ratings[i] = r
 			rows[i] = store.Answer{RoundID: round, PanelistID: ids[p], ItemID: it, Unable: unable, Placement: placement, Comment: comment}
 			if !unable {

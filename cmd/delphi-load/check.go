@@ -1,12 +1,10 @@
 package main
 
 import (
-	"context"
 	"database/sql"
 	"fmt"
 	"strings"
 	"sync/atomic"
-	"time"
 
 	"github.com/cart-cd/delphi/internal/store"
 )
@@ -135,93 +133,4 @@ func show(a answerJSON) string {
 		return fmt.Sprintf("rating %d %q %q", *a.Rating, a.Placement, a.Comment)
 	}
 	return fmt.Sprintf("unable=%v %q %q", a.Unable, a.Placement, a.Comment)
-}
-
-// seedRound writes answers for every panelist of the study's round 1 straight into the
-// database (the server is idle meanwhile; SQLite's lock and busy timeout keep it safe): 2% of
-// answers blank, 98% of panelists submitted. It returns the number of answers written.
-func seedRound(ctx context.Context, path string, sid int64, items int) (int, error) {
-	db, err := sql.Open("sqlite3", store.DSN(path))
-	if err != nil {
-		return 0, err
-	}
-	defer db.Close()
-	db.SetMaxOpenConns(1)
-	var rid int64
-	if err := db.QueryRowContext(ctx, `SELECT id FROM rounds WHERE study_id = ? AND number = 1`, sid).Scan(&rid); err != nil {
-		return 0, err
-	}
-	var pids []int64
-	rows, err := db.QueryContext(ctx, `SELECT panelist_id FROM round_panelists WHERE round_id = ? ORDER BY panelist_id`, rid)
-	if err != nil {
-		return 0, err
-	}
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return 0, err
-		}
-		pids = append(pids, id)
-	}
-	rows.Close()
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return 0, err
-	}
-	defer tx.Rollback()
-	const per = 100
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO answers (round_id, panelist_id, item_id, rating, unable, placement, comment, reason, updated_at) VALUES `+
-		strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, '', ?),", per), ","))
-	if err != nil {
-		return 0, err
-	}
-	defer stmt.Close()
-	at := store.FormatTime(time.Now())
-	args := make([]any, 0, per*8)
-	n := 0
-	flush := func(force bool) error {
-		if len(args) == per*8 {
-			_, err := stmt.ExecContext(ctx, args...)
-			args = args[:0]
-			return err
-		}
-		if force && len(args) > 0 {
-			k := len(args) / 8
-			_, err := tx.ExecContext(ctx, `INSERT INTO answers (round_id, panelist_id, item_id, rating, unable, placement, comment, reason, updated_at) VALUES `+
-				strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, '', ?),", k), ","), args...)
-			args = args[:0]
-			return err
-		}
-		return nil
-	}
-	for p, pid := range pids {
-		for i := 0; i < items; i++ {
-			if mix(p, i, 7)%100 < 2 {
-				continue
-			}
-			r, unable, placement, comment := answerValue(p, i, 0)
-			var rating any
-			if !unable {
-				rating = r
-			}
-			args = append(args, rid, pid, itemID(i), rating, unable, placement, comment, at)
-			n++
-			if err := flush(false); err != nil {
-				return 0, err
-			}
-		}
-	}
-	if err := flush(true); err != nil {
-		return 0, err
-	}
-	for p, pid := range pids {
-		if mix(p, 0, 9)%100 < 2 {
-			continue
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO submissions (round_id, panelist_id, submitted_at) VALUES (?, ?, ?)`, rid, pid, at); err != nil {
-			return 0, err
-		}
-	}
-	return n, tx.Commit()
 }

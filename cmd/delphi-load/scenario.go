@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/cart-cd/delphi/internal/loadgen"
 )
 
 const (
@@ -187,14 +189,14 @@ func (e *env) createStudy(ctx context.Context, id string, items, perSection, n i
 		ID int64 `json:"id"`
 	}
 	if err := e.cl.must(ctx, http.StatusCreated, "POST", "/api/v1/studies", e.staff,
-		map[string]string{"definition": definition(id, items, perSection), "contact": "load@example.org"}, &st); err != nil {
+		map[string]string{"definition": loadgen.Definition(id, items, perSection), "contact": "load@example.org"}, &st); err != nil {
 		return 0, err
 	}
 	for from := 0; from < n; from += 2000 {
 		var rows []map[string]string
 		for p := from; p < min(n, from+2000); p++ {
 			rows = append(rows, map[string]string{"name": fmt.Sprintf("Expert %d", p+1), "email": fmt.Sprintf("expert%d@example.org", p+1),
-				"group": groups[p%len(groups)], "country": []string{"DE", "FR", "IT", "ES", "NL", "SE", "PL"}[p%7]})
+				"group": loadgen.Groups[p%len(loadgen.Groups)], "country": []string{"DE", "FR", "IT", "ES", "NL", "SE", "PL"}[p%7]})
 		}
 		if err := e.cl.must(ctx, http.StatusCreated, "POST", fmt.Sprintf("/api/v1/studies/%d/panelists", st.ID), e.staff, rows, nil); err != nil {
 			return 0, err
@@ -352,7 +354,7 @@ func (e *env) round2(ctx context.Context) ([]phase, error) {
 	}
 	ids := make([]string, nItems)
 	for i := range ids {
-		ids[i] = itemID(i)
+		ids[i] = loadgen.ItemID(i)
 	}
 	if err := e.cl.must(ctx, http.StatusCreated, "POST", base, e.staff,
 		map[string]any{"items": ids, "deadline": time.Now().Add(30 * 24 * time.Hour)}, nil); err != nil {
@@ -410,7 +412,7 @@ func (e *env) bigClose(ctx context.Context, db string, n int) (closeResult, int6
 	if err != nil {
 		return closeResult{}, 0, err
 	}
-	answers, err := seedRound(ctx, db, sid, bigItems)
+	answers, err := loadgen.SeedRound(ctx, db, sid, bigItems)
 	if err != nil {
 		return closeResult{}, 0, fmt.Errorf("seed: %w", err)
 	}
