@@ -201,20 +201,12 @@ func (v *sectionPage) appendItem(b []byte, it *itemView) []byte {
 		if !it.ReasonOpen {
 			b = append(b, " collapsed"...)
 		}
-		b = append(b, "\">\n<label for=\"reason-"...)
-		b = htmlesc.Append(b, it.ID)
-		b = append(b, `">`...)
-		b = htmlesc.Append(b, v.Text.Reason)
-		b = append(b, "</label>\n"...)
-		b = v.appendTextarea(b, "reason", it.ID, v.MaxReason, it.Reason)
+		b = append(b, "\">\n"...)
+		b = v.appendTextField(b, "reason", it.ID, v.Text.Reason, v.MaxReason, it.Reason)
 		b = append(b, "\n</div>"...)
 	}
-	b = append(b, "\n<div class=\"comment\">\n<label for=\"comment-"...)
-	b = htmlesc.Append(b, it.ID)
-	b = append(b, `">`...)
-	b = htmlesc.Append(b, v.Text.Comment)
-	b = append(b, "</label>\n"...)
-	b = v.appendTextarea(b, "comment", it.ID, v.MaxComment, it.Comment)
+	b = append(b, "\n<div class=\"comment\">\n"...)
+	b = v.appendTextField(b, "comment", it.ID, v.Text.Comment, v.MaxComment, it.Comment)
 	b = append(b, "\n</div>\n<p class=\"item-status\" aria-live=\"polite\"></p>\n</div>\n"...)
 	if f := it.Feedback; f != nil {
 		b = append(b, "\n<aside class=\"feedback\" aria-labelledby=\"fb-"...)
@@ -261,9 +253,15 @@ func appendMeta(b []byte, term, value string) []byte {
 	return append(b, "</dd></div>"...)
 }
 
-// appendTextarea appends an item's comment or reason field.
-func (v *sectionPage) appendTextarea(b []byte, kind, id string, max int, text string) []byte {
-	b = append(b, `<textarea id="`...)
+// appendTextField appends an item's comment or reason field with its label.
+func (v *sectionPage) appendTextField(b []byte, kind, id, label string, max int, text string) []byte {
+	b = append(b, `<label for="`...)
+	b = append(b, kind...)
+	b = append(b, '-')
+	b = htmlesc.Append(b, id)
+	b = append(b, `">`...)
+	b = htmlesc.Append(b, label)
+	b = append(b, "</label>\n<textarea id=\""...)
 	b = append(b, kind...)
 	b = append(b, '-')
 	b = htmlesc.Append(b, id)
