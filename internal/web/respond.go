@@ -113,7 +113,11 @@ func (s *Server) respondBody(b []byte, e *delphi.Expert, q *delphi.Questionnaire
 	if err != nil {
 		return nil, err
 	}
-	b = slices.Grow(b, len(hb)+len(tb)+items.size()+64*len(q.Items))
+	n := len(hb) + len(tb) + 64*len(q.Items)
+	if items != nil {
+		n += items.size
+	}
+	b = slices.Grow(b, n)
 	b = append(b, hb[:len(hb)-1]...) // without its }
 	b = append(b, `,"items":[`...)
 	for i, it := range q.Items {
@@ -167,21 +171,11 @@ type itemsKey struct {
 // previous answer goes ("own" in the feedback).
 type roundItemsJSON struct {
 	parts []itemJSON
+	size  int // bytes in all parts
 }
 
 type itemJSON struct {
 	before, after []byte // after is nil for an item without feedback (before is all of it)
-}
-
-func (r *roundItemsJSON) size() int {
-	if r == nil {
-		return 0
-	}
-	n := 0
-	for _, p := range r.parts {
-		n += len(p.before) + len(p.after)
-	}
-	return n
 }
 
 // encodeRoundItems encodes the questionnaire's items with their feedback, "own" left out.
@@ -212,6 +206,9 @@ func encodeRoundItems(q *delphi.Questionnaire) (*roundItemsJSON, error) {
 		}
 		cut := fb + own + len(`,"own":`)
 		out.parts[i] = itemJSON{before: b[:cut], after: b[cut+len("null"):]}
+	}
+	for _, p := range out.parts {
+		out.size += len(p.before) + len(p.after)
 	}
 	return out, nil
 }
