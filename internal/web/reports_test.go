@@ -336,8 +336,18 @@ func TestReportCacheSurvivesPanic(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	if _, err := rc.page(ctx, k2, func() ([]byte, error) { return nil, nil }); err == nil {
-		t.Error("a cancelled reader kept waiting, or built the page twice")
+	left := make(chan error, 1)
+	go func() {
+		_, err := rc.page(ctx, k2, func() ([]byte, error) { return nil, nil })
+		left <- err
+	}()
+	select {
+	case err := <-left:
+		if err == nil {
+			t.Error("a cancelled reader got a page it could not have waited for, or built it twice")
+		}
+	case <-time.After(5 * time.Second):
+		t.Error("a cancelled reader kept waiting for a build in progress")
 	}
 	close(release)
 }
