@@ -1,54 +1,20 @@
 package consensus
 
 import (
-	"bytes"
 	"encoding/json"
-	"fmt"
 	"reflect"
 	"testing"
+
+	"github.com/cart-cd/delphi/internal/jsonscan"
 )
 
-// legacyUnmarshalObject is unmarshalObject as it was, through a json.Decoder: the reference
-// the fuzz targets compare the one-pass scanner with.
-func legacyUnmarshalObject(b []byte, add func(key string, raw json.RawMessage) error) error {
-	if string(bytes.TrimSpace(b)) == "null" {
-		return nil
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	tok, err := dec.Token()
-	if err != nil {
-		return err
-	}
-	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return fmt.Errorf("want a JSON object, got %v", tok)
-	}
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return err
-		}
-		key, ok := tok.(string)
-		if !ok {
-			return fmt.Errorf("want an object key, got %v", tok)
-		}
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return fmt.Errorf("%q: %w", key, err)
-		}
-		if err := add(key, raw); err != nil {
-			return fmt.Errorf("%q: %w", key, err)
-		}
-	}
-	_, err = dec.Token()
-	return err
-}
-
-// legacyGroupList decodes as GroupList did: each group by encoding/json.
+// legacyGroupList decodes as GroupList did: each group by encoding/json (the object scanner
+// has its own fuzz target in jsonscan).
 type legacyGroupList []Group
 
 func (l *legacyGroupList) UnmarshalJSON(b []byte) error {
 	*l = nil
-	return legacyUnmarshalObject(b, func(k string, raw json.RawMessage) error {
+	return jsonscan.Members(b, func(k string, raw []byte) error {
 		var g Group
 		if err := json.Unmarshal(raw, &g); err != nil {
 			return err
@@ -56,55 +22,6 @@ func (l *legacyGroupList) UnmarshalJSON(b []byte) error {
 		g.Name = k
 		*l = append(*l, g)
 		return nil
-	})
-}
-
-type member struct {
-	key string
-	raw string
-}
-
-func members(b []byte, legacy bool) ([]member, error) {
-	var ms []member
-	add := func(k string, raw []byte) error {
-		if !json.Valid(raw) {
-			return fmt.Errorf("invalid value %q", raw)
-		}
-		ms = append(ms, member{k, string(raw)})
-		return nil
-	}
-	if legacy {
-		return ms, legacyUnmarshalObject(b, func(k string, raw json.RawMessage) error { return add(k, raw) })
-	}
-	return ms, unmarshalObject(b, add)
-}
-
-var objectSeeds = []string{
-	`null`, ` null `, `{}`, ` { } `, `{"a":1}`, `{"a":1,"a":2}`, `{"a\"b":{"x":[1,{"y":"}"}]}}`,
-	`{"\u00e9":"é","é":null,"\ud800":true}`, `{"a":1,}`, `{"a" 1}`, `{"a":}`, `{"a":1} x`, `{"a":1}{}`,
-	`[1]`, `"x"`, `1`, `{1:2}`, `{"a":"\q"}`, `{"a":"` + "\x01" + `"}`, `{"a":[}]}`, `{"a":tru}`,
-	`{"a":1e5,"b":-0.5e-3,"c":01}`, `{"a":{"b":{"c":[[],[{}]]}}}`, "{\n\t\"k\" :\r [ ] }", `{"a":"\\"}`,
-	`{"a":"x\"}`, `{"a`, `{`, ``, `{"a":[1,2`,
-}
-
-// FuzzUnmarshalObject compares the scanner with the json.Decoder it replaces: what the old one
-// rejects, the new one rejects; what both accept gives the same members. The new one may reject
-// more only for input that is not JSON (the old one ignored what followed the object).
-func FuzzUnmarshalObject(f *testing.F) {
-	for _, s := range objectSeeds {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, b []byte) {
-		old, oldErr := members(b, true)
-		got, err := members(b, false)
-		switch {
-		case oldErr != nil && err == nil:
-			t.Fatalf("%q: accepted, legacy says %v", b, oldErr)
-		case oldErr == nil && err != nil && json.Valid(b):
-			t.Fatalf("%q: %v, legacy accepts it", b, err)
-		case oldErr == nil && err == nil && !reflect.DeepEqual(got, old):
-			t.Fatalf("%q: members %q, legacy %q", b, got, old)
-		}
 	})
 }
 
@@ -129,8 +46,7 @@ func FuzzDecodeGroup(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var want, got Group
 		wantErr := json.Unmarshal(b, &want)
-		var floats []float64
-		err := decodeGroup(&floats, b, &got)
+		err := decodeGroup(b, &got)
 		if (err != nil) != (wantErr != nil) {
 			t.Fatalf("%q: error %v, encoding/json %v", b, err, wantErr)
 		}
@@ -151,16 +67,110 @@ func FuzzDecodeGroup(f *testing.F) {
 	})
 }
 
-// decodeGroup knows every field of Group: one added there must be added there too.
-func TestGroupFields(t *testing.T) {
-	var names []string
-	typ := reflect.TypeFor[Group]()
-	for i := range typ.NumField() {
-		if tag := typ.Field(i).Tag.Get("json"); tag != "-" {
-			names = append(names, tag)
+// decodeGroup is readGroup of a whole document, as GroupList.UnmarshalJSON reads its values.
+func decodeGroup(b []byte, g *Group) error {
+	r := jsonscan.NewReader(b, nil)
+	if err := readGroup(r, g); err != nil {
+		return err
+	}
+	return r.End()
+}
+
+// decodeItem is readItem of a whole document, as ItemList.UnmarshalJSON reads its values.
+func decodeItem(b []byte, it *Item) error {
+	r := jsonscan.NewReader(b, nil)
+	if err := readItem(r, it); err != nil {
+		return err
+	}
+	return r.End()
+}
+
+// FuzzDecodeItem compares readItem with encoding/json.
+func FuzzDecodeItem(f *testing.F) {
+	m, lo := 5.5, 1.25
+	yes := true
+	it := Item{NRated: 10, NUnable: 1, NMissing: 2, NLow: 1, NMid: 2, NHigh: 7, Hist: []int{1, 0, 2, 7},
+		Median: &m, QuantileType7: &Quartiles{1, 3, 2}, QuantileType6: &Quartiles{0.5, 3.5, 3}, Mean: &m,
+		SDSample: &lo, PctLow: &m, PctMid: &m, PctHigh: &m, PctLowWilson95: &Interval{lo, m},
+		PctHighWilson95: &Interval{0, 100}, Comet: NoConsensus, Fragile: &yes,
+		RAND:   &RAND{1, 2, 1, 1.5, 3.5, 7.6, true, Inappropriate, Uncertain},
+		Groups: GroupList{{Name: "a", NRated: 3, Hist: []int{3}, Median: &m, Comet: ConsensusIn}, {Name: "b"}}}
+	seed, _ := json.Marshal(&it)
+	f.Add(seed)
+	for _, s := range []string{
+		`null`, `{}`, `{"fragile":null}`, `{"fragile":false,"fragile":null}`, `{"fragile":1}`,
+		`{"quantile_type7":{"q1":1},"quantile_type7":{"q3":2}}`, `{"quantile_type7":null}`,
+		`{"quantile_type7":{"q1":null}}`, `{"quantile_type7":[1]}`, `{"QUANTILE_TYPE7":{"Q1":2}}`,
+		`{"pct_low_wilson95":{"lo":1,"hi":2,"x":[{}]}}`, `{"pct_high_wilson95":{"lo":"1"}}`,
+		`{"rand":{"disagreement":true,"median_category":"uncertain","final_category":null}}`,
+		`{"rand":{"disagreement":1}}`, `{"rand":{"median_category":"x"}}`, `{"rand":null}`,
+		`{"rand":{"ipr":1e400}}`, `{"groups":null}`, `{"groups":{}}`, `{"groups":{"g":null}}`,
+		`{"groups":[]}`, `{"groups":{"g":{"n_low":1},"g":{"n_low":2}}}`, `{"mean":-0.0,"sd_sample":null}`,
+		`{"comet":"consensus_in","comet":null}`, `{"n_rated":1,}`, `{"hist":[1,null]}`, `{"ID":"x"}`,
+		`{"-":1}`, ` { "rand" : { "ai" : 2 } } `, `{"rand":{}} x`, `{"fragile":tru}`, `{"rand":{"ai":}}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var want, got Item
+		wantErr := json.Unmarshal(b, &want)
+		err := decodeItem(b, &got)
+		if (err != nil) != (wantErr != nil) {
+			t.Fatalf("%q: error %v, encoding/json %v", b, err, wantErr)
+		}
+		if err == nil && !reflect.DeepEqual(got, want) {
+			t.Fatalf("%q: %+v, encoding/json %+v", b, got, want)
+		}
+	})
+}
+
+// The readers know every field of their types: one added there must be added there too.
+func TestDecodedFields(t *testing.T) {
+	for _, tt := range []struct {
+		typ   reflect.Type
+		names []string
+	}{
+		{reflect.TypeFor[Group](), groupFields},
+		{reflect.TypeFor[Item](), itemFields},
+		{reflect.TypeFor[RAND](), randFields},
+		{reflect.TypeFor[Quartiles](), []string{"q1", "q3", "iqr"}},
+		{reflect.TypeFor[Interval](), []string{"lo", "hi"}},
+	} {
+		var names []string
+		for i := range tt.typ.NumField() {
+			if tag := tt.typ.Field(i).Tag.Get("json"); tag != "-" {
+				names = append(names, tag)
+			}
+		}
+		if !reflect.DeepEqual(names, tt.names) {
+			t.Errorf("%s's JSON fields are %q, its reader reads %q", tt.typ, names, tt.names)
 		}
 	}
-	if !reflect.DeepEqual(names, groupFields) {
-		t.Errorf("Group's JSON fields are %q, decodeGroup reads %q", names, groupFields)
+}
+
+// FuzzDecodeRoundResult compares RoundResult's decoder with encoding/json's for the struct.
+func FuzzDecodeRoundResult(f *testing.F) {
+	m := 2.0
+	rr := RoundResult{Number: 2, Rule: DefaultRule(), NSubmitted: 3, GroupsSubmitted: Counts{{"a", 2}, {"b", 1}},
+		Items: ItemList{{ID: "i1", NRated: 3, Median: &m, Groups: GroupList{{Name: "a"}}}, {ID: "i2"}}}
+	seed, _ := json.Marshal(&rr)
+	f.Add(seed)
+	for _, s := range []string{`null`, `{}`, `{"items":null}`, `{"items":{}}`, `{"ITEMS":{"i":{}}}`,
+		`{"items":{"i":{}},"items":{"j":{}}}`, `{"items":{"i":{"n_low":1.5}}}`, `{"items":[]}`,
+		`{"n_submitted":"3"}`, `{"_round":1,"items":{"i":null}} x`, `{"items":{"i":{}},}`, `{"kendall":{}}`} {
+		f.Add([]byte(s))
 	}
+	type plain RoundResult
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var want plain
+		var got RoundResult
+		wantErr := json.Unmarshal(b, &want)
+		err := json.Unmarshal(b, &got)
+		if (err != nil) != (wantErr != nil) {
+			t.Fatalf("%q: error %v, encoding/json %v", b, err, wantErr)
+		}
+		if err == nil && !reflect.DeepEqual(got, RoundResult(want)) {
+			t.Fatalf("%q: %+v, encoding/json %+v", b, got, want)
+		}
+	})
 }

@@ -306,3 +306,26 @@ func BenchmarkCloseRound1000x300(b *testing.B) { benchmarkClose(b, 1000, 300) }
 
 // BenchmarkCloseRound10000x300 is the same for 10,000 panelists (skipped with -short).
 func BenchmarkCloseRound10000x300(b *testing.B) { benchmarkClose(b, 10000, 300) }
+
+// BenchmarkDecodeSnapshot1000x300 decodes the stored snapshot of a closed round of 1,000
+// panelists × 300 items, as a report or round-2 feedback does when it first needs it after a
+// start.
+func BenchmarkDecodeSnapshot1000x300(b *testing.B) {
+	svc, st, sid := seedRound(b, filepath.Join(b.TempDir(), "d.db"), 1000, 300)
+	defer st.Close()
+	ctx := context.Background()
+	if _, err := svc.CloseRound(ctx, Actor{StaffID: 1, Role: RoleAdmin}, sid, 1); err != nil {
+		b.Fatal(err)
+	}
+	data, err := svc.SnapshotJSON(ctx, sid, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := decodeSnapshot(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
