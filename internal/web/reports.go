@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
 	"net/http"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -53,16 +55,6 @@ type cachedPage struct {
 	gz   atomic.Pointer[[]byte]
 	done chan struct{} // closed when built (raw and a first gz set) or failed (err set)
 	err  error
-}
-
-// gzipBytes compresses b at level.
-func gzipBytes(b []byte, level int) []byte {
-	var z bytes.Buffer
-	z.Grow(len(b) / 8)
-	zw, _ := gzip.NewWriterLevel(&z, level)
-	_, _ = zw.Write(b)
-	_ = zw.Close()
-	return z.Bytes()
 }
 
 // reportCache holds rendered summaries of closed rounds (immutable), bounded in size.
@@ -139,11 +131,11 @@ func (rc *reportCache) fill(k pageKey, p *cachedPage, build func() ([]byte, erro
 		return nil, err
 	}
 	p.raw = raw
-	gz := gzipBytes(raw, gzip.BestSpeed)
+	gz := gzipBytes(raw, gzip.BestSpeed, runtime.GOMAXPROCS(0))
 	p.gz.Store(&gz)
 	close(p.done)
 	go func() {
-		best := gzipBytes(raw, gzip.BestCompression)
+		best := gzipBytes(raw, gzip.BestCompression, 1) // in the background, on one core
 		p.gz.Store(&best)
 	}()
 	return p, nil
@@ -151,18 +143,18 @@ func (rc *reportCache) fill(k pageKey, p *cachedPage, build func() ([]byte, erro
 
 const reportCacheMax = 64
 
-func (rc *reportCache) get(k reportKey, build func() ([]byte, error)) ([]byte, error) {
+// fragment returns the cached summary fragment of k, if there is one.
+func (rc *reportCache) fragment(k reportKey) ([]byte, bool) {
 	rc.mu.Lock()
+	defer rc.mu.Unlock()
 	b, ok := rc.m[k]
-	rc.mu.Unlock()
-	if ok {
-		return b, nil
-	}
-	b, err := build()
-	if err != nil {
-		return nil, err
-	}
+	return b, ok
+}
+
+// keepFragment caches the summary fragment b of k.
+func (rc *reportCache) keepFragment(k reportKey, b []byte) {
 	rc.mu.Lock()
+	defer rc.mu.Unlock()
 	if len(rc.m) >= reportCacheMax {
 		for old := range rc.m { // drop any one: every entry can be rebuilt
 			delete(rc.m, old)
@@ -170,8 +162,6 @@ func (rc *reportCache) get(k reportKey, build func() ([]byte, error)) ([]byte, e
 		}
 	}
 	rc.m[k] = b
-	rc.mu.Unlock()
-	return b, nil
 }
 
 // staffPage returns the page base of a staff page.
@@ -200,12 +190,8 @@ func (s *Server) writeBody(c *gin.Context, contentType string, body []byte) {
 		c.Data(http.StatusOK, contentType, body)
 		return
 	}
-	var z bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&z, gzip.BestSpeed)
-	_, _ = zw.Write(body)
-	_ = zw.Close()
 	c.Header("Content-Encoding", "gzip")
-	c.Data(http.StatusOK, contentType, z.Bytes())
+	c.Data(http.StatusOK, contentType, gzipBytes(body, gzip.BestSpeed, 1))
 }
 
 // ---- pages ----
@@ -253,14 +239,33 @@ func (s *Server) reportsIndex(c *gin.Context) {
 
 type reportSummaryPage struct {
 	page
-	View     string // screen, print, slides
-	StudyID  int64
-	Round    int
-	Title    string
-	Rounds   []int // closed rounds of the study
-	Exports  []reportLink
-	Body     template.HTML
-	ItemsNum int
+	View    string // screen, print, slides
+	StudyID int64
+	Round   int
+	Title   string
+	Rounds  []int // closed rounds of the study
+	Exports []reportLink
+
+	// The summary itself is a cached fragment, or rendered from sum by r; either way it is
+	// written in place (see page.out), and from and to say where it landed.
+	fragment []byte
+	sum      *report.Summary
+	r        *report.Renderer
+	from, to int
+}
+
+// Body writes the summary into the page.
+func (v *reportSummaryPage) Body() (template.HTML, error) {
+	if v.out == nil {
+		return "", errors.New("web: the summary is written only into a page")
+	}
+	v.from = v.out.Len()
+	defer func() { v.to = v.out.Len() }()
+	if v.fragment != nil {
+		v.out.Write(v.fragment)
+		return "", nil
+	}
+	return "", v.r.Fragment(v.out, v.sum)
 }
 
 type reportLink struct {
@@ -338,30 +343,32 @@ func (s *Server) reportSummary(c *gin.Context, rc *reportCache) {
 	// through a confirmation page), so a workshop room reloading it costs a map lookup.
 	key := pageKey{sid: sid, n: n, view: view, role: staff.Role, rounds: fmt.Sprint(closed)}
 	pg, err := rc.page(ctx, key, func() ([]byte, error) {
-		body, err := rc.get(reportKey{sid, n, view == "slides"}, func() ([]byte, error) {
+		v := &reportSummaryPage{page: page{Title: fmt.Sprintf("Round %d · %s", n, st.Title), Nav: "reports",
+			Staff: &staffView{Role: staff.Role}},
+			View: view, StudyID: sid, Round: n, Title: st.Title, Exports: reportExports(sid, n), Rounds: closed}
+		fk := reportKey{sid, n, view == "slides"}
+		var cached bool
+		v.fragment, cached = rc.fragment(fk)
+		size := len(v.fragment) + 32<<10
+		if !cached {
 			sum, _, _, err := s.buildSummary(ctx, sid, n)
 			if err != nil {
 				return nil, err
 			}
-			r, err := rc.renderer(s.Templates)
-			if err != nil {
+			if v.r, err = rc.renderer(s.Templates); err != nil {
 				return nil, err
 			}
-			var buf bytes.Buffer
-			buf.Grow(64<<10 + 8<<10*len(sum.Items)) // more than a summary takes: no regrowing
-			if err := r.Fragment(&buf, sum.ForView(view)); err != nil {
-				return nil, err
-			}
-			return buf.Bytes(), nil
-		})
+			v.sum = sum.ForView(view)
+			size = 96<<10 + 8<<10*len(sum.Items) // more than a summary takes: no regrowing
+		}
+		raw, err := s.renderSized("reports/summary", v, size)
 		if err != nil {
 			return nil, err
 		}
-		v := &reportSummaryPage{page: page{Title: fmt.Sprintf("Round %d · %s", n, st.Title), Nav: "reports",
-			Staff: &staffView{Role: staff.Role}},
-			View: view, StudyID: sid, Round: n, Title: st.Title, Exports: reportExports(sid, n), Rounds: closed,
-			Body: template.HTML(body)} // rendered by html/template from the snapshot: escaped
-		return s.renderSized("reports/summary", v, len(body)+32<<10)
+		if !cached {
+			rc.keepFragment(fk, raw[v.from:v.to:v.to])
+		}
+		return raw, nil
 	})
 	if err != nil {
 		s.fail(c, err)
