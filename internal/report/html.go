@@ -60,6 +60,10 @@ func NewRenderer(templates fs.FS) (*Renderer, error) {
 // HTML writes the summary as one self-contained HTML document, laid out as the print view.
 func (r *Renderer) HTML(w io.Writer, s *Summary) error {
 	var buf bytes.Buffer
+	if s.out != nil { // as in Fragment
+		s.out.w = &buf
+		defer func() { s.out.w = nil }()
+	}
 	if err := r.t.ExecuteTemplate(&buf, "standalone", struct {
 		S   *Summary
 		CSS template.CSS
@@ -71,8 +75,13 @@ func (r *Renderer) HTML(w io.Writer, s *Summary) error {
 }
 
 // Fragment writes only the summary's markup (the "report_summary" template), for embedding.
-// Give it s.ForView(view) to leave out what the view never shows.
+// Give it s.ForView(view) to leave out what the view never shows. Into a bytes.Buffer, the
+// items' markup is written in place (see output): one summary is not rendered twice at once.
 func (r *Renderer) Fragment(w io.Writer, s *Summary) error {
+	if buf, ok := w.(*bytes.Buffer); ok && s.out != nil {
+		s.out.w = buf
+		defer func() { s.out.w = nil }()
+	}
 	return r.t.ExecuteTemplate(w, "report_summary", s)
 }
 

@@ -66,6 +66,8 @@ type Summary struct {
 	Kendall     KendallView
 	Comments    []*ItemView // items with comments or reasons
 	Methods     []string    // paragraphs
+
+	out *output // shared with the items
 }
 
 // BandView is one band of the scale.
@@ -129,6 +131,8 @@ type ItemView struct {
 	Comments, Reasons       []string
 	Contested               bool
 	Why                     string // why it is contested, in words
+
+	out *output // the summary's
 }
 
 // GroupCell is one item in one stakeholder group.
@@ -249,7 +253,7 @@ func Build(st Study, snaps []*delphi.Snapshot) (*Summary, error) {
 	s := &Summary{StudyID: snap.StudyID, Title: title, SurveyID: snap.SurveyID, Round: snap.Round,
 		Opened: day(snap.OpenedAt), Closed: day(snap.ClosedAt), Deadline: day(snap.Deadline),
 		RuleText: ruleWords(snap), RuleHash: short(snap.RuleHash), Scale: scaleWords(snap.Scale),
-		Software: snap.Software}
+		Software: snap.Software, out: new(output)}
 	for _, b := range snap.Scale.Bands {
 		s.Bands = append(s.Bands, BandView{ID: b.ID, Label: b.Label.In("en"), Range: rangeText(b.From, b.To)})
 	}
@@ -278,6 +282,7 @@ func Build(st Study, snaps []*delphi.Snapshot) (*Summary, error) {
 		}
 		iv := itemView(snap, ri, res, groupLabel)
 		iv.Section = sectionLabel[ri.SectionID]
+		iv.out = s.out
 		if prev != nil {
 			_, had := prevItems[ri.ID]
 			iv.New = !had

@@ -401,3 +401,35 @@ func TestReproduceInR(t *testing.T) {
 		t.Logf("%s", out)
 	}
 }
+
+// The items' markup written in place (into a bytes.Buffer) is what the same template gives
+// through strings (any other writer), in every view and in the standalone file.
+func TestFragmentInPlace(t *testing.T) {
+	f := loadFixture(t)
+	r, err := report.NewRenderer(templates.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n := 1; n <= 2; n++ {
+		sum, err := report.Build(f.study, f.snaps[:n])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, view := range []string{"screen", "print", "slides"} {
+			var inPlace bytes.Buffer
+			var viaStrings strings.Builder
+			if err := r.Fragment(&inPlace, sum.ForView(view)); err != nil {
+				t.Fatal(err)
+			}
+			if err := r.Fragment(&viaStrings, sum.ForView(view)); err != nil {
+				t.Fatal(err)
+			}
+			if inPlace.String() != viaStrings.String() {
+				t.Errorf("round %d, %s: in place %d bytes, through strings %d", n, view, inPlace.Len(), viaStrings.Len())
+			}
+			if !strings.Contains(inPlace.String(), `<tr id="row-`) {
+				t.Errorf("round %d, %s: no result rows", n, view)
+			}
+		}
+	}
+}

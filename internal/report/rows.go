@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"html/template"
 	"strconv"
 
@@ -16,9 +17,27 @@ import (
 
 func appendInt(b []byte, n int) []byte { return strconv.AppendInt(b, int64(n), 10) }
 
+// output is where Renderer.Fragment is writing a summary, shared by the summary's items:
+// while it is set, their markup methods append to it in place and return nothing, so that the
+// markup is neither built in a string of its own nor copied through fmt (the same bytes land
+// in the same place).
+type output struct{ w *bytes.Buffer }
+
+// emit returns the markup append writes, or appends it to the output in place.
+func (iv *ItemView) emit(size int, f func([]byte) []byte) template.HTML {
+	if iv.out != nil && iv.out.w != nil {
+		w := iv.out.w
+		w.Grow(size)
+		w.Write(f(w.AvailableBuffer()))
+		return ""
+	}
+	return template.HTML(f(make([]byte, 0, size)))
+}
+
 // ResultRow is the item's row of a results table (report_items_table).
-func (iv *ItemView) ResultRow() template.HTML {
-	b := make([]byte, 0, 700+len(iv.Hist))
+func (iv *ItemView) ResultRow() template.HTML { return iv.emit(700+len(iv.Hist), iv.appendResultRow) }
+
+func (iv *ItemView) appendResultRow(b []byte) []byte {
 	b = append(b, `<tr id="row-`...)
 	b = htmlesc.Append(b, iv.ID)
 	b = append(b, `" class="`...)
@@ -61,13 +80,16 @@ func (iv *ItemView) ResultRow() template.HTML {
 	b = append(b, `</td><td class="hist-cell">`...)
 	b = append(b, iv.Hist...)
 	b = append(b, `</td></tr>`...)
-	return template.HTML(b)
+	return b
 }
 
 // GroupsRow is the item's row of the table by stakeholder group: the whole panel, then each
 // group's cell.
 func (iv *ItemView) GroupsRow() template.HTML {
-	b := make([]byte, 0, 300+len(iv.Groups)*160)
+	return iv.emit(300+len(iv.Groups)*160, iv.appendGroupsRow)
+}
+
+func (iv *ItemView) appendGroupsRow(b []byte) []byte {
 	b = append(b, `<tr`...)
 	if iv.Disagree {
 		b = append(b, ` class="disagree"`...)
@@ -103,12 +125,11 @@ func (iv *ItemView) GroupsRow() template.HTML {
 		b = append(b, `</small></td>`...)
 	}
 	b = append(b, `</tr>`...)
-	return template.HTML(b)
+	return b
 }
 
 // groupRows are the rows of an item card's table by group.
-func (iv *ItemView) groupRows() template.HTML {
-	b := make([]byte, 0, len(iv.Groups)*260)
+func (iv *ItemView) appendGroupRows(b []byte) []byte {
 	for _, g := range iv.Groups {
 		b = append(b, `<tr`...)
 		if g.Differs {
@@ -128,33 +149,43 @@ func (iv *ItemView) groupRows() template.HTML {
 		b = htmlesc.Append(b, g.ClassLabel)
 		b = append(b, `</span></td></tr>`...)
 	}
-	return template.HTML(b)
+	return b
 }
 
 // CommentItems are the item's comments as list items.
-func (iv *ItemView) CommentItems() template.HTML { return listItems(iv.Comments) }
+func (iv *ItemView) CommentItems() template.HTML {
+	return iv.emit(listSize(iv.Comments), func(b []byte) []byte { return appendListItems(b, iv.Comments) })
+}
 
 // ReasonItems are the reasons given for changed ratings as list items.
-func (iv *ItemView) ReasonItems() template.HTML { return listItems(iv.Reasons) }
+func (iv *ItemView) ReasonItems() template.HTML {
+	return iv.emit(listSize(iv.Reasons), func(b []byte) []byte { return appendListItems(b, iv.Reasons) })
+}
 
-func listItems(texts []string) template.HTML {
+func listSize(texts []string) int {
 	n := 0
 	for _, s := range texts {
 		n += len(s) + 16
 	}
-	b := make([]byte, 0, n)
+	return n
+}
+
+func appendListItems(b []byte, texts []string) []byte {
 	for _, s := range texts {
 		b = append(b, `<li>`...)
 		b = htmlesc.Append(b, s)
 		b = append(b, `</li>`...)
 	}
-	return template.HTML(b)
+	return b
 }
 
 // Card is the item's card among the items to discuss (one slide each in the slides view):
 // its histogram, statistics, table by group and comments.
 func (iv *ItemView) Card() template.HTML {
-	b := make([]byte, 0, 2500+len(iv.Hist)+len(iv.Groups)*260+len(iv.Comments)*64)
+	return iv.emit(2500+len(iv.Hist)+len(iv.Groups)*260+len(iv.Comments)*64, iv.appendCard)
+}
+
+func (iv *ItemView) appendCard(b []byte) []byte {
 	b = append(b, `<article class="slide item-card" id="item-`...)
 	b = htmlesc.Append(b, iv.ID)
 	b = append(b, `" aria-labelledby="h-item-`...)
@@ -226,15 +257,15 @@ func (iv *ItemView) Card() template.HTML {
 	b = append(b, "\n</dl>\n</div>\n<table class=\"compact group-mini\">\n"+
 		`<thead><tr><th scope="col">Group</th><th scope="col" class="num">n</th><th scope="col" class="num">% high</th><th scope="col" class="num">% low</th><th scope="col" class="num">Median</th><th scope="col">Class</th></tr></thead>`+
 		"\n<tbody>"...)
-	b = append(b, iv.groupRows()...)
+	b = iv.appendGroupRows(b)
 	b = append(b, "</tbody>\n</table>\n"...)
 	if len(iv.Comments) > 0 {
 		b = append(b, `<div class="card-comments"><p class="muted small">Comments (`...)
 		b = appendInt(b, len(iv.Comments))
 		b = append(b, `):</p><ul class="comments">`...)
-		b = append(b, iv.CommentItems()...)
+		b = appendListItems(b, iv.Comments)
 		b = append(b, `</ul></div>`...)
 	}
 	b = append(b, "\n</article>"...)
-	return template.HTML(b)
+	return b
 }

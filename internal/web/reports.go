@@ -299,6 +299,24 @@ func (s *Server) roundSnapshots(ctx context.Context, sid int64, n int) ([]*delph
 	return snaps, nil
 }
 
+// snapshotsAsync starts reading the snapshots of rounds 1..n and returns a function that
+// waits for them.
+func (s *Server) snapshotsAsync(ctx context.Context, sid int64, n int) func() ([]*delphi.Snapshot, error) {
+	type result struct {
+		snaps []*delphi.Snapshot
+		err   error
+	}
+	done := make(chan result, 1) // the reader may not wait: its page was built by another
+	go func() {
+		snaps, err := s.roundSnapshots(ctx, sid, n)
+		done <- result{snaps, err}
+	}()
+	return sync.OnceValues(func() ([]*delphi.Snapshot, error) {
+		r := <-done
+		return r.snaps, r.err
+	})
+}
+
 // buildSummary builds the view model of round n from the snapshots of rounds 1..n.
 func (s *Server) buildSummary(ctx context.Context, sid int64, n int) (*report.Summary, *delphi.Study, []*delphi.Snapshot, error) {
 	st, err := s.svc.Study(ctx, sid)
@@ -325,6 +343,13 @@ func (s *Server) reportSummary(c *gin.Context, rc *reportCache) {
 		s.fail(c, delphi.Errorf(delphi.EInvalid, "view", "view must be screen, print or slides"))
 		return
 	}
+	fk := reportKey{sid, n, view == "slides"}
+	snaps := func() ([]*delphi.Snapshot, error) { return s.roundSnapshots(ctx, sid, n) }
+	if _, ok := rc.fragment(fk); !ok {
+		// The summary must be built: its snapshots take longer to read than the study (whose
+		// definition is parsed on first use), so both are read at once.
+		snaps = s.snapshotsAsync(ctx, sid, n)
+	}
 	st, err := s.svc.Study(ctx, sid)
 	if err != nil {
 		s.fail(c, err)
@@ -346,12 +371,15 @@ func (s *Server) reportSummary(c *gin.Context, rc *reportCache) {
 		v := &reportSummaryPage{page: page{Title: fmt.Sprintf("Round %d · %s", n, st.Title), Nav: "reports",
 			Staff: &staffView{Role: staff.Role}},
 			View: view, StudyID: sid, Round: n, Title: st.Title, Exports: reportExports(sid, n), Rounds: closed}
-		fk := reportKey{sid, n, view == "slides"}
 		var cached bool
 		v.fragment, cached = rc.fragment(fk)
 		size := len(v.fragment) + 32<<10
 		if !cached {
-			sum, _, _, err := s.buildSummary(ctx, sid, n)
+			sn, err := snaps()
+			if err != nil {
+				return nil, err
+			}
+			sum, err := report.Build(report.StudyOf(st), sn)
 			if err != nil {
 				return nil, err
 			}
