@@ -1,6 +1,7 @@
 package delphi
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -385,17 +386,24 @@ func decodeSnapshot(b []byte) (*Snapshot, error) {
 	if err == nil && !ok {
 		err = json.Unmarshal(b, snap)
 	} else if err == nil {
+		// The texts are read beside the statistics: the statistics' scanning leaves a core idle.
+		texts := make(chan error, 1)
+		go func() {
+			var err error
+			if vals[1] != nil {
+				err = readTexts(vals[1], &snap.Comments)
+			}
+			if err == nil && vals[2] != nil {
+				err = readTexts(vals[2], &snap.Reasons)
+			}
+			texts <- err
+		}()
 		err = json.Unmarshal(rest, snap)
 		if v := vals[0]; err == nil && v != nil && string(v) != "null" {
 			snap.Result = new(consensus.RoundResult)
 			err = snap.Result.UnmarshalJSON(v)
 		}
-		if err == nil && vals[1] != nil {
-			err = readTexts(vals[1], &snap.Comments)
-		}
-		if err == nil && vals[2] != nil {
-			err = readTexts(vals[2], &snap.Reasons)
-		}
+		err = cmp.Or(err, <-texts)
 	}
 	if err != nil {
 		return nil, err

@@ -19,3 +19,19 @@ func Append(b []byte, s string) []byte {
 	}
 	return append(b, s[last:]...)
 }
+
+// AppendQuery appends s escaped as html/template escapes it in the query or fragment of a
+// quoted URL attribute (href="#item-{{.}}"): every byte but letters, digits and -._~ as %xx.
+// Nothing in the result needs HTML escaping.
+func AppendQuery(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '.', c == '_', c == '~':
+			b = append(b, c)
+		default:
+			b = append(b, '%', hex[c>>4], hex[c&15])
+		}
+	}
+	return b
+}

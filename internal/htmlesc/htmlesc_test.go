@@ -39,3 +39,21 @@ func FuzzAppend(f *testing.F) {
 		}
 	})
 }
+
+// FuzzAppendQuery holds AppendQuery to html/template in a fragment and a query.
+func FuzzAppendQuery(f *testing.F) {
+	for _, s := range []string{"item_001", "a b/c?d#e&f=g", `"><script>`, "naïve – ✓", "%41", "nul\x00 \xff", "'()*!~.-_"} {
+		f.Add(s)
+	}
+	tt := template.Must(template.New("").Parse(`<a href="#item-{{.}}">x</a><a href="/r?q={{.}}">y</a>`))
+	f.Fuzz(func(t *testing.T, s string) {
+		var want strings.Builder
+		if err := tt.Execute(&want, s); err != nil {
+			t.Fatal(err)
+		}
+		e := string(AppendQuery(nil, s))
+		if got := `<a href="#item-` + e + `">x</a><a href="/r?q=` + e + `">y</a>`; got != want.String() {
+			t.Errorf("%q: got %s, want %s", s, got, want.String())
+		}
+	})
+}

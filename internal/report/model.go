@@ -59,13 +59,13 @@ type Summary struct {
 	Status   []StatusView   // items by status (consensus in, out, none, not rated)
 	ByStatus []SectionCount // per section: counts by status
 	// Contested are the items a workshop discusses: no consensus, fragile, or groups that disagree.
-	Contested   []*ItemView
+	Contested   Items
 	Disagreeing []*ItemView
 	Slides      []SlideChunk // results in chunks that fit on a slide
 	Change      *ChangeView
 	Kendall     KendallView
-	Comments    []*ItemView // items with comments or reasons
-	Methods     []string    // paragraphs
+	Comments    Items    // items with comments or reasons
+	Methods     []string // paragraphs
 
 	out *output // shared with the items
 }
@@ -150,13 +150,13 @@ type GroupCell struct {
 // StatusView lists the items of one status.
 type StatusView struct {
 	Class, Label string
-	Items        []*ItemView
+	Items        Items
 }
 
 // SectionView is one section with its items, ordered by status (in, none, out, not rated).
 type SectionView struct {
 	ID, Label string
-	Items     []*ItemView
+	Items     Items
 }
 
 // SectionCount counts a section's items by status.
@@ -170,13 +170,13 @@ type SectionCount struct {
 type SlideChunk struct {
 	Label string
 	Part  string // "1/3", or "" when the section fits on one slide
-	Items []*ItemView
+	Items Items
 }
 
 // ChangeView compares the round with the previous one.
 type ChangeView struct {
 	From, To  int
-	Items     []*ItemView // items of both rounds, with Change set
+	Items     Items       // items of both rounds, with Change set
 	Changed   []*ItemView // items whose class changed
 	New       []*ItemView
 	Reworded  []*ItemView
@@ -400,7 +400,7 @@ func (s *Summary) sections(snap *delphi.Snapshot) {
 		bySec[iv.SectionID] = append(bySec[iv.SectionID], iv)
 	}
 	for _, sec := range snap.Sections {
-		items := append([]*ItemView(nil), bySec[sec.ID]...)
+		items := append(Items(nil), bySec[sec.ID]...)
 		sort.SliceStable(items, func(i, j int) bool { return statusOrder[items[i].Class] < statusOrder[items[j].Class] })
 		sv := SectionView{ID: sec.ID, Label: sec.Label.In("en"), Items: items}
 		if sv.Label == "" {

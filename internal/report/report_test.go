@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"flag"
 	"fmt"
+	"html/template"
 	"io"
 	"log/slog"
 	"os"
@@ -431,5 +432,50 @@ func TestFragmentInPlace(t *testing.T) {
 				t.Errorf("round %d, %s: no result rows", n, view)
 			}
 		}
+	}
+}
+
+// The loops built in Go (report.Items) give the bytes of the template loops they replaced,
+// hostile text included.
+func TestItemsMatchTemplate(t *testing.T) {
+	const loops = `{{define "links"}}{{range .}}<li><a href="#item-{{.ID}}">{{.Label}}</a>{{if .Fragile}} <span class="flag">fragile</span>{{end}}</li>{{end}}{{end}}` +
+		`{{define "groups"}}{{range .}}{{.GroupsRow}}
+{{end}}{{end}}` +
+		`{{define "cards"}}{{range .}}{{.Card}}{{end}}{{end}}` +
+		`{{define "results"}}{{range .}}{{.ResultRow}}{{end}}{{end}}` +
+		`{{define "changes"}}{{range .}}<tr{{if .Change.ClassChanged}} class="class-changed"{{end}}><th scope="row">{{.Label}}</th>{{with .Change}}<td><span class="badge {{.FromClass}}">{{.FromLabel}}</span></td><td><span class="badge {{.ToClass}}">{{.ToLabel}}</span></td><td class="num">{{.DeltaPctHigh}}</td><td class="num">{{.DeltaIQR}}</td><td class="num">{{.NPairs}}</td><td class="num">{{.PctChanged}}</td><td{{if .Significant}} class="signif"{{end}}>{{.Wilcoxon}}</td>{{end}}</tr>{{end}}{{end}}` +
+		`{{define "comments"}}{{range .}}<div class="comment-block">
+<h3 class="h4"><a href="#item-{{.ID}}">{{.Label}}</a> <span class="badge {{.Class}}">{{.ClassLabel}}</span></h3>
+{{if .Comments}}<ul class="comments">{{.CommentItems}}</ul>{{end}}
+{{if .Reasons}}<p class="muted small">Reasons given for changed ratings:</p><ul class="comments reasons">{{.ReasonItems}}</ul>{{end}}
+</div>{{end}}{{end}}`
+	tt := template.Must(template.New("").Parse(loops))
+	bad := `<script>"a" & 'b' + =1 ü/#?%`
+	items := report.Items{
+		{ID: "i 1/" + bad, Label: bad, Class: bad, ClassLabel: bad, Fragile: true, Disagree: true, Section: bad, Why: bad,
+			Description: bad, PctLow: bad, Median: bad, Q1: bad, WilsonHigh: bad, Hist: "<svg></svg>", Placement: bad,
+			Groups:   []report.GroupCell{{Label: bad, Class: bad, Differs: true, PctHigh: bad, Median: bad, ClassLabel: bad}},
+			Comments: []string{bad, "plain"}, Reasons: []string{bad},
+			Change: &report.ItemChange{FromClass: bad, FromLabel: bad, ToClass: bad, ClassChanged: true, DeltaPctHigh: bad,
+				NPairs: 12, Wilcoxon: bad, Significant: true}},
+		{ID: "item_002", Label: "Plain", Class: "consensus_in", Change: &report.ItemChange{}},
+	}
+	for _, tc := range []struct {
+		name string
+		got  template.HTML
+	}{
+		{"links", items.Links()}, {"groups", items.GroupsRows()}, {"cards", items.Cards()},
+		{"results", items.ResultRows()}, {"changes", items.ChangeRows()}, {"comments", items.CommentBlocks()},
+	} {
+		var want strings.Builder
+		if err := tt.ExecuteTemplate(&want, tc.name, items); err != nil {
+			t.Fatal(err)
+		}
+		if string(tc.got) != want.String() {
+			t.Errorf("%s:\n got %s\nwant %s", tc.name, tc.got, want.String())
+		}
+	}
+	if got := (report.Items{}).Cards(); got != "" {
+		t.Errorf("no items: %q", got)
 	}
 }

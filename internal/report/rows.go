@@ -269,3 +269,113 @@ func (iv *ItemView) appendCard(b []byte) []byte {
 	b = append(b, "\n</article>"...)
 	return b
 }
+
+// Items is a list of a summary's items, with the markup the summary repeats for each of them
+// (the template's loops: one call each rather than a few actions per item).
+type Items []*ItemView
+
+// each emits f's markup for every item, about size bytes each.
+func (l Items) each(size int, f func(b []byte, iv *ItemView) []byte) template.HTML {
+	if len(l) == 0 {
+		return ""
+	}
+	return l[0].emit(size*len(l), func(b []byte) []byte {
+		for _, iv := range l {
+			b = f(b, iv)
+		}
+		return b
+	})
+}
+
+// ResultRows are the rows of a results table.
+func (l Items) ResultRows() template.HTML {
+	return l.each(800, func(b []byte, iv *ItemView) []byte { return iv.appendResultRow(b) })
+}
+
+// GroupsRows are the rows of the table by stakeholder group, one per line.
+func (l Items) GroupsRows() template.HTML {
+	return l.each(1200, func(b []byte, iv *ItemView) []byte { return append(iv.appendGroupsRow(b), '\n') })
+}
+
+// Cards are the cards of the items to discuss.
+func (l Items) Cards() template.HTML {
+	return l.each(4000, func(b []byte, iv *ItemView) []byte { return iv.appendCard(b) })
+}
+
+// Links are the list items linking to each item's card, flagging the fragile ones.
+func (l Items) Links() template.HTML {
+	return l.each(120, func(b []byte, iv *ItemView) []byte {
+		b = append(b, `<li><a href="#item-`...)
+		b = htmlesc.AppendQuery(b, iv.ID)
+		b = append(b, `">`...)
+		b = htmlesc.Append(b, iv.Label)
+		b = append(b, `</a>`...)
+		if iv.Fragile {
+			b = append(b, ` <span class="flag">fragile</span>`...)
+		}
+		return append(b, `</li>`...)
+	})
+}
+
+// CommentBlocks are each item's comments and reasons, under its label.
+func (l Items) CommentBlocks() template.HTML {
+	return l.each(1000, func(b []byte, iv *ItemView) []byte {
+		b = append(b, "<div class=\"comment-block\">\n<h3 class=\"h4\"><a href=\"#item-"...)
+		b = htmlesc.AppendQuery(b, iv.ID)
+		b = append(b, `">`...)
+		b = htmlesc.Append(b, iv.Label)
+		b = append(b, `</a> <span class="badge `...)
+		b = htmlesc.Append(b, iv.Class)
+		b = append(b, `">`...)
+		b = htmlesc.Append(b, iv.ClassLabel)
+		b = append(b, "</span></h3>\n"...)
+		if len(iv.Comments) > 0 {
+			b = append(b, `<ul class="comments">`...)
+			b = appendListItems(b, iv.Comments)
+			b = append(b, `</ul>`...)
+		}
+		b = append(b, '\n')
+		if len(iv.Reasons) > 0 {
+			b = append(b, `<p class="muted small">Reasons given for changed ratings:</p><ul class="comments reasons">`...)
+			b = appendListItems(b, iv.Reasons)
+			b = append(b, `</ul>`...)
+		}
+		return append(b, "\n</div>"...)
+	})
+}
+
+// ChangeRows are the rows of the table of changes since the previous round.
+func (l Items) ChangeRows() template.HTML {
+	return l.each(600, func(b []byte, iv *ItemView) []byte {
+		c := iv.Change
+		b = append(b, `<tr`...)
+		if c.ClassChanged {
+			b = append(b, ` class="class-changed"`...)
+		}
+		b = append(b, `><th scope="row">`...)
+		b = htmlesc.Append(b, iv.Label)
+		b = append(b, `</th><td><span class="badge `...)
+		b = htmlesc.Append(b, c.FromClass)
+		b = append(b, `">`...)
+		b = htmlesc.Append(b, c.FromLabel)
+		b = append(b, `</span></td><td><span class="badge `...)
+		b = htmlesc.Append(b, c.ToClass)
+		b = append(b, `">`...)
+		b = htmlesc.Append(b, c.ToLabel)
+		b = append(b, `</span></td><td class="num">`...)
+		b = htmlesc.Append(b, c.DeltaPctHigh)
+		b = append(b, `</td><td class="num">`...)
+		b = htmlesc.Append(b, c.DeltaIQR)
+		b = append(b, `</td><td class="num">`...)
+		b = appendInt(b, c.NPairs)
+		b = append(b, `</td><td class="num">`...)
+		b = htmlesc.Append(b, c.PctChanged)
+		b = append(b, `</td><td`...)
+		if c.Significant {
+			b = append(b, ` class="signif"`...)
+		}
+		b = append(b, `>`...)
+		b = htmlesc.Append(b, c.Wilcoxon)
+		return append(b, `</td></tr>`...)
+	})
+}
