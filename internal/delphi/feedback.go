@@ -68,12 +68,16 @@ func (s *Service) feedback(ctx context.Context, e *Expert, prev *Round, cur *Rou
 		}
 	}
 	out := make(map[string]*ItemFeedback, len(panel))
+	fs := make([]ItemFeedback, 0, len(panel)) // in two blocks, not two objects per item
+	owns := make([]Answer, 0, len(panel))
 	for id, pf := range panel {
-		f := pf
+		fs = append(fs, pf)
+		f := &fs[len(fs)-1]
 		if a, ok := ownBy[f.FromItem]; ok {
-			f.Own = &a
+			owns = append(owns, a)
+			f.Own = &owns[len(owns)-1]
 		}
-		out[id] = &f
+		out[id] = f
 	}
 	return out, nil
 }

@@ -35,3 +35,28 @@ func AppendQuery(b []byte, s string) []byte {
 	}
 	return b
 }
+
+// AppendURL appends s escaped as html/template escapes it in the path of a quoted URL
+// attribute after a fixed start (href="/respond/section/{{.}}", href="mailto:{{.}}"): bytes
+// that may not stand in a URL as %xx (valid %xx escapes and reserved characters stay), then
+// & and + as in any attribute value.
+func AppendURL(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '&':
+			b = append(b, "&amp;"...)
+		case c == '+':
+			b = append(b, "&#43;"...)
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '.', c == '_', c == '~',
+			c == '!', c == '#', c == '$', c == '*', c == ',', c == '/', c == ':', c == ';', c == '=', c == '?', c == '@', c == '[', c == ']',
+			c == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]):
+			b = append(b, c)
+		default:
+			b = append(b, '%', hex[c>>4], hex[c&15])
+		}
+	}
+	return b
+}
+
+func isHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' }

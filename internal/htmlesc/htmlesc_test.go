@@ -57,3 +57,22 @@ func FuzzAppendQuery(f *testing.F) {
 		}
 	})
 }
+
+// FuzzAppendURL holds AppendURL to html/template in a URL's path and after mailto:.
+func FuzzAppendURL(f *testing.F) {
+	for _, s := range []string{"section_01", "a b/c?d#e&f=g+h", `"><script>`, "naïve – ✓", "%41%4", "%zz%", "x%", "nul\x00 \xff",
+		"'()*!~.-_", "study@example.org", "[::1]:80"} {
+		f.Add(s)
+	}
+	tt := template.Must(template.New("").Parse(`<a href="/respond/section/{{.}}">x</a><a href="mailto:{{.}}">y</a>`))
+	f.Fuzz(func(t *testing.T, s string) {
+		var want strings.Builder
+		if err := tt.Execute(&want, s); err != nil {
+			t.Fatal(err)
+		}
+		e := string(AppendURL(nil, s))
+		if got := `<a href="/respond/section/` + e + `">x</a><a href="mailto:` + e + `">y</a>`; got != want.String() {
+			t.Errorf("%q: got %s, want %s", s, got, want.String())
+		}
+	})
+}

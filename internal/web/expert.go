@@ -10,7 +10,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -376,7 +375,6 @@ type sectionPage struct {
 	MaxReason   int
 	ErrorItem   string
 	Text        sectionTexts
-	bufs        *sync.Pool // where ItemsHTML takes its buffer (nil: a new one)
 }
 
 // sectionTexts are the catalogue texts every item of a section repeats, looked up once per page
@@ -530,7 +528,6 @@ func (s *Server) buildSection(c *gin.Context, e *delphi.Expert, q *delphi.Questi
 		Index: idx + 1, Unable: def.Scale.Unable.In(b.Lang), FromRound: q.PrevRound,
 		MaxComment: delphi.MaxComment, MaxReason: delphi.MaxReason}
 	v.Title = v.Label + " · " + b.StudyTitle
-	v.bufs = &s.itemBufs
 	v.Text = sectionTexts{Rate: v.T("item.rate"), Comment: v.T("item.comment"), Reason: v.T("item.reason", q.PrevRound),
 		Changed: v.T("item.changed"), Unit: v.T("item.unit"), Values: v.T("item.values"), Derived: v.T("item.derived"),
 		DerivedYes: v.T("item.derived.yes"), Tier: v.T("item.tier"), FeedbackTitle: v.T("feedback.title", q.PrevRound),
@@ -562,6 +559,7 @@ func (s *Server) buildSection(c *gin.Context, e *delphi.Expert, q *delphi.Questi
 	if q.Round != nil {
 		fc = feedbackContext{round: q.Round.ID, from: q.PrevRound, lang: e.Panelist.Language, scaleBands: v.Bands}
 	}
+	v.Items = make([]itemView, 0, len(sec.Items))
 	for _, it := range sec.Items {
 		a, ok := posted[it.ID]
 		if !ok {

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"html/template"
 	"strconv"
 
 	"github.com/cart-cd/delphi/internal/htmlesc"
@@ -88,38 +87,6 @@ func (v *sectionPage) appendPlacement(b []byte, it *itemView) []byte {
 		b = append(b, "</label>\n"...)
 	}
 	return append(b, "</fieldset>\n"...)
-}
-
-// ItemsHTML is the section's items, in one buffer.
-func (v *sectionPage) ItemsHTML() template.HTML {
-	if v.out != nil {
-		// in place (see page.out): the page's largest part is neither copied into a string
-		// nor through fmt on its way out
-		b := v.out.AvailableBuffer()
-		for i := range v.Items {
-			b = v.appendItem(b, &v.Items[i])
-		}
-		v.out.Write(b)
-		return ""
-	}
-	var b []byte
-	if v.bufs != nil { // the server's, reused: the HTML below is a copy
-		p, _ := v.bufs.Get().(*[]byte)
-		if p == nil {
-			p = new([]byte)
-		}
-		b = (*p)[:0]
-		defer func() {
-			if cap(b) <= maxPooledPage {
-				*p = b[:0]
-				v.bufs.Put(p)
-			}
-		}()
-	}
-	for i := range v.Items {
-		b = v.appendItem(b, &v.Items[i])
-	}
-	return template.HTML(b)
 }
 
 // appendItem appends one item of a section: its text, inputs, and the feedback of the round

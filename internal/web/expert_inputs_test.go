@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"html/template"
 	"testing"
+
+	"github.com/cart-cd/delphi/internal/i18n"
+	"github.com/cart-cd/delphi/templates"
 )
 
 // sectionInputsTemplate is the markup appendRating and appendPlacement build, as the section
@@ -23,7 +26,7 @@ const sectionInputsTemplate = `{{$it := .It}}{{with .It}}<div class="scale">
 {{end}}</fieldset>{{end}}
 {{end}}`
 
-// sectionItemsTemplate is the markup ItemsHTML builds, as the section template wrote it before.
+// sectionItemsTemplate is the markup appendItem builds, as the section template wrote it before.
 const sectionItemsTemplate = `{{range .Items}}{{$it := .}}
 <section class="item{{if .Feedback}} has-feedback{{end}}{{if .Answered}} answered{{end}}{{if .Error}} invalid{{end}}" id="item-{{.ID}}" data-item="{{.ID}}"{{with .Feedback}} data-prev-band="{{.OwnBand}}"{{end}} aria-labelledby="h-{{.ID}}">
 <input type="hidden" name="item" value="{{.ID}}">
@@ -59,7 +62,17 @@ const sectionItemsTemplate = `{{range .Items}}{{$it := .}}
 </section>
 {{end}}`
 
-// TestSectionItemsMatchTemplate compares ItemsHTML with the template it replaced, over every
+// itemsHTML is a section's items, which the page's content holds (TestSectionItemsMatchTemplate
+// checks them).
+func itemsHTML(v *sectionPage) template.HTML {
+	var b []byte
+	for i := range v.Items {
+		b = v.appendItem(b, &v.Items[i])
+	}
+	return template.HTML(b)
+}
+
+// TestSectionItemsMatchTemplate compares appendItem with the template it replaced, over every
 // branch: errors, metadata, reasons, feedback with and without the expert's own answer.
 func TestSectionItemsMatchTemplate(t *testing.T) {
 	// the inputs as the items template once wrote them; TestSectionInputsMatchTemplate checks them
@@ -92,19 +105,19 @@ func TestSectionItemsMatchTemplate(t *testing.T) {
 		if err := tpl.Execute(&want, v); err != nil {
 			t.Fatal(err)
 		}
-		got := string(v.ItemsHTML())
+		got := string(itemsHTML(v))
 		if got != want.String() {
 			t.Errorf("editable %v:\n got %s\nwant %s", editable, got, want.String())
 		}
 		// rendering in place: the items land where the template calls for them
 		var out bytes.Buffer
 		v.out = &out
-		inPlace := template.Must(template.New("p").Parse(`<form>{{.ItemsHTML}}</form>{{.Unable}}`))
+		inPlace := template.Must(template.New("p").Parse(`<main>{{.ContentHTML}}</main>{{.Unable}}`))
 		if err := inPlace.Execute(&out, v); err != nil {
 			t.Fatal(err)
 		}
 		v.out = nil
-		if want := "<form>" + got + "</form>Unable"; out.String() != want {
+		if want := "<main>" + string(v.ContentHTML()) + "</main>Unable"; out.String() != want || !bytes.Contains(out.Bytes(), []byte(got)) {
 			t.Errorf("in place, editable %v:\n got %s\nwant %s", editable, out.String(), want)
 		}
 	}
@@ -143,6 +156,79 @@ func TestSectionInputsMatchTemplate(t *testing.T) {
 			got := string(v.appendPlacement(append(v.appendRating(nil, &it), '|'), &it))
 			if got != want.String() {
 				t.Errorf("%s, item %s:\n got %s\nwant %s", name, it.ID, got, want.String())
+			}
+		}
+	}
+}
+
+// sectionContentTemplate is the content of the section page as its template wrote it before
+// ContentHTML: the oracle it must match, with the expert partials the other pages still use.
+const sectionContentTemplate = `{{define "content"}}
+<div class="section-head">
+<p class="muted"><a href="/respond">{{.Base.T "nav.overview"}}</a> · {{.Base.T "section.of" .Index (len .Sections)}}</p>
+<h1>{{.Label}}</h1>
+{{with .Description}}<p>{{.}}</p>{{end}}
+{{template "expert_progress" .}}
+{{if not .Editable}}<p class="notice">{{.Base.T "section.readonly"}}</p>{{end}}
+{{if .FromRound}}<p class="muted">{{.Base.T "section.feedbackintro" .FromRound}}</p>{{end}}
+</div>
+<form method="post" action="/respond/section/{{.ID}}" class="questionnaire" data-section="{{.ID}}"{{if .Editable}} data-autosave="{{.StoreKey}}"{{end}} novalidate>
+<input type="hidden" name="csrf" value="{{.Base.CSRF}}">
+{{itemsHTML .}}
+{{if .Editable}}<div class="actions">
+<button type="submit" name="go" value="next">{{if .Next}}{{.Base.T "section.savenext"}}{{else}}{{.Base.T "section.savereview"}}{{end}}</button>
+{{if .Prev}}<button type="submit" name="go" value="prev" class="secondary">{{.Base.T "section.saveprev"}}</button>{{end}}
+<button type="submit" name="go" value="stay" class="secondary">{{.Base.T "section.save"}}</button>
+</div>{{else}}<div class="actions">
+{{if .Prev}}<a class="button secondary" href="/respond/section/{{.Prev}}">{{.Base.T "section.prev"}}</a>{{end}}
+{{if .Next}}<a class="button" href="/respond/section/{{.Next}}">{{.Base.T "section.next"}}</a>{{end}}
+</div>{{end}}
+</form>
+{{if .Editable}}<p id="save-status" class="save-status" role="status" aria-live="polite" data-saved="{{.Base.T "save.saved"}}" data-saving="{{.Base.T "save.saving"}}" data-offline="{{.Base.T "save.offline"}}" data-error="{{.Base.T "save.error"}}" data-pending="{{.Base.T "save.pending"}}"></p>{{end}}
+{{template "expert_sections" .}}
+{{template "expert_contact" .}}
+{{end}}
+`
+
+// TestSectionContentMatchesTemplate compares ContentHTML with the template it replaced over its
+// branches (editable or not, first, middle and last section, with and without description,
+// progress, feedback, contact and suggestions), hostile texts included, in every language.
+func TestSectionContentMatchesTemplate(t *testing.T) {
+	cat, err := i18n.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tpl := template.Must(template.New("content").Funcs(template.FuncMap{"itemsHTML": itemsHTML}).Parse(sectionContentTemplate))
+	tpl = template.Must(tpl.ParseFS(templates.FS, "partials/expert_chrome.html"))
+	hostile := `<script>alert('x')</script> & "quotes" + plus %zz` + "\x00"
+	base := func(lang string) expertBase {
+		return expertBase{page: page{Lang: lang, CSRF: "tok&en+1", cat: cat}, Contact: "study+office@example.org?x=<y>",
+			Total: 40, Answered: 7, StoreKey: `delphi:1:2:"3"`, CanSuggest: true,
+			Sections: []sectionNav{{ID: "s1", Label: hostile, Total: 20, Answered: 20}, {ID: "s 2/&+", Label: "Two", Total: 20, Answered: 7, Current: true}}}
+	}
+	for _, lang := range cat.Languages() {
+		for _, tc := range []struct {
+			name string
+			edit func(v *sectionPage)
+		}{
+			{"editable, middle", func(v *sectionPage) { v.Editable, v.Prev, v.Next = true, "s1", "s3" }},
+			{"editable, last, no feedback", func(v *sectionPage) { v.Editable, v.Prev, v.FromRound = true, "s1", 0 }},
+			{"editable, first", func(v *sectionPage) { v.Editable, v.Next, v.Description = true, "s 2/&+", "" }},
+			{"read-only, middle", func(v *sectionPage) { v.Prev, v.Next = "a&b", "c+d" }},
+			{"read-only, alone, no progress, contact or suggestions", func(v *sectionPage) {
+				v.Total, v.Contact, v.CanSuggest, v.Sections = 0, "", false, v.Sections[:1]
+			}},
+		} {
+			v := &sectionPage{expertBase: base(lang), ID: "s 2/&+", Label: hostile, Description: hostile, Index: 2, FromRound: 1,
+				Items: []itemView{{ID: "i1", Label: hostile}}, Bands: []bandView{{ID: "low", Label: "Low", From: 1, To: 1, Points: []pointView{{1, "", "low"}}}}}
+			tc.edit(v)
+			var want bytes.Buffer
+			if err := tpl.ExecuteTemplate(&want, "content", v); err != nil {
+				t.Fatal(err)
+			}
+
+			if got := string(v.ContentHTML()); got != want.String() {
+				t.Errorf("%s, %s:\n got %s\nwant %s", lang, tc.name, got, want.String())
 			}
 		}
 	}

@@ -150,7 +150,7 @@ type page struct {
 	cat     *i18n.Catalog
 	// out is the buffer the page is being rendered into. The templates write to it directly,
 	// action by action, so a view method may append its markup to it in place and return
-	// nothing (sectionPage.ItemsHTML): the bytes land where the method is called.
+	// nothing (sectionPage.ContentHTML): the bytes land where the method is called.
 	out *bytes.Buffer
 }
 

@@ -62,7 +62,6 @@ type Server struct {
 	respondBufs  sync.Pool // *[]byte: questionnaires are tens of KB with the panel's comments
 	pageBufs     sync.Pool // *bytes.Buffer: rendered pages (render)
 	sections     sync.Map  // round id → []roundSection (never changes once the round is open)
-	itemBufs     sync.Pool // *[]byte: a section's items (sectionPage.ItemsHTML)
 	// panelKey → template.HTML: the panel's part of an item's feedback (from an immutable snapshot)
 	feedbackPanels sync.Map
 }
