@@ -78,11 +78,22 @@ func (r *Renderer) HTML(w io.Writer, s *Summary) error {
 // Give it s.ForView(view) to leave out what the view never shows. Into a bytes.Buffer, the
 // items' markup is written in place (see output): one summary is not rendered twice at once.
 func (r *Renderer) Fragment(w io.Writer, s *Summary) error {
-	if buf, ok := w.(*bytes.Buffer); ok && s.out != nil {
-		s.out.w = buf
-		defer func() { s.out.w = nil }()
+	if buf, ok := w.(*bytes.Buffer); ok {
+		return r.FragmentStream(buf, s, nil)
 	}
 	return r.t.ExecuteTemplate(w, "report_summary", s)
+}
+
+// FragmentStream is Fragment into buf, telling written (if not nil) buf's bytes each time a
+// part of the summary (a table, the cards of the items to discuss, the comments) is written:
+// its caller may start on them, say compress them, while the rest is being written. The bytes
+// it is given do not change after; buf only grows.
+func (r *Renderer) FragmentStream(buf *bytes.Buffer, s *Summary, written func([]byte)) error {
+	if s.out != nil {
+		s.out.w, s.out.written = buf, written
+		defer func() { s.out.w, s.out.written = nil, nil }()
+	}
+	return r.t.ExecuteTemplate(buf, "report_summary", s)
 }
 
 // ForView returns the summary as view (screen, print or slides) shows it. Only the slides

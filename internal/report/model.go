@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"html/template"
 	"math"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cart-cd/delphi/internal/consensus"
@@ -275,12 +277,12 @@ func Build(st Study, snaps []*delphi.Snapshot) (*Summary, error) {
 			prevItems[it.ID] = it
 		}
 	}
-	for _, ri := range snap.Items {
-		res := snap.Result.Items.Get(ri.ID)
-		if res == nil {
-			return nil, fmt.Errorf("report: round %d: item %q has no result", snap.Round, ri.ID)
-		}
-		iv := itemView(snap, ri, res, groupLabel)
+	ivs, err := itemViews(snap, groupLabel)
+	if err != nil {
+		return nil, err
+	}
+	for k, ri := range snap.Items {
+		iv := ivs[k]
 		iv.Section = sectionLabel[ri.SectionID]
 		iv.out = s.out
 		if prev != nil {
@@ -317,6 +319,34 @@ func Build(st Study, snaps []*delphi.Snapshot) (*Summary, error) {
 	s.Kendall = kendallView(snap.Result.Kendall)
 	s.Methods = Methods(st, snaps)
 	return s, nil
+}
+
+// itemViews returns the views of the snapshot's items, in order. Each item's figures are
+// formatted and its histogram drawn on its own, so the items are shared among the cores: a
+// report of hundreds of items is built when a presenter first opens it.
+func itemViews(snap *delphi.Snapshot, groupLabel map[string]string) ([]*ItemView, error) {
+	results := make(map[string]*consensus.Item, len(snap.Result.Items))
+	for i := range snap.Result.Items {
+		results[snap.Result.Items[i].ID] = &snap.Result.Items[i]
+	}
+	for _, ri := range snap.Items {
+		if results[ri.ID] == nil {
+			return nil, fmt.Errorf("report: round %d: item %q has no result", snap.Round, ri.ID)
+		}
+	}
+	ivs := make([]*ItemView, len(snap.Items))
+	workers := min(runtime.GOMAXPROCS(0), 1+len(ivs)/64)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for k := w; k < len(ivs); k += workers {
+				ri := snap.Items[k]
+				ivs[k] = itemView(snap, ri, results[ri.ID], groupLabel)
+			}
+		})
+	}
+	wg.Wait()
+	return ivs, nil
 }
 
 func itemView(snap *delphi.Snapshot, ri delphi.RoundItem, res *consensus.Item, groupLabel map[string]string) *ItemView {

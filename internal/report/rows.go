@@ -21,7 +21,12 @@ func appendInt(b []byte, n int) []byte { return strconv.AppendInt(b, int64(n), 1
 // while it is set, their markup methods append to it in place and return nothing, so that the
 // markup is neither built in a string of its own nor copied through fmt (the same bytes land
 // in the same place).
-type output struct{ w *bytes.Buffer }
+type output struct {
+	w *bytes.Buffer
+	// written, if set, is told w's bytes each time a loop of items has been written (see
+	// Renderer.FragmentStream).
+	written func([]byte)
+}
 
 // emit returns the markup append writes, or appends it to the output in place.
 func (iv *ItemView) emit(size int, f func([]byte) []byte) template.HTML {
@@ -279,12 +284,16 @@ func (l Items) each(size int, f func(b []byte, iv *ItemView) []byte) template.HT
 	if len(l) == 0 {
 		return ""
 	}
-	return l[0].emit(size*len(l), func(b []byte) []byte {
+	h := l[0].emit(size*len(l), func(b []byte) []byte {
 		for _, iv := range l {
 			b = f(b, iv)
 		}
 		return b
 	})
+	if out := l[0].out; out != nil && out.w != nil && out.written != nil {
+		out.written(out.w.Bytes())
+	}
+	return h
 }
 
 // ResultRows are the rows of a results table.

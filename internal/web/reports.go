@@ -2,7 +2,6 @@ package web
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -16,6 +15,7 @@ import (
 	"sync/atomic"
 
 	"github.com/gin-gonic/gin"
+	"github.com/klauspost/compress/gzip"
 
 	"github.com/cart-cd/delphi/internal/delphi"
 	"github.com/cart-cd/delphi/internal/report"
@@ -78,7 +78,7 @@ func (rc *reportCache) renderer(templates fs.FS) (*report.Renderer, error) {
 // page returns a whole cached page, building (and compressing) it on a miss. Readers who ask
 // for a page being built wait for it rather than build it again: a room opening the summary
 // at once costs one build.
-func (rc *reportCache) page(ctx context.Context, k pageKey, build func() ([]byte, error)) (*cachedPage, error) {
+func (rc *reportCache) page(ctx context.Context, k pageKey, build buildPage) (*cachedPage, error) {
 	for {
 		rc.mu.Lock()
 		p, ok := rc.pages[k]
@@ -108,8 +108,11 @@ func (rc *reportCache) page(ctx context.Context, k pageKey, build func() ([]byte
 	}
 }
 
+// buildPage builds a page, and may compress it (at BestSpeed) as it goes; gz nil if not.
+type buildPage func() (raw, gz []byte, err error)
+
 // fill builds the page p of key k. Whatever happens, p ends done: readers wait for it.
-func (rc *reportCache) fill(k pageKey, p *cachedPage, build func() ([]byte, error)) (_ *cachedPage, err error) {
+func (rc *reportCache) fill(k pageKey, p *cachedPage, build buildPage) (_ *cachedPage, err error) {
 	failed := func(e error) {
 		p.err = e
 		rc.mu.Lock()
@@ -125,13 +128,15 @@ func (rc *reportCache) fill(k pageKey, p *cachedPage, build func() ([]byte, erro
 			failed(err)
 		}
 	}()
-	raw, err := build()
+	raw, gz, err := build()
 	if err != nil {
 		failed(err)
 		return nil, err
 	}
 	p.raw = raw
-	gz := gzipBytes(raw, gzip.BestSpeed, runtime.GOMAXPROCS(0))
+	if gz == nil {
+		gz = gzipBytes(raw, gzip.BestSpeed, runtime.GOMAXPROCS(0))
+	}
 	p.gz.Store(&gz)
 	close(p.done)
 	go func() {
@@ -251,6 +256,7 @@ type reportSummaryPage struct {
 	fragment []byte
 	sum      *report.Summary
 	r        *report.Renderer
+	gz       *gzipAhead // compresses the page as the summary is written
 	from, to int
 }
 
@@ -265,7 +271,7 @@ func (v *reportSummaryPage) Body() (template.HTML, error) {
 		v.out.Write(v.fragment)
 		return "", nil
 	}
-	return "", v.r.Fragment(v.out, v.sum)
+	return "", v.r.FragmentStream(v.out, v.sum, v.gz.advance)
 }
 
 type reportLink struct {
@@ -367,7 +373,7 @@ func (s *Server) reportSummary(c *gin.Context, rc *reportCache) {
 	// closed rounds. It holds nothing of the reader (no email, no CSRF token: sign-out goes
 	// through a confirmation page), so a workshop room reloading it costs a map lookup.
 	key := pageKey{sid: sid, n: n, view: view, role: staff.Role, rounds: fmt.Sprint(closed)}
-	pg, err := rc.page(ctx, key, func() ([]byte, error) {
+	pg, err := rc.page(ctx, key, func() (raw, gz []byte, err error) {
 		v := &reportSummaryPage{page: page{Title: fmt.Sprintf("Round %d · %s", n, st.Title), Nav: "reports",
 			Staff: &staffView{Role: staff.Role}},
 			View: view, StudyID: sid, Round: n, Title: st.Title, Exports: reportExports(sid, n), Rounds: closed}
@@ -377,26 +383,28 @@ func (s *Server) reportSummary(c *gin.Context, rc *reportCache) {
 		if !cached {
 			sn, err := snaps()
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			sum, err := report.Build(report.StudyOf(st), sn)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			if v.r, err = rc.renderer(s.Templates); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			v.sum = sum.ForView(view)
 			size = 96<<10 + 8<<10*len(sum.Items) // more than a summary takes: no regrowing
+			// the page is compressed as it is written, a part at a time on the other core
+			v.gz = newGzipAhead(gzip.BestSpeed, gzipMinPart)
 		}
-		raw, err := s.renderSized("reports/summary", v, size)
-		if err != nil {
-			return nil, err
+		if raw, err = s.renderSized("reports/summary", v, size); err != nil {
+			return nil, nil, err
 		}
 		if !cached {
 			rc.keepFragment(fk, raw[v.from:v.to:v.to])
+			gz = v.gz.finish(raw)
 		}
-		return raw, nil
+		return raw, gz, nil
 	})
 	if err != nil {
 		s.fail(c, err)
