@@ -140,6 +140,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
+	// Every study's definition is parsed now, as the templates are, rather than by whichever
+	// request first needs it; one that no longer parses is reported at start.
+	if _, err := svc.Studies(ctx); err != nil {
+		log.Error("load studies", "err", err)
+	}
 	var tpl = templates.FS
 	deps := web.Deps{Service: svc, Signer: signer, Templates: tpl, Log: log, BaseURL: c.BaseURL, Version: version,
 		SecureCookies: strings.HasPrefix(c.BaseURL, "https://")}

@@ -113,7 +113,8 @@ func (rb *reportBench) settled(b *testing.B, srv *Server) int {
 }
 
 // BenchmarkReportPageUncached is the first request for the summary after a server start: a
-// fresh service (no cached study or snapshot) and a fresh server (no cached page) each time.
+// fresh service (no cached snapshot; studies loaded, as delphi serve loads them at start) and a
+// fresh server (no cached page) each time.
 // wire-bytes is that first answer's size, cached-bytes the size later readers get.
 func BenchmarkReportPageUncached(b *testing.B) {
 	rb := newReportBench(b)
@@ -125,6 +126,9 @@ func BenchmarkReportPageUncached(b *testing.B) {
 		b.StopTimer()
 		deps := rb.deps
 		deps.Service = delphi.New(rb.st, surveys.FS, rb.deps.Signer, time.Now, log)
+		if _, err := deps.Service.Studies(context.Background()); err != nil { // as delphi serve does at start
+			b.Fatal(err)
+		}
 		srv, err := New(deps)
 		if err != nil {
 			b.Fatal(err)

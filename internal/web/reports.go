@@ -26,6 +26,7 @@ import (
 // shared by the screen, print and slides views.
 func (s *Server) reportRoutes(r *gin.Engine) {
 	rc := &reportCache{m: map[reportKey][]byte{}, pages: map[pageKey]*cachedPage{}}
+	_, _ = rc.renderer(s.Templates) // parsed now, as the pages are; an error shows on use
 	g := r.Group("/reports", s.staffAuth())
 	g.GET("", s.reportsIndex)
 	g.GET("/studies/:sid/rounds/:n", func(c *gin.Context) { s.reportSummary(c, rc) })
