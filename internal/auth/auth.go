@@ -13,6 +13,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -37,7 +39,16 @@ const (
 type Signer struct {
 	key []byte
 	now func() time.Time
+	// invites are invite tokens already checked (signature, issuer, audience), with what they
+	// say: an expert sends theirs with every request, and checking it again (base64, JSON, an
+	// HMAC) was a good part of what an autosave cost. On a hit only the expiry is checked.
+	invites  sync.Map // token → Invite
+	nInvites atomic.Int64
 }
+
+// maxCheckedInvites bounds Signer.invites (a few hundred bytes each): more than a panel's
+// links at once; past it the map starts again.
+const maxCheckedInvites = 20_000
 
 // New returns a Signer for key (at least 32 bytes).
 func New(key []byte, now func() time.Time) (*Signer, error) {
@@ -134,6 +145,13 @@ func (s *Signer) SignInvite(inv Invite) (string, error) {
 // comes back with ErrExpired and its claims (the signature was checked first), so that the
 // page can still say whom to contact; every other error returns no claims.
 func (s *Signer) ParseInvite(token string) (Invite, error) {
+	if v, ok := s.invites.Load(token); ok {
+		inv := v.(Invite)
+		if !s.now().Before(inv.Expires) { // as jwt checks exp
+			return inv, ErrExpired
+		}
+		return inv, nil
+	}
 	var c inviteClaims
 	err := s.parse(token, audInvite, &c)
 	if err != nil && !errors.Is(err, ErrExpired) {
@@ -142,7 +160,15 @@ func (s *Signer) ParseInvite(token string) (Invite, error) {
 	if c.ID == "" || c.Study <= 0 || c.Panelist <= 0 || c.ExpiresAt == nil {
 		return Invite{}, ErrInvalid
 	}
-	return Invite{ID: c.ID, StudyID: c.Study, PanelistID: c.Panelist, Expires: c.ExpiresAt.Time}, err
+	inv := Invite{ID: c.ID, StudyID: c.Study, PanelistID: c.Panelist, Expires: c.ExpiresAt.Time}
+	if err == nil {
+		if s.nInvites.Add(1) > maxCheckedInvites {
+			s.invites.Clear()
+			s.nInvites.Store(1)
+		}
+		s.invites.Store(token, inv)
+	}
+	return inv, err
 }
 
 // Session is a staff login.

@@ -5,6 +5,7 @@ import (
 	"crypto/rsa"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -86,6 +87,43 @@ func TestInviteTokens(t *testing.T) {
 				t.Fatalf("ParseInvite = %v, want %v", err, tt.want)
 			}
 		})
+	}
+}
+
+// A checked invite is not checked again, but its expiry is: the same token is refused once
+// its time is up, with its claims, as on the first check; another token never matches it.
+func TestInviteCheckedOnce(t *testing.T) {
+	now := t0
+	s, err := New([]byte(key1), func() time.Time { return now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv := Invite{ID: "abc", StudyID: 3, PanelistID: 7, Expires: t0.Add(time.Hour)}
+	tok, err := s.SignInvite(inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2; i++ { // checked, then remembered
+		if got, err := s.ParseInvite(tok); err != nil || got.PanelistID != 7 {
+			t.Fatalf("check %d: %+v, %v", i, got, err)
+		}
+	}
+	if _, err := s.ParseInvite(tok[:len(tok)-2] + "xx"); !errors.Is(err, ErrInvalid) {
+		t.Errorf("another signature: %v", err)
+	}
+	now = t0.Add(time.Hour) // exp is exclusive
+	if got, err := s.ParseInvite(tok); !errors.Is(err, ErrExpired) || got.ID != "abc" {
+		t.Errorf("after expiry: %+v, %v", got, err)
+	}
+	now = t0
+	for i := range maxCheckedInvites + 5 { // the bound holds
+		tk, _ := s.SignInvite(Invite{ID: fmt.Sprint("i", i), StudyID: 1, PanelistID: 1, Expires: t0.Add(time.Hour)})
+		if _, err := s.ParseInvite(tk); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := s.nInvites.Load(); n > maxCheckedInvites {
+		t.Errorf("%d checked invites kept, bound %d", n, maxCheckedInvites)
 	}
 }
 
