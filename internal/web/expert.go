@@ -375,6 +375,7 @@ type sectionPage struct {
 	MaxReason   int
 	ErrorItem   string
 	Text        sectionTexts
+	rating      []ratingPoint // the scale's markup, built once per page (appendRating)
 }
 
 // sectionTexts are the catalogue texts every item of a section repeats, looked up once per page

@@ -13,53 +13,72 @@ import (
 // (TestSectionInputsMatchTemplate), and every text goes through htmlesc.Append, which escapes as
 // html/template does in text and quoted attribute values.
 
-// appendRating appends an item's scale: the points by band, then "unable to score".
+// appendRating appends an item's scale: the points by band, then "unable to score". The
+// markup around the item's id is the same for every item of the page: it is built once per
+// page (ratingParts), and each item adds its id and the point it checks.
 func (v *sectionPage) appendRating(b []byte, it *itemView) []byte {
-	b = append(b, "<div class=\"scale\">\n"...)
-	for _, band := range v.Bands {
-		b = append(b, `<div class="band band-`...)
-		b = htmlesc.Append(b, band.ID)
-		b = append(b, "\">\n<span class=\"band-label\" aria-hidden=\"true\">"...)
-		b = htmlesc.Append(b, band.Label)
-		b = append(b, ` <span class="range">`...)
-		b = strconv.AppendInt(b, int64(band.From), 10)
-		b = append(b, "–"...)
-		b = strconv.AppendInt(b, int64(band.To), 10)
-		b = append(b, "</span></span>\n<div class=\"points\">\n"...)
-		for _, pt := range band.Points {
-			b = append(b, `<label class="pt"><input type="radio" name="rating:`...)
-			b = htmlesc.Append(b, it.ID)
-			b = append(b, `" value="`...)
-			b = strconv.AppendInt(b, int64(pt.Value), 10)
-			b = append(b, `" data-band="`...)
-			b = htmlesc.Append(b, pt.Band)
-			b = append(b, '"')
-			if it.Rating != nil && *it.Rating == pt.Value {
-				b = append(b, " checked"...)
-			}
-			if !v.Editable {
-				b = append(b, " disabled"...)
-			}
-			b = append(b, "><span>"...)
-			b = strconv.AppendInt(b, int64(pt.Value), 10)
-			b = append(b, `<span class="sr"> – `...)
-			b = htmlesc.Append(b, band.Label)
-			b = append(b, "</span></span></label>\n"...)
+	if v.rating == nil {
+		v.rating = v.ratingParts()
+	}
+	var idb [64]byte
+	id := htmlesc.Append(idb[:0], it.ID)
+	for _, p := range v.rating {
+		b = append(b, p.lead...)
+		b = append(b, id...)
+		b = append(b, p.mid...)
+		if p.unable && it.Unable || !p.unable && it.Rating != nil && *it.Rating == p.value {
+			b = append(b, " checked"...)
 		}
-		b = append(b, "</div>\n</div>\n"...)
+		b = append(b, p.after...)
 	}
-	b = append(b, "</div>\n<label class=\"unable\"><input type=\"radio\" name=\"rating:"...)
-	b = htmlesc.Append(b, it.ID)
-	b = append(b, `" value="unable"`...)
-	if it.Unable {
-		b = append(b, " checked"...)
-	}
+	return b
+}
+
+// ratingPoint is the markup of one radio button of the scale without the item's id and its
+// checked state: lead, the id, mid, " checked" if so, after.
+type ratingPoint struct {
+	value            int
+	unable           bool // "unable to score", the last
+	lead, mid, after string
+}
+
+// ratingParts builds the page's scale for appendRating.
+func (v *sectionPage) ratingParts() []ratingPoint {
+	var pts []ratingPoint
+	disabled := ""
 	if !v.Editable {
-		b = append(b, " disabled"...)
+		disabled = " disabled"
 	}
-	b = append(b, "> "...)
-	b = htmlesc.Append(b, v.Unable)
-	return append(b, "</label>\n"...)
+	lead := []byte("<div class=\"scale\">\n")
+	for _, band := range v.Bands {
+		lead = append(lead, `<div class="band band-`...)
+		lead = htmlesc.Append(lead, band.ID)
+		lead = append(lead, "\">\n<span class=\"band-label\" aria-hidden=\"true\">"...)
+		lead = htmlesc.Append(lead, band.Label)
+		lead = append(lead, ` <span class="range">`...)
+		lead = strconv.AppendInt(lead, int64(band.From), 10)
+		lead = append(lead, "–"...)
+		lead = strconv.AppendInt(lead, int64(band.To), 10)
+		lead = append(lead, "</span></span>\n<div class=\"points\">\n"...)
+		for _, pt := range band.Points {
+			lead = append(lead, `<label class="pt"><input type="radio" name="rating:`...)
+			mid := append([]byte(`" value="`), strconv.Itoa(pt.Value)...)
+			mid = append(mid, `" data-band="`...)
+			mid = append(htmlesc.Append(mid, pt.Band), '"')
+			after := append([]byte(disabled), "><span>"...)
+			after = strconv.AppendInt(after, int64(pt.Value), 10)
+			after = append(after, `<span class="sr"> – `...)
+			after = htmlesc.Append(after, band.Label)
+			after = append(after, "</span></span></label>\n"...)
+			pts = append(pts, ratingPoint{value: pt.Value, lead: string(lead), mid: string(mid), after: string(after)})
+			lead = lead[:0]
+		}
+		lead = append(lead, "</div>\n</div>\n"...)
+	}
+	lead = append(lead, "</div>\n<label class=\"unable\"><input type=\"radio\" name=\"rating:"...)
+	after := append([]byte(disabled), "> "...)
+	after = append(htmlesc.Append(after, v.Unable), "</label>\n"...)
+	return append(pts, ratingPoint{unable: true, lead: string(lead), mid: `" value="unable"`, after: string(after)})
 }
 
 // appendPlacement appends an item's placement question, if the survey asks one.

@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"html/template"
+	"strings"
 	"testing"
 
 	"github.com/cart-cd/delphi/internal/i18n"
@@ -143,6 +144,7 @@ func TestSectionInputsMatchTemplate(t *testing.T) {
 		{ID: "a-b_c", Rating: &two, Placement: "expansion"},
 		{ID: "x", Rating: &five, Placement: "core"},
 		{ID: "y", Unable: true, Placement: "unknown"},
+		{ID: `<i d="1">&'+` + strings.Repeat("long", 30), Rating: &five},
 	}
 	for name, v := range pages {
 		for _, it := range items {
