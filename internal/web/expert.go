@@ -556,6 +556,15 @@ func (s *Server) buildSection(c *gin.Context, e *delphi.Expert, q *delphi.Questi
 		}
 		v.Placement = pv
 	}
+	if q.Round != nil { // the scale's markup is the round's in each language (see appendRating)
+		k := scaleKey{q.Round.ID, b.Lang, v.Editable}
+		if p, ok := s.scales.Load(k); ok {
+			v.rating = p.([]ratingPoint)
+		} else {
+			v.rating = v.ratingParts()
+			s.scales.Store(k, v.rating)
+		}
+	}
 	var fc feedbackContext
 	if q.Round != nil {
 		fc = feedbackContext{round: q.Round.ID, from: q.PrevRound, lang: e.Panelist.Language, scaleBands: v.Bands}

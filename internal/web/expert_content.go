@@ -15,6 +15,45 @@ import (
 // the expert_progress, expert_sections and expert_contact partials, which the other expert
 // pages still use.
 
+// appendPage is the whole section page: the layout with the expert's head and header around
+// the content (templates/layout.html, partials/expert_chrome.html, pages/expert/section.html;
+// TestSectionPageMatchesTemplate compares them).
+func (v *sectionPage) appendPage(b []byte) []byte {
+	b = append(b, "<!doctype html>\n<html lang=\""...)
+	b = htmlesc.Append(b, v.Lang)
+	b = append(b, "\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>"...)
+	b = htmlesc.Append(b, v.Title)
+	b = append(b, " · delphi</title>\n<link rel=\"stylesheet\" href=\"/static/app.css\">\n<meta name=\"csrf-token\" content=\""...)
+	b = htmlesc.Append(b, v.CSRF)
+	b = append(b, "\">\n<link rel=\"stylesheet\" href=\"/static/expert.css\">\n<script src=\"/static/expert.js\"></script>\n</head>\n<body class=\"\">\n<a class=\"skip\" href=\"#main\">"...)
+	b = htmlesc.Append(b, v.T("layout.skip"))
+	b = append(b, "</a>\n<header class=\"topbar expert-top\">\n<span class=\"brand\">"...)
+	b = htmlesc.Append(b, v.StudyTitle)
+	b = append(b, "</span>\n"...)
+	if v.Round != 0 {
+		b = append(b, `<span class="round-tag">`...)
+		b = htmlesc.Append(b, v.T("round.n", v.Round))
+		b = append(b, "</span>"...)
+	}
+	b = append(b, "\n</header>\n<main id=\"main\" tabindex=\"-1\">\n"...)
+	if v.Flash != "" {
+		b = append(b, `<p class="flash" role="status">`...)
+		b = htmlesc.Append(b, v.Flash)
+		b = append(b, "</p>"...)
+	}
+	b = append(b, '\n')
+	if v.Error != "" {
+		b = append(b, `<p class="error-box" role="alert">`...)
+		b = htmlesc.Append(b, v.Error)
+		b = append(b, "</p>"...)
+	}
+	b = append(b, '\n')
+	b = v.appendContent(b)
+	b = append(b, "\n</main>\n<footer class=\"site-footer\"><small>delphi "...)
+	b = htmlesc.Append(b, v.Version)
+	return append(b, "</small></footer>\n<script src=\"/static/app.js\" defer></script>\n</body>\n</html>"...)
+}
+
 // ContentHTML is the section page's content: its head, the form with the items, the list of
 // sections and the contact.
 func (v *sectionPage) ContentHTML() template.HTML {

@@ -14,8 +14,9 @@ import (
 // html/template does in text and quoted attribute values.
 
 // appendRating appends an item's scale: the points by band, then "unable to score". The
-// markup around the item's id is the same for every item of the page: it is built once per
-// page (ratingParts), and each item adds its id and the point it checks.
+// markup around the item's id is the same for every item of a round in one language: it is
+// built once (ratingParts, kept by the server per round), and each item adds its id and the
+// point it checks.
 func (v *sectionPage) appendRating(b []byte, it *itemView) []byte {
 	if v.rating == nil {
 		v.rating = v.ratingParts()
@@ -32,6 +33,13 @@ func (v *sectionPage) appendRating(b []byte, it *itemView) []byte {
 		b = append(b, p.after...)
 	}
 	return b
+}
+
+// scaleKey names a round's scale markup in one language, editable or not.
+type scaleKey struct {
+	round    int64
+	lang     string
+	editable bool
 }
 
 // ratingPoint is the markup of one radio button of the scale without the item's id and its

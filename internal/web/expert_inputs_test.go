@@ -235,3 +235,39 @@ func TestSectionContentMatchesTemplate(t *testing.T) {
 		}
 	}
 }
+
+// TestSectionPageMatchesTemplate compares the section page written in Go (appendPage) with
+// the page its templates render (layout, expert partials, section), hostile texts included,
+// with and without a round, flash and error, in every language.
+func TestSectionPageMatchesTemplate(t *testing.T) {
+	e := newEnv(t)
+	hostile := `<script>alert('x')</script> & "quotes" + plus` + "\x00"
+	for _, lang := range e.web.catalog.Languages() {
+		for _, tc := range []struct {
+			name string
+			edit func(v *sectionPage)
+		}{
+			{"plain", func(v *sectionPage) {}},
+			{"flash, error, no round", func(v *sectionPage) { v.Flash, v.Error, v.Round = hostile, hostile, 0 }},
+			{"read-only", func(v *sectionPage) { v.Editable = false }},
+		} {
+			v := &sectionPage{expertBase: expertBase{page: page{Lang: lang, Title: hostile, CSRF: "tok&en+1"}, StudyTitle: hostile,
+				Round: 2, Editable: true, Contact: "a@b.org", Total: 3, Answered: 1,
+				Sections: []sectionNav{{ID: "s1", Label: hostile, Total: 3, Answered: 1, Current: true}}},
+				ID: "s1", Label: hostile, Index: 1, FromRound: 1,
+				Items: []itemView{{ID: "i1", Label: hostile}}, Bands: []bandView{{ID: "low", Label: "Low", From: 1, To: 1, Points: []pointView{{1, "", "low"}}}}}
+			tc.edit(v)
+			var want, got bytes.Buffer
+			if err := e.web.executeTemplate(&want, "expert/section", v); err != nil {
+				t.Fatal(err)
+			}
+			v.rating = nil
+			if err := e.web.execute(&got, "expert/section", v); err != nil {
+				t.Fatal(err)
+			}
+			if got.String() != want.String() {
+				t.Errorf("%s, %s:\n got %s\nwant %s", lang, tc.name, got.String(), want.String())
+			}
+		}
+	}
+}

@@ -225,12 +225,29 @@ func (s *Server) renderSized(name string, v viewer, size int) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// execute runs a page's templates (layout + partials + page) into buf.
+// selfWriting is a page that writes its whole markup in Go (the section page experts load
+// most, for speed). Its template stays, as the reference its test compares it with.
+type selfWriting interface {
+	viewer
+	appendPage(b []byte) []byte
+}
+
+// execute runs a page's templates (layout + partials + page) into buf, or writes a
+// selfWriting page.
 func (s *Server) execute(buf *bytes.Buffer, name string, v viewer) error {
-	pt, ok := s.pages[name]
-	if !ok {
-		return fmt.Errorf("unknown page template %q", name)
+	if w, ok := v.(selfWriting); ok {
+		if _, ok := s.pages[name]; !ok {
+			return fmt.Errorf("unknown page template %q", name)
+		}
+		s.base(v)
+		buf.Write(w.appendPage(buf.AvailableBuffer()))
+		return nil
 	}
+	return s.executeTemplate(buf, name, v)
+}
+
+// base fills in what every page's base takes from the server.
+func (s *Server) base(v viewer) *page {
 	b := v.Base()
 	if b.cat == nil {
 		b.cat = s.catalog
@@ -239,6 +256,16 @@ func (s *Server) execute(buf *bytes.Buffer, name string, v viewer) error {
 		b.Lang = "en"
 	}
 	b.Version = s.Version
+	return b
+}
+
+// executeTemplate runs a page's templates (layout + partials + page) into buf.
+func (s *Server) executeTemplate(buf *bytes.Buffer, name string, v viewer) error {
+	pt, ok := s.pages[name]
+	if !ok {
+		return fmt.Errorf("unknown page template %q", name)
+	}
+	b := s.base(v)
 	b.out = buf
 	defer func() { b.out = nil }()
 	if err := pt.t.ExecuteTemplate(buf, "layout", v); err != nil {

@@ -62,6 +62,7 @@ type Server struct {
 	respondBufs  sync.Pool // *[]byte: questionnaires are tens of KB with the panel's comments
 	pageBufs     sync.Pool // *bytes.Buffer: rendered pages (render)
 	sections     sync.Map  // round id → []roundSection (never changes once the round is open)
+	scales       sync.Map  // scaleKey → []ratingPoint: a round's rating scale, per language (the same)
 	// panelKey → template.HTML: the panel's part of an item's feedback (from an immutable snapshot)
 	feedbackPanels sync.Map
 }
