@@ -138,19 +138,25 @@ func oneRun(ctx context.Context, c *config, dir string, out io.Writer) (*result,
 		if c.Skip["close"] {
 			sizes = sizes[:min(1, len(sizes))]
 		}
+		// every close first: the report phases close more rounds, which would grow the file
+		// under a later close
+		var first int64
 		for k, n := range sizes {
 			cr, sid, err := e.bigClose(ctx, db, n)
 			if err != nil {
 				return nil, fmt.Errorf("close %d×%d: %w", n, bigItems, err)
 			}
 			r.Closes = append(r.Closes, cr)
-			if k == 0 && !c.Skip["report"] {
-				ps, err := e.report(ctx, db, sid)
-				if err != nil {
-					return nil, fmt.Errorf("report: %w", err)
-				}
-				r.Phases = append(r.Phases, ps...)
+			if k == 0 {
+				first = sid
 			}
+		}
+		if len(sizes) > 0 && !c.Skip["report"] {
+			ps, err := e.report(ctx, db, first)
+			if err != nil {
+				return nil, fmt.Errorf("report: %w", err)
+			}
+			r.Phases = append(r.Phases, ps...)
 		}
 	}
 	return r, nil
