@@ -35,7 +35,7 @@ type Service struct {
 	dummyOnce sync.Once
 	dummy     string
 
-	snaps     sync.Map // round id → *Snapshot (immutable once written)
+	snaps     sync.Map // round id → *decodedSnapshot (immutable once written)
 	feedbacks sync.Map // feedbackKey → map[item]ItemFeedback (from immutable snapshots)
 	defs      sync.Map // definition hash → parsedDef (parsed once; definitions never change)
 	items     sync.Map // round id → *cachedItems (written when the round opens, never changed)

@@ -341,7 +341,9 @@ func participation(m *matrix) Participation {
 	return p
 }
 
-// Snapshot returns the stored snapshot of a closed round (parsed once, then cached: it never changes).
+// Snapshot returns the stored snapshot of a closed round (decoded once, then cached: it never
+// changes). Callers who ask while it is being decoded wait for that decoding rather than start
+// their own: a room opening the report at once, or a panel opening round 2's feedback.
 func (s *Service) Snapshot(ctx context.Context, studyID int64, n int) (*Snapshot, error) {
 	r, err := s.st.Round(ctx, studyID, n)
 	if err != nil {
@@ -350,19 +352,53 @@ func (s *Service) Snapshot(ctx context.Context, studyID int64, n int) (*Snapshot
 	if r.State != "closed" {
 		return nil, Errorf(EConflict, "", "round %d is %s: results are available when it closes", n, r.State)
 	}
-	if v, ok := s.snaps.Load(r.ID); ok {
-		return v.(*Snapshot), nil
+	for {
+		d := &decodedSnapshot{done: make(chan struct{})}
+		v, loaded := s.snaps.LoadOrStore(r.ID, d)
+		if !loaded {
+			s.decodeStored(ctx, d, r.ID, n)
+			return d.snap, d.err
+		}
+		d = v.(*decodedSnapshot)
+		select {
+		case <-d.done:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		if d.err == nil {
+			return d.snap, nil
+		}
+		// the caller who decoded it failed (its request may have ended): try ourselves
 	}
-	b, err := s.st.Snapshot(ctx, r.ID)
+}
+
+// decodedSnapshot is a round's snapshot in Service.snaps: done is closed once snap or err is set.
+type decodedSnapshot struct {
+	done chan struct{}
+	snap *Snapshot
+	err  error
+}
+
+// decodeStored reads and decodes round roundID's snapshot into d. Whatever happens, d ends
+// done, and dropped from the cache if it failed.
+func (s *Service) decodeStored(ctx context.Context, d *decodedSnapshot, roundID int64, n int) {
+	defer func() {
+		if d.err == nil && d.snap == nil { // a panic on its way up
+			d.err = fmt.Errorf("decode snapshot of round %d: failed", n)
+		}
+		if d.err != nil {
+			s.snaps.CompareAndDelete(roundID, d)
+		}
+		close(d.done)
+	}()
+	b, err := s.st.Snapshot(ctx, roundID)
 	if err != nil {
-		return nil, err
+		d.err = err
+		return
 	}
-	snap, err := decodeSnapshot(b)
-	if err != nil {
-		return nil, fmt.Errorf("decode snapshot of round %d: %w", n, err)
+	if d.snap, err = decodeSnapshot(b); err != nil {
+		d.snap, d.err = nil, fmt.Errorf("decode snapshot of round %d: %w", n, err)
 	}
-	s.snaps.Store(r.ID, snap)
-	return snap, nil
 }
 
 // SnapshotJSON returns the stored snapshot bytes as written at close.
