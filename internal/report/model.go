@@ -327,7 +327,9 @@ func Build(st Study, snaps []*delphi.Snapshot) (*Summary, error) {
 func itemViews(snap *delphi.Snapshot, groupLabel map[string]string) ([]*ItemView, error) {
 	results := make(map[string]*consensus.Item, len(snap.Result.Items))
 	for i := range snap.Result.Items {
-		results[snap.Result.Items[i].ID] = &snap.Result.Items[i]
+		if it := &snap.Result.Items[i]; results[it.ID] == nil { // the first, as ItemList.Get
+			results[it.ID] = it
+		}
 	}
 	for _, ri := range snap.Items {
 		if results[ri.ID] == nil {

@@ -18,9 +18,9 @@ import (
 func appendInt(b []byte, n int) []byte { return strconv.AppendInt(b, int64(n), 10) }
 
 // output is where Renderer.Fragment is writing a summary, shared by the summary's items:
-// while it is set, their markup methods append to it in place and return nothing, so that the
-// markup is neither built in a string of its own nor copied through fmt (the same bytes land
-// in the same place).
+// while it is set, the markup methods of Items append to it in place and return nothing, so
+// that the markup is neither built in a string of its own nor copied through fmt (the same
+// bytes land in the same place).
 type output struct {
 	w *bytes.Buffer
 	// written, if set, is told w's bytes each time a loop of items has been written (see
@@ -39,9 +39,7 @@ func (iv *ItemView) emit(size int, f func([]byte) []byte) template.HTML {
 	return template.HTML(f(make([]byte, 0, size)))
 }
 
-// ResultRow is the item's row of a results table (report_items_table).
-func (iv *ItemView) ResultRow() template.HTML { return iv.emit(700+len(iv.Hist), iv.appendResultRow) }
-
+// appendResultRow appends the item's row of a results table (report_items_table).
 func (iv *ItemView) appendResultRow(b []byte) []byte {
 	b = append(b, `<tr id="row-`...)
 	b = htmlesc.Append(b, iv.ID)
@@ -88,12 +86,8 @@ func (iv *ItemView) appendResultRow(b []byte) []byte {
 	return b
 }
 
-// GroupsRow is the item's row of the table by stakeholder group: the whole panel, then each
-// group's cell.
-func (iv *ItemView) GroupsRow() template.HTML {
-	return iv.emit(300+len(iv.Groups)*160, iv.appendGroupsRow)
-}
-
+// appendGroupsRow appends the item's row of the table by stakeholder group: the whole panel,
+// then each group's cell.
 func (iv *ItemView) appendGroupsRow(b []byte) []byte {
 	b = append(b, `<tr`...)
 	if iv.Disagree {
@@ -157,24 +151,7 @@ func (iv *ItemView) appendGroupRows(b []byte) []byte {
 	return b
 }
 
-// CommentItems are the item's comments as list items.
-func (iv *ItemView) CommentItems() template.HTML {
-	return iv.emit(listSize(iv.Comments), func(b []byte) []byte { return appendListItems(b, iv.Comments) })
-}
-
-// ReasonItems are the reasons given for changed ratings as list items.
-func (iv *ItemView) ReasonItems() template.HTML {
-	return iv.emit(listSize(iv.Reasons), func(b []byte) []byte { return appendListItems(b, iv.Reasons) })
-}
-
-func listSize(texts []string) int {
-	n := 0
-	for _, s := range texts {
-		n += len(s) + 16
-	}
-	return n
-}
-
+// appendListItems appends texts as list items.
 func appendListItems(b []byte, texts []string) []byte {
 	for _, s := range texts {
 		b = append(b, `<li>`...)
@@ -184,12 +161,8 @@ func appendListItems(b []byte, texts []string) []byte {
 	return b
 }
 
-// Card is the item's card among the items to discuss (one slide each in the slides view):
-// its histogram, statistics, table by group and comments.
-func (iv *ItemView) Card() template.HTML {
-	return iv.emit(2500+len(iv.Hist)+len(iv.Groups)*260+len(iv.Comments)*64, iv.appendCard)
-}
-
+// appendCard appends the item's card among the items to discuss (one slide each in the
+// slides view): its histogram, statistics, table by group and comments.
 func (iv *ItemView) appendCard(b []byte) []byte {
 	b = append(b, `<article class="slide item-card" id="item-`...)
 	b = htmlesc.Append(b, iv.ID)
