@@ -110,8 +110,10 @@ var targets = []target{
 	{"close 1,000×300", closeFig(1000, func(c closeResult) float64 { return c.Seconds * 1000 }), "ms", func(v float64) bool { return v <= 250 }, "≤ 250 ms"},
 	{"close 10,000×300", closeFig(10000, func(c closeResult) float64 { return c.Seconds * 1000 }), "ms", func(v float64) bool { return v <= 2500 }, "≤ 2,500 ms"},
 	{"close 10,000×300: server peak RSS", closeFig(10000, func(c closeResult) float64 { return float64(c.PeakRSS) / (1 << 20) }), "MB", func(v float64) bool { return v <= 300 }, "≤ 300 MB"},
-	{"report 300 items uncached: p50", phaseFig("report-uncached", func(p *phase) float64 { return msOf(p.P50) }), "ms", func(v float64) bool { return v <= 20 }, "≤ 20 ms"},
-	{"report 300 items, first after a start: p50", phaseFig("report-cold", func(p *phase) float64 { return msOf(p.P50) }), "ms", nil, ""},
+	// uncached: the first request for a round's report in the running server (see env.report);
+	// the first request after a server start also times the process's own start: no target
+	{"report 300 items uncached (running server): p50", phaseFig("report-uncached", func(p *phase) float64 { return msOf(p.P50) }), "ms", func(v float64) bool { return v <= 20 }, "≤ 20 ms"},
+	{"report 300 items, first after a start: p50", phaseFig("report-cold", func(p *phase) float64 { return msOf(p.P50) }), "ms", nil, "(none)"},
 	{"report cached, 100 readers: p99", phaseFig("report-cached", func(p *phase) float64 { return msOf(p.P99) }), "ms", func(v float64) bool { return v <= 50 }, "≤ 50 ms"},
 	{"progress JSON, 16 clients: req/s", phaseFig("progress", func(p *phase) float64 { return p.PerSec }), "/s", func(v float64) bool { return v >= 20000 }, "≥ 20,000/s"},
 }

@@ -142,7 +142,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	// Every study's definition is parsed now, as the templates are, rather than by whichever
 	// request first needs it; one that no longer parses is reported at start.
-	if _, err := svc.Studies(ctx); err != nil {
+	if err := svc.LoadStudies(ctx); err != nil {
 		log.Error("load studies", "err", err)
 	}
 	var tpl = templates.FS

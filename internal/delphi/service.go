@@ -248,6 +248,22 @@ func (s *Service) Studies(ctx context.Context) ([]*Study, error) {
 	return out, nil
 }
 
+// LoadStudies reads every study and parses its definition, as delphi serve does at start so that
+// no request waits for it; a study that fails does not stop the others (the errors are joined).
+func (s *Service) LoadStudies(ctx context.Context) error {
+	rows, err := s.st.Studies(ctx)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, r := range rows {
+		if _, err := s.Study(ctx, r.ID); err != nil {
+			errs = append(errs, fmt.Errorf("study %d: %w", r.ID, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // Surveys lists the definition files studies can be created from.
 func (s *Service) Surveys() ([]*survey.Definition, error) { return survey.List(s.surveys) }
 

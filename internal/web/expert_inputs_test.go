@@ -238,7 +238,9 @@ func TestSectionContentMatchesTemplate(t *testing.T) {
 
 // TestSectionPageMatchesTemplate compares the section page written in Go (appendPage) with
 // the page its templates render (layout, expert partials, section), hostile texts included,
-// with and without a round, flash and error, in every language.
+// with and without a round, flash and error, in every language. The section template's
+// content is ContentHTML, the same Go code: TestSectionContentMatchesTemplate holds that to
+// the template it replaced; this test holds the rest of the page.
 func TestSectionPageMatchesTemplate(t *testing.T) {
 	e := newEnv(t)
 	hostile := `<script>alert('x')</script> & "quotes" + plus` + "\x00"

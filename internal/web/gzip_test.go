@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"compress/gzip"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"testing"
@@ -69,4 +70,26 @@ func FuzzGzipBytes(f *testing.F) {
 			t.Fatalf("%d bytes back, want %d", len(got), len(in))
 		}
 	})
+}
+
+// A page compressed while it is written, as the report page is: advance is told the page so
+// far from a buffer that grows (and moves) as it is written, and the member holds the page.
+func TestGzipAhead(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	var buf bytes.Buffer // small at first: it is reallocated several times
+	g := newGzipAhead(gzip.BestSpeed, gzipMinPart)
+	for buf.Len() < 5*gzipMinPart+12345 {
+		fmt.Fprintf(&buf, `<tr id="row-%d"><td class="num">%d</td></tr>`+"\n", rng.IntN(1000), rng.IntN(100))
+		if rng.IntN(50) == 0 {
+			g.advance(buf.Bytes())
+		}
+	}
+	page := buf.Bytes()
+	z := g.finish(page)
+	if len(g.parts) < 3 {
+		t.Errorf("%d parts: the page was not compressed as it was written", len(g.parts))
+	}
+	if got := gunzipOne(t, z); !bytes.Equal(got, page) {
+		t.Fatalf("%d bytes back, want %d", len(got), len(page))
+	}
 }

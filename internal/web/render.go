@@ -208,7 +208,7 @@ func (s *Server) renderHinted(c *gin.Context, status int, name string, v viewer,
 	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
 }
 
-// maxPooledPage bounds the buffers kept for reuse (pages, questionnaires, section items).
+// maxPooledPage bounds the buffers kept for reuse (pages, questionnaires).
 const maxPooledPage = 4 << 20
 
 // renderBytes executes a page (layout + partials + page) into memory.

@@ -126,7 +126,7 @@ func BenchmarkReportPageUncached(b *testing.B) {
 		b.StopTimer()
 		deps := rb.deps
 		deps.Service = delphi.New(rb.st, surveys.FS, rb.deps.Signer, time.Now, log)
-		if _, err := deps.Service.Studies(context.Background()); err != nil { // as delphi serve does at start
+		if err := deps.Service.LoadStudies(context.Background()); err != nil { // as delphi serve does at start
 			b.Fatal(err)
 		}
 		srv, err := New(deps)
