@@ -17,6 +17,15 @@ import (
 
 func appendInt(b []byte, n int) []byte { return strconv.AppendInt(b, int64(n), 10) }
 
+// appendBadge appends a class's badge: <span class="badge {class}">{label}</span>.
+func appendBadge(b []byte, class, label string) []byte {
+	b = append(b, `<span class="badge `...)
+	b = htmlesc.Append(b, class)
+	b = append(b, `">`...)
+	b = htmlesc.Append(b, label)
+	return append(b, `</span>`...)
+}
+
 // output is where Renderer.Fragment is writing a summary, shared by the summary's items:
 // while it is set, the markup methods of Items append to it in place and return nothing, so
 // that the markup is neither built in a string of its own nor copied through fmt (the same
@@ -69,11 +78,8 @@ func (iv *ItemView) appendResultRow(b []byte) []byte {
 	b = htmlesc.Append(b, iv.IQR)
 	b = append(b, `)</td><td class="num">`...)
 	b = htmlesc.Append(b, iv.WilsonHigh)
-	b = append(b, `</td><td><span class="badge `...)
-	b = htmlesc.Append(b, iv.Class)
-	b = append(b, `">`...)
-	b = htmlesc.Append(b, iv.ClassLabel)
-	b = append(b, `</span>`...)
+	b = append(b, `</td><td>`...)
+	b = appendBadge(b, iv.Class, iv.ClassLabel)
 	if iv.Fragile {
 		b = append(b, ` <span class="flag">fragile</span>`...)
 	}
@@ -142,11 +148,9 @@ func (iv *ItemView) appendGroupRows(b []byte) []byte {
 			b = append(b, `</td><td class="num">`...)
 			b = htmlesc.Append(b, s)
 		}
-		b = append(b, `</td><td><span class="badge `...)
-		b = htmlesc.Append(b, g.Class)
-		b = append(b, `">`...)
-		b = htmlesc.Append(b, g.ClassLabel)
-		b = append(b, `</span></td></tr>`...)
+		b = append(b, `</td><td>`...)
+		b = appendBadge(b, g.Class, g.ClassLabel)
+		b = append(b, `</td></tr>`...)
 	}
 	return b
 }
@@ -190,11 +194,8 @@ func (iv *ItemView) appendCard(b []byte) []byte {
 	b = appendInt(b, iv.NUnable)
 	b = append(b, "; blank "...)
 	b = appendInt(b, iv.NMissing)
-	b = append(b, ")</figcaption></figure>\n<dl class=\"stats\">\n<div><dt>Class</dt><dd><span class=\"badge "...)
-	b = htmlesc.Append(b, iv.Class)
-	b = append(b, `">`...)
-	b = htmlesc.Append(b, iv.ClassLabel)
-	b = append(b, `</span>`...)
+	b = append(b, ")</figcaption></figure>\n<dl class=\"stats\">\n<div><dt>Class</dt><dd>"...)
+	b = appendBadge(b, iv.Class, iv.ClassLabel)
 	if iv.Fragile {
 		b = append(b, ` <span class="flag">fragile</span>`...)
 	}
@@ -306,11 +307,9 @@ func (l Items) CommentBlocks() template.HTML {
 		b = htmlesc.AppendQuery(b, iv.ID)
 		b = append(b, `">`...)
 		b = htmlesc.Append(b, iv.Label)
-		b = append(b, `</a> <span class="badge `...)
-		b = htmlesc.Append(b, iv.Class)
-		b = append(b, `">`...)
-		b = htmlesc.Append(b, iv.ClassLabel)
-		b = append(b, "</span></h3>\n"...)
+		b = append(b, `</a> `...)
+		b = appendBadge(b, iv.Class, iv.ClassLabel)
+		b = append(b, "</h3>\n"...)
 		if len(iv.Comments) > 0 {
 			b = append(b, `<ul class="comments">`...)
 			b = appendListItems(b, iv.Comments)
@@ -336,15 +335,11 @@ func (l Items) ChangeRows() template.HTML {
 		}
 		b = append(b, `><th scope="row">`...)
 		b = htmlesc.Append(b, iv.Label)
-		b = append(b, `</th><td><span class="badge `...)
-		b = htmlesc.Append(b, c.FromClass)
-		b = append(b, `">`...)
-		b = htmlesc.Append(b, c.FromLabel)
-		b = append(b, `</span></td><td><span class="badge `...)
-		b = htmlesc.Append(b, c.ToClass)
-		b = append(b, `">`...)
-		b = htmlesc.Append(b, c.ToLabel)
-		b = append(b, `</span></td><td class="num">`...)
+		b = append(b, `</th><td>`...)
+		b = appendBadge(b, c.FromClass, c.FromLabel)
+		b = append(b, `</td><td>`...)
+		b = appendBadge(b, c.ToClass, c.ToLabel)
+		b = append(b, `</td><td class="num">`...)
 		b = htmlesc.Append(b, c.DeltaPctHigh)
 		b = append(b, `</td><td class="num">`...)
 		b = htmlesc.Append(b, c.DeltaIQR)
