@@ -219,6 +219,10 @@ func (s *Signer) parse(token, aud string, claims jwt.Claims) error {
 		jwt.WithExpirationRequired(),
 		jwt.WithIssuedAt(),
 		jwt.WithTimeFunc(s.now),
+		// The signature must be canonical base64url: without this, changing the last
+		// character of a signature to one with the same leading bits still verified, so one
+		// session or link had several spellings (and a revocation list keyed by token missed them).
+		jwt.WithStrictDecoding(),
 	)
 	_, err := p.ParseWithClaims(token, claims, func(*jwt.Token) (any, error) { return s.key, nil })
 	switch {
@@ -243,15 +247,21 @@ func (s *Signer) CheckCSRF(sessionID, token string) bool {
 	return token != "" && hmac.Equal([]byte(s.CSRF(sessionID)), []byte(token))
 }
 
-// HashPassword hashes a staff password with bcrypt.
-func HashPassword(pw string) (string, error) {
+// HashPassword hashes a staff password with bcrypt. It checks only what bcrypt needs (8 to 72
+// bytes): the first admin's password from the environment keeps those rules; passwords that
+// staff choose go through CheckNewPassword first.
+func HashPassword(pw string) (string, error) { return HashPasswordCost(pw, bcrypt.DefaultCost) }
+
+// HashPasswordCost is HashPassword at a given bcrypt cost (tests use bcrypt.MinCost: a sign-in
+// at the default cost takes a second under the race detector).
+func HashPasswordCost(pw string, cost int) (string, error) {
 	if len(pw) < 8 {
 		return "", errors.New("password must be at least 8 characters")
 	}
 	if len(pw) > 72 {
 		return "", errors.New("password must be at most 72 bytes")
 	}
-	h, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.DefaultCost)
+	h, err := bcrypt.GenerateFromPassword([]byte(pw), cost)
 	return string(h), err
 }
 

@@ -92,6 +92,16 @@ func (s *Service) RevokeInvitation(ctx context.Context, a Actor, id string) erro
 	if err := a.mustRun(); err != nil {
 		return err
 	}
+	// the route names no study: check the invitation's, as routes with one are checked
+	if inv, err := s.st.Invitation(ctx, id); err == nil {
+		b, err := s.StudyAccess(ctx, a, inv.StudyID)
+		if err != nil {
+			return Errorf(ENotFound, "", "invitation %q does not exist", id)
+		}
+		if err := b.mustRun(); err != nil {
+			return err
+		}
+	}
 	return s.st.InTx(ctx, func(tx *store.Tx) error {
 		inv, err := tx.Invitation(id)
 		if err != nil {

@@ -16,6 +16,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/cart-cd/delphi/internal/auth"
 	"github.com/cart-cd/delphi/internal/store"
 	"github.com/cart-cd/delphi/internal/survey"
@@ -31,6 +33,9 @@ type Service struct {
 
 	// InviteTTL is how long a new invite link stays valid.
 	InviteTTL time.Duration
+	// PasswordCost is the bcrypt cost of new password hashes: bcrypt's default (10) unless a
+	// test lowers it to keep sign-ins fast under the race detector.
+	PasswordCost int
 
 	dummyOnce sync.Once
 	dummy     string
@@ -40,7 +45,11 @@ type Service struct {
 	defs      sync.Map // definition hash → parsedDef (parsed once; definitions never change)
 	items     sync.Map // round id → *cachedItems (written when the round opens, never changed)
 	progress  sync.Map // progressKey → *cachedProgress (exact while the store's version holds)
-	staff     sync.Map // staff id → *cachedStaff (exact while the store's version holds)
+	sessions  sync.Map // session id → *cachedSession (exact while the store's Meta holds)
+	nSessions atomic.Int64
+	members   sync.Map // staff id → *cachedMemberships (exact while the store's Meta holds)
+	nMembers  atomic.Int64
+	passwords *auth.PasswordPolicy
 	studies   sync.Map // study id → *Study (exact while the store's Meta holds)
 	experts   sync.Map // invitation id → *Expert (exact while the store's Meta holds)
 	owns      sync.Map // ownKey → map[item]Answer of a closed round (never changes)
@@ -49,7 +58,8 @@ type Service struct {
 
 // New returns a Service. surveys holds the definition files studies can be created from.
 func New(st *store.Store, surveys fs.FS, signer *auth.Signer, now func() time.Time, log *slog.Logger) *Service {
-	return &Service{st: st, surveys: surveys, signer: signer, now: now, log: log, InviteTTL: 120 * 24 * time.Hour}
+	return &Service{st: st, surveys: surveys, signer: signer, now: now, log: log, InviteTTL: 120 * 24 * time.Hour,
+		PasswordCost: bcrypt.DefaultCost, passwords: auth.NewPasswordPolicy()}
 }
 
 // Store returns the store (for health checks and backups).
@@ -325,6 +335,11 @@ func (s *Service) CreateStudy(ctx context.Context, a Actor, in CreateStudyInput)
 		id, err = tx.CreateStudy(def.ID, title, data, hash, strings.TrimSpace(in.Contact), a.StaffID)
 		if err != nil {
 			return err
+		}
+		if a.StaffID > 0 { // whoever creates a study is its first member
+			if _, err := tx.PutMember(id, a.StaffID, RoleFacilitator, a.StaffID); err != nil {
+				return err
+			}
 		}
 		return tx.Audit(a.String(), "study.create", id, fmt.Sprintf(`{"survey":%q,"hash":%q}`, def.ID, hash))
 	})

@@ -165,9 +165,9 @@ func TestVerifyRefusesDamage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// overwrite the middle of every page after the first with garbage
+	// overwrite the start (the b-tree header) of every page after the first with garbage
 	bad := append([]byte(nil), b...)
-	for off := 4096 + 100; off+200 < len(bad); off += 4096 {
+	for off := 4096; off+200 < len(bad); off += 4096 {
 		copy(bad[off:off+200], strings.Repeat("\xff", 200))
 	}
 	garbage := filepath.Join(t.TempDir(), "damaged.db")

@@ -102,35 +102,81 @@ func (s *Server) apiLogin(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	tok, exp, err := s.login(c, in.Email, in.Password)
+	out, err := s.signIn(c, in.Email, in.Password)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"token": tok, "expires_at": exp})
+	c.JSON(http.StatusOK, loginJSON{Token: out.Token, ExpiresAt: out.Session.Expires})
 }
 
-// login checks the rate limit and the password and signs a session token.
-func (s *Server) login(c *gin.Context, email, password string) (string, time.Time, error) {
-	if !s.limiter.allow("ip:"+c.ClientIP(), "email:"+strings.ToLower(strings.TrimSpace(email))) {
-		s.Log.Warn("login rate limited", "ip", c.ClientIP(), "request_id", requestID(c))
-		return "", time.Time{}, &delphi.Error{Code: "rate_limited", Message: "too many sign-in attempts; wait 15 minutes and try again"}
+// loginJSON is a new session: the bearer token and when it expires.
+type loginJSON struct {
+	Token     string    `json:"token"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// apiLogout ends the session the request comes with: its token stops working everywhere.
+func (s *Server) apiLogout(c *gin.Context) {
+	if err := s.svc.Logout(c.Request.Context(), actorFrom(c), sessionFrom(c).ID); err != nil {
+		s.fail(c, err)
+		return
 	}
-	st, err := s.svc.Login(c.Request.Context(), email, password)
+	if _, err := c.Cookie(staffCookie); err == nil {
+		s.setCookie(c, staffCookie, "", -1, "/")
+	}
+	c.Status(http.StatusNoContent)
+}
+
+// apiSetPassword uses a one-time link's token to choose a password, and signs in.
+func (s *Server) apiSetPassword(c *gin.Context) {
+	var in struct {
+		Token    string `json:"token"`
+		Password string `json:"password"`
+	}
+	if err := decodeJSON(c, &in); err != nil {
+		s.fail(c, err)
+		return
+	}
+	out, err := s.svc.SetPasswordByLink(c.Request.Context(), in.Token, in.Password, delphi.SignIn{
+		Client: c.GetHeader("User-Agent"), Address: c.ClientIP(), TTL: s.SessionTTL})
 	if err != nil {
-		s.Log.Warn("login failed", "ip", c.ClientIP(), "request_id", requestID(c))
-		return "", time.Time{}, err
+		s.fail(c, err)
+		return
 	}
-	tok, sess, err := s.Signer.SignSession(st.ID, st.Role, s.SessionTTL)
-	if err != nil {
-		return "", time.Time{}, err
-	}
-	return tok, sess.Expires, nil
+	c.JSON(http.StatusOK, loginJSON{Token: out.Token, ExpiresAt: out.Session.Expires})
 }
 
 func (s *Server) apiMe(c *gin.Context) {
 	st, _ := staffFrom(c)
-	c.JSON(http.StatusOK, gin.H{"id": st.ID, "email": st.Email, "name": st.Name, "role": st.Role})
+	c.JSON(http.StatusOK, st)
+}
+
+// apiChangePassword changes the caller's own password; their other sessions end.
+func (s *Server) apiChangePassword(c *gin.Context) {
+	var in struct {
+		Current string `json:"current_password"`
+		New     string `json:"new_password"`
+	}
+	if err := decodeJSON(c, &in); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if err := s.svc.ChangePassword(c.Request.Context(), actorFrom(c), sessionFrom(c).ID, in.Current, in.New); err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+func (s *Server) apiMySessions(c *gin.Context) {
+	a := actorFrom(c)
+	out, err := s.svc.Sessions(c.Request.Context(), a, a.StaffID, sessionFrom(c).ID)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, out)
 }
 
 func (s *Server) apiSurveys(c *gin.Context) {
@@ -203,7 +249,7 @@ func toStudyJSON(st *delphi.Study, withDef bool) studyJSON {
 }
 
 func (s *Server) apiStudies(c *gin.Context) {
-	sts, err := s.svc.Studies(c.Request.Context())
+	sts, err := s.svc.StudiesFor(c.Request.Context(), actorFrom(c))
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -625,10 +671,179 @@ func (s *Server) apiCreateStaff(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	st, err := s.svc.CreateStaff(c.Request.Context(), actorFrom(c), in)
+	st, link, err := s.svc.CreateStaff(c.Request.Context(), actorFrom(c), in)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusCreated, st)
+	c.Header("Location", fmt.Sprintf("/api/v1/staff/%d", st.ID))
+	c.JSON(http.StatusCreated, staffJSON{Staff: st, PasswordLink: s.linkJSON(link)})
+}
+
+// staffJSON is an account, with the one-time link to choose a password when one was just made
+// (shown once: only its hash is stored).
+type staffJSON struct {
+	delphi.Staff
+	PasswordLink *passwordLinkJSON `json:"password_link,omitempty"`
+}
+
+type passwordLinkJSON struct {
+	URL       string    `json:"url"`
+	Purpose   string    `json:"purpose"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+func (s *Server) linkJSON(l *delphi.PasswordLink) *passwordLinkJSON {
+	if l == nil {
+		return nil
+	}
+	return &passwordLinkJSON{URL: s.passwordURL(l), Purpose: l.Purpose, ExpiresAt: l.Expires}
+}
+
+func (s *Server) apiStaffMember(c *gin.Context) {
+	id, err := pathInt(c, "id")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	st, err := s.svc.StaffAccount(c.Request.Context(), actorFrom(c), id)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, st)
+}
+
+func (s *Server) apiUpdateStaff(c *gin.Context) {
+	id, err := pathInt(c, "id")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	var in delphi.StaffChange
+	if err := decodeJSON(c, &in); err != nil {
+		s.fail(c, err)
+		return
+	}
+	st, err := s.svc.UpdateStaff(c.Request.Context(), actorFrom(c), id, in)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, st)
+}
+
+func (s *Server) apiResetPassword(c *gin.Context) {
+	id, err := pathInt(c, "id")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	st, link, err := s.svc.ResetPassword(c.Request.Context(), actorFrom(c), id)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, staffJSON{Staff: st, PasswordLink: s.linkJSON(link)})
+}
+
+func (s *Server) apiStaffSessions(c *gin.Context) {
+	id, err := pathInt(c, "id")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	out, err := s.svc.Sessions(c.Request.Context(), actorFrom(c), id, sessionFrom(c).ID)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+// apiEndStaffSessions ends one session (…/sessions/{session}) or all of an account's.
+func (s *Server) apiEndStaffSessions(c *gin.Context) {
+	id, err := pathInt(c, "id")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	n, err := s.svc.EndSessions(c.Request.Context(), actorFrom(c), id, c.Param("session"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"ended": n})
+}
+
+func (s *Server) apiMembers(c *gin.Context) {
+	sid, err := pathInt(c, "sid")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	out, err := s.svc.Members(c.Request.Context(), actorFrom(c), sid)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) apiPutMember(c *gin.Context) {
+	sid, err := pathInt(c, "sid")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	id, err := pathInt(c, "staff_id")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	var in struct {
+		Role string `json:"role"`
+	}
+	if err := decodeJSON(c, &in); err != nil {
+		s.fail(c, err)
+		return
+	}
+	added, err := s.svc.PutMember(c.Request.Context(), actorFrom(c), sid, id, in.Role)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	status := http.StatusOK
+	if added {
+		status = http.StatusCreated
+	}
+	ms, err := s.svc.Members(c.Request.Context(), actorFrom(c), sid)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	for _, m := range ms {
+		if m.StaffID == id {
+			c.JSON(status, m)
+			return
+		}
+	}
+	c.Status(status)
+}
+
+func (s *Server) apiDeleteMember(c *gin.Context) {
+	sid, err := pathInt(c, "sid")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	id, err := pathInt(c, "staff_id")
+	if err == nil {
+		err = s.svc.DeleteMember(c.Request.Context(), actorFrom(c), sid, id)
+	}
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
 }

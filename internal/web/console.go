@@ -31,6 +31,11 @@ func (s *Server) consoleRoutes(r *gin.Engine) {
 	g.POST("/login", s.consoleLogin)
 	g.GET("/logout", s.staffAuth(), s.consoleLogoutForm)
 	g.POST("/logout", s.consoleLogout)
+	g.GET("/password/:token", s.consolePasswordLinkForm)
+	g.POST("/password/:token", s.consolePasswordLink)
+	g.GET("/account", anyone, s.consoleAccount)
+	g.POST("/account/password", anyone, s.consoleChangePassword)
+	g.POST("/account/sessions", anyone, s.consoleEndOwnSessions)
 
 	g.GET("", anyone, s.consoleStudies)
 	g.POST("/studies", run, s.consoleCreateStudy)
@@ -62,13 +67,21 @@ func (s *Server) consoleRoutes(r *gin.Engine) {
 	g.GET("/studies/:sid/audit", admin, s.consoleAudit)
 	g.GET("/staff", admin, s.consoleStaff)
 	g.POST("/staff", admin, s.consoleCreateStaff)
+	g.GET("/staff/:id", admin, s.consoleStaffMember)
+	g.POST("/staff/:id", admin, s.consoleUpdateStaff)
+	g.POST("/staff/:id/password-reset", admin, s.consoleResetPassword)
+	g.POST("/staff/:id/sessions", admin, s.consoleEndSessions)
+
+	g.GET("/studies/:sid/members", run, s.consoleMembers)
+	g.POST("/studies/:sid/members", run, s.consolePutMember)
+	g.POST("/studies/:sid/members/:id/remove", run, s.consoleRemoveMember)
 }
 
 // consolePage fills the layout's part of a console view: the signed-in staff member, the CSRF
 // token for forms, and the flash left by the last redirect (read once).
 func (s *Server) consolePage(c *gin.Context, title, nav string) page {
 	st, _ := staffFrom(c)
-	p := page{Title: title, Nav: nav, Lang: "en", Staff: &staffView{ID: st.ID, Email: st.Email, Role: st.Role}}
+	p := page{Title: title, Nav: nav, Lang: "en", Staff: &staffView{ID: st.ID, Email: st.Email, Role: st.Role, StudyRole: actorFrom(c).Role}}
 	if sess := sessionFrom(c); sess.ID != "" {
 		p.CSRF = s.Signer.CSRF(sess.ID)
 	}
@@ -115,73 +128,6 @@ func localPath(next string) string {
 		return "/console"
 	}
 	return next
-}
-
-// loginView is the sign-in form.
-type loginView struct {
-	page
-	Email string
-	Next  string
-}
-
-func (s *Server) consoleLoginForm(c *gin.Context) {
-	v := &loginView{page: page{Title: "Sign in", Lang: "en"}, Next: localPath(c.Query("next"))}
-	s.render(c, http.StatusOK, "console/login", v)
-}
-
-func (s *Server) consoleLogin(c *gin.Context) {
-	// No session exists yet to bind a CSRF token to, so a forged sign-in (into the attacker's
-	// account) is refused by origin: browsers say where a cross-site POST comes from.
-	if crossSite(c) {
-		s.fail(c, delphi.Errorf(delphi.EForbidden, "csrf", "sign in from this site's own sign-in page"))
-		return
-	}
-	email, pw := strings.TrimSpace(c.PostForm("email")), c.PostForm("password")
-	next := localPath(c.PostForm("next"))
-	tok, _, err := s.login(c, email, pw)
-	if err != nil {
-		status, msg := s.formError(c, err)
-		v := &loginView{page: page{Title: "Sign in", Lang: "en", Error: msg}, Email: email, Next: next}
-		s.render(c, status, "console/login", v)
-		return
-	}
-	s.setCookie(c, staffCookie, tok, int(s.SessionTTL.Seconds()), "/")
-	c.Redirect(http.StatusSeeOther, next)
-}
-
-// crossSite reports whether a browser says the request comes from another site (Sec-Fetch-Site,
-// or an Origin naming another host). Clients that send neither (scripts) are not browsers
-// carrying a victim's cookies.
-func crossSite(c *gin.Context) bool {
-	if v := c.GetHeader("Sec-Fetch-Site"); v == "cross-site" || v == "same-site" {
-		return true
-	}
-	o := c.GetHeader("Origin")
-	if o == "" {
-		return false
-	}
-	u, err := url.Parse(o)
-	return err != nil || o == "null" || u.Host != c.Request.Host
-}
-
-// consoleLogoutForm asks to confirm signing out: pages that are cached for every reader (round
-// reports) carry no CSRF token, so they link here instead of posting.
-func (s *Server) consoleLogoutForm(c *gin.Context) {
-	v := s.staffPage(c, "Sign out", "")
-	s.render(c, http.StatusOK, "console/logout", &v)
-}
-
-// consoleLogout clears the session cookie. With a valid session the form must carry its CSRF
-// token (so another site cannot sign staff out); without one there is nothing to protect.
-func (s *Server) consoleLogout(c *gin.Context) {
-	if ck, err := c.Cookie(staffCookie); err == nil && ck != "" {
-		if sess, err := s.Signer.ParseSession(ck); err == nil && !s.csrfOK(c, sess.ID) {
-			s.fail(c, delphi.Errorf(delphi.EForbidden, "csrf", "the form has expired or did not come from this site; reload the page and try again"))
-			return
-		}
-	}
-	s.setCookie(c, staffCookie, "", -1, "/")
-	c.Redirect(http.StatusSeeOther, "/console/login")
 }
 
 // fmtTime prints a time for the console ("" when unset).

@@ -48,7 +48,7 @@ func (s *Server) consoleStudies(c *gin.Context) {
 func (s *Server) renderStudies(c *gin.Context, status int, form createStudyForm, errMsg string) {
 	v := &studiesView{page: s.consolePage(c, "Studies", "studies"), CanRun: canRun(c), Form: form}
 	v.Error = errMsg
-	sts, err := s.svc.Studies(c.Request.Context())
+	sts, err := s.svc.StudiesFor(c.Request.Context(), actorFrom(c))
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -245,40 +245,6 @@ func (s *Server) consoleAudit(c *gin.Context) {
 		v.Entries = append(v.Entries, row)
 	}
 	s.render(c, http.StatusOK, "console/audit", v)
-}
-
-// staffListView lists staff accounts with the form to add one.
-type staffListView struct {
-	page
-	Staff []delphi.Staff
-	Form  delphi.NewStaff
-}
-
-func (s *Server) consoleStaff(c *gin.Context) {
-	s.renderStaff(c, http.StatusOK, delphi.NewStaff{Role: delphi.RoleFacilitator}, "")
-}
-
-func (s *Server) renderStaff(c *gin.Context, status int, form delphi.NewStaff, errMsg string) {
-	list, err := s.svc.ListStaff(c.Request.Context(), actorFrom(c))
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	form.Password = "" // never echoed back
-	v := &staffListView{page: s.consolePage(c, "Staff", "staff"), Staff: list, Form: form}
-	v.Error = errMsg
-	s.render(c, status, "console/staff", v)
-}
-
-func (s *Server) consoleCreateStaff(c *gin.Context) {
-	in := delphi.NewStaff{Email: c.PostForm("email"), Name: c.PostForm("name"), Role: c.PostForm("role"), Password: c.PostForm("password")}
-	st, err := s.svc.CreateStaff(c.Request.Context(), actorFrom(c), in)
-	if err != nil {
-		status, msg := s.formError(c, err)
-		s.renderStaff(c, status, in, msg)
-		return
-	}
-	s.done(c, "/console/staff", fmt.Sprintf("Account %s (%s) added.", st.Email, st.Role))
 }
 
 // ruleText says a frozen consensus rule in words, with the bands of the study's scale.

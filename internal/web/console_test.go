@@ -33,6 +33,7 @@ var csrfRe = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 func (e *env) consoleLogin(email, pw string) *browser {
 	e.t.Helper()
 	b := &browser{e: e, c: e.browserClient()}
+	b.get("/console/login") // as a person does: the form carries its token
 	r := b.post("/console/login", url.Values{"email": {email}, "password": {pw}})
 	if r.Status != http.StatusSeeOther {
 		e.t.Fatalf("console login as %s: %s", email, r)
@@ -293,6 +294,7 @@ func TestConsoleLogin(t *testing.T) {
 
 	// an open redirect is refused: the form's next goes through localPath (tested below)
 	c := &browser{e: e, c: e.browserClient()}
+	c.get("/console/login")
 	r = c.post("/console/login", url.Values{"email": {"admin@test"}, "password": {adminPassword}, "next": {"https://evil.example/"}})
 	if r.Status != http.StatusSeeOther || r.Header.Get("Location") != "/console" {
 		t.Errorf("next=https://evil.example/: %d → %q, want /console", r.Status, r.Header.Get("Location"))
@@ -329,21 +331,25 @@ func TestConsoleLogin(t *testing.T) {
 		t.Fatalf("/console after logout: %d", r.Status)
 	}
 
-	// rate limit: 10 attempts per 15 minutes, then 429 even with the right password
-	e.clock.Add(16 * time.Minute)
-	for i := 0; i < 10; i++ {
+	// sign-out ended the session itself: a copy of its cookie no longer works either
+	// (TestLogoutEndsSession); the sign-in page says so
+	r = b.get("/console/login")
+	has(t, r, "You have signed out.")
+
+	// guessing: after the free failures the form says to wait, and keeps the email
+	for i := 0; i < freeAccountFailures; i++ {
 		if r = b.post("/console/login", url.Values{"email": {"admin@test"}, "password": {"nope"}}); r.Status != http.StatusUnauthorized {
 			t.Fatalf("attempt %d: %d", i+1, r.Status)
 		}
 	}
 	r = b.post("/console/login", url.Values{"email": {"admin@test"}, "password": {adminPassword}})
 	if r.Status != http.StatusTooManyRequests {
-		t.Fatalf("11th attempt: %s", r)
+		t.Fatalf("while delayed: %s", r)
 	}
-	has(t, r, "too many sign-in attempts")
-	e.clock.Add(16 * time.Minute)
+	has(t, r, "too many failed sign-ins", `value="admin@test"`, `name="csrf"`)
+	e.clock.Add(time.Minute)
 	if r = b.post("/console/login", url.Values{"email": {"admin@test"}, "password": {adminPassword}}); r.Status != http.StatusSeeOther {
-		t.Fatalf("after the window: %s", r)
+		t.Fatalf("after the delay: %s", r)
 	}
 }
 
@@ -396,10 +402,8 @@ func TestConsoleRoles(t *testing.T) {
 	sid := e.study("example")
 	e.panel(sid, 3, e.studyJSON(sid).Definition.Groups[0].ID)
 	e.openRound(sid)
-	for _, s := range []delphi.NewStaff{{Email: "pres@test", Role: "presenter", Password: "presenter password"},
-		{Email: "fac@test", Role: "facilitator", Password: "facilitator password"}} {
-		e.must(e.call("POST", "/api/v1/staff", e.admin, s, nil), 201)
-	}
+	e.member(sid, e.addStaff("pres@test", "presenter", "presenter password"), "presenter")
+	e.member(sid, e.addStaff("fac@test", "facilitator", "facilitator password"), "facilitator")
 	admin := e.consoleLogin("admin@test", adminPassword)
 	fac := e.consoleLogin("fac@test", "facilitator password")
 	pres := e.consoleLogin("pres@test", "presenter password")
@@ -904,42 +908,51 @@ func TestLocalPath(t *testing.T) {
 }
 
 // TestConsoleLoginCrossSite checks that a sign-in posted from another site is refused (login
-// CSRF), while the site's own form and non-browser clients sign in.
+// CSRF), while the site's own form signs in, whatever Origin a browser sends with it: with
+// Referrer-Policy: no-referrer, Chromium posts a same-origin form with Origin: null.
 func TestConsoleLoginCrossSite(t *testing.T) {
 	e := newEnv(t)
-	form := url.Values{"email": {"admin@test"}, "password": {adminPassword}}.Encode()
 	tests := []struct {
-		name   string
-		header []string
-		status int
+		name      string
+		header    []string
+		withToken bool // the form as the sign-in page served it, cookie and token
+		status    int
 	}{
-		{"other origin", []string{"Origin", "https://evil.example"}, http.StatusForbidden},
-		{"opaque origin", []string{"Origin", "null"}, http.StatusForbidden},
-		{"cross-site fetch", []string{"Sec-Fetch-Site", "cross-site"}, http.StatusForbidden},
-		{"same origin", []string{"Origin", e.srv.URL, "Sec-Fetch-Site", "same-origin"}, http.StatusSeeOther},
-		{"no browser headers", nil, http.StatusSeeOther},
+		{"own form, Origin null (Chromium with no-referrer)", []string{"Origin", "null", "Sec-Fetch-Site", "same-origin"}, true, http.StatusSeeOther},
+		{"own form, Origin null, no Sec-Fetch-Site (plain http)", []string{"Origin", "null"}, true, http.StatusSeeOther},
+		{"own form, same origin", []string{"Origin", e.srv.URL, "Sec-Fetch-Site", "same-origin"}, true, http.StatusSeeOther},
+		{"own form, no browser headers", nil, true, http.StatusSeeOther},
+		{"other origin, even with a token", []string{"Origin", "https://evil.example"}, true, http.StatusForbidden},
+		{"cross-site fetch, even with a token", []string{"Sec-Fetch-Site", "cross-site"}, true, http.StatusForbidden},
+		{"same-site (a sibling subdomain)", []string{"Sec-Fetch-Site", "same-site"}, true, http.StatusForbidden},
+		{"Origin null without the form's token", []string{"Origin", "null"}, false, http.StatusForbidden},
+		{"no token at all", nil, false, http.StatusForbidden},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			req, _ := http.NewRequest("POST", e.srv.URL+"/console/login", strings.NewReader(form))
+			b := &browser{e: e, c: e.browserClient()}
+			form := url.Values{"email": {"admin@test"}, "password": {adminPassword}}
+			if tt.withToken {
+				b.get("/console/login")
+				form.Set("csrf", b.csrf)
+			}
+			req, _ := http.NewRequest("POST", e.srv.URL+"/console/login", strings.NewReader(form.Encode()))
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 			for i := 0; i+1 < len(tt.header); i += 2 {
 				req.Header.Set(tt.header[i], tt.header[i+1])
 			}
-			res, err := e.browserClient().Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			res.Body.Close()
-			if res.StatusCode != tt.status {
-				t.Fatalf("status %d, want %d", res.StatusCode, tt.status)
+			r := b.do(req)
+			if r.Status != tt.status {
+				t.Fatalf("status %d, want %d: %s", r.Status, tt.status, pageText(r.Body))
 			}
 			if tt.status == http.StatusForbidden {
-				for _, ck := range res.Cookies() {
-					if ck.Name == staffCookie && ck.Value != "" {
+				for _, ck := range r.Header.Values("Set-Cookie") {
+					if strings.HasPrefix(ck, staffCookie+"=") && !strings.HasPrefix(ck, staffCookie+"=;") {
 						t.Fatal("a session cookie was set")
 					}
 				}
+				// a way back: the sign-in form again, with a fresh token
+				has(t, r, "did not come from this site", `name="password"`, `name="csrf"`)
 			}
 		})
 	}

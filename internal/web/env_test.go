@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/cart-cd/delphi/internal/auth"
 	"github.com/cart-cd/delphi/internal/delphi"
@@ -76,6 +77,7 @@ func newEnv(t *testing.T) *env {
 	logs := &bytes.Buffer{}
 	log := slog.New(slog.NewTextHandler(&syncWriter{w: logs}, nil))
 	svc := delphi.New(st, surveys.FS, signer, clk.Now, log)
+	svc.PasswordCost = bcrypt.MinCost // sign-ins at bcrypt's default cost take a second under -race
 	if _, err := svc.Bootstrap(ctx, "admin@test", adminPassword, ""); err != nil {
 		t.Fatal(err)
 	}
@@ -108,6 +110,23 @@ func (e *env) login(email, pw string) string {
 	var out struct{ Token string }
 	e.must(e.call("POST", "/api/v1/auth/login", "", map[string]string{"email": email, "password": pw}, &out), 200)
 	return out.Token
+}
+
+// addStaff creates a staff account through the API and returns its id.
+func (e *env) addStaff(email, role, pw string) int64 {
+	e.t.Helper()
+	var st delphi.Staff
+	e.must(e.call("POST", "/api/v1/staff", e.admin, delphi.NewStaff{Email: email, Role: role, Password: pw}, &st), 201)
+	return st.ID
+}
+
+// member makes a staff account a member of a study through the API.
+func (e *env) member(sid, staffID int64, role string) {
+	e.t.Helper()
+	r := e.call("PUT", fmt.Sprintf("/api/v1/studies/%d/members/%d", sid, staffID), e.admin, map[string]string{"role": role}, nil)
+	if r.Status != 200 && r.Status != 201 {
+		e.t.Fatalf("make %d a %s of study %d: %s", staffID, role, sid, r)
+	}
 }
 
 // response is a finished request.

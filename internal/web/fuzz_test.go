@@ -42,11 +42,11 @@ func FuzzAnswerJSON(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	admin, err := svc.Login(ctx, "admin@test", adminPassword)
+	in, err := svc.Login(ctx, delphi.SignIn{Email: "admin@test", Password: adminPassword, TTL: time.Hour})
 	if err != nil {
 		f.Fatal(err)
 	}
-	a := delphi.Actor{StaffID: admin.ID, Role: admin.Role}
+	a := delphi.Actor{StaffID: in.Staff.ID, Role: in.Staff.Role}
 	study, err := svc.CreateStudy(ctx, a, delphi.CreateStudyInput{Survey: "example"})
 	if err != nil {
 		f.Fatal(err)

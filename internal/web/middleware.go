@@ -7,8 +7,6 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/gin-gonic/gin"
 )
@@ -20,6 +18,7 @@ const (
 	keyStaff
 	keyExpert
 	keySession
+	keyActor
 )
 
 func requestID(c *gin.Context) string {
@@ -46,8 +45,11 @@ func (s *Server) accessLog(c *gin.Context) {
 	start := s.Now()
 	c.Next()
 	path := c.Request.URL.Path
-	if strings.HasPrefix(path, "/r/") {
+	switch {
+	case strings.HasPrefix(path, "/r/"):
 		path = "/r/…" // the invite token is a credential
+	case strings.HasPrefix(path, "/console/password/"):
+		path = "/console/password/…" // so is a link to choose a password
 	}
 	s.Log.Info("request", "method", c.Request.Method, "path", path, "status", c.Writer.Status(),
 		"duration_ms", float64(s.Now().Sub(start).Microseconds())/1000, "bytes", c.Writer.Size(), "request_id", requestID(c))
@@ -98,41 +100,4 @@ func (s *Server) limitBody(max int64) gin.HandlerFunc {
 		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, max)
 		c.Next()
 	}
-}
-
-// loginLimiter allows a few login attempts per key (IP and email) per window.
-type loginLimiter struct {
-	mu     sync.Mutex
-	now    func() time.Time
-	hits   map[string][]time.Time
-	max    int
-	window time.Duration
-}
-
-func newLoginLimiter(now func() time.Time) *loginLimiter {
-	return &loginLimiter{now: now, hits: map[string][]time.Time{}, max: 10, window: 15 * time.Minute}
-}
-
-// allow records an attempt and reports whether it is within the limit.
-func (l *loginLimiter) allow(keys ...string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.now()
-	ok := true
-	for _, k := range keys {
-		kept := l.hits[k][:0]
-		for _, t := range l.hits[k] {
-			if now.Sub(t) < l.window {
-				kept = append(kept, t)
-			}
-		}
-		if len(kept) >= l.max {
-			ok = false
-		}
-		l.hits[k] = append(kept, now)
-	}
-	if len(l.hits) > 100000 { // bound memory under a flood
-		l.hits = map[string][]time.Time{}
-	}
-	return ok
 }

@@ -22,7 +22,20 @@ type opDoc struct {
 var opDocs = map[string]opDoc{
 	"GET /openapi.json":                           {"This document", "", "object", 0},
 	"POST /auth/login":                            {"Sign in as staff; returns a bearer token", "Login", "Token", 0},
+	"POST /auth/logout":                           {"End this session: its token and cookie stop working at once", "", "", 204},
+	"POST /auth/password":                         {"Choose a password with a one-time invitation or reset link's token; signs in", "SetPassword", "Token", 0},
 	"GET /me":                                     {"The signed-in staff member", "", "Staff", 0},
+	"PUT /me/password":                            {"Change one's own password (12+ characters, not a common one); other sessions end", "ChangePassword", "", 204},
+	"GET /me/sessions":                            {"One's own live sessions", "", "SessionList", 0},
+	"GET /studies/{sid}/members":                  {"Who works on the study, and as what", "", "MemberList", 0},
+	"PUT /studies/{sid}/members/{staff_id}":       {"Add a member to the study or change their role there (201 when added)", "MemberRole", "Member", 0},
+	"DELETE /studies/{sid}/members/{staff_id}":    {"Remove a member from the study", "", "", 204},
+	"GET /staff/{id}":                             {"A staff account (admins)", "", "Staff", 0},
+	"PATCH /staff/{id}":                           {"Change a staff account's role or disable it (admins); its sessions end; the last admin cannot be demoted or disabled (409)", "StaffChange", "Staff", 0},
+	"POST /staff/{id}/password-reset":             {"Reset a password (admins): the old one stops working, sessions end, and a one-time link lets the member choose a new one", "", "StaffWithLink", 0},
+	"GET /staff/{id}/sessions":                    {"A staff member's live sessions (admins)", "", "SessionList", 0},
+	"DELETE /staff/{id}/sessions":                 {"End all of a staff member's sessions (admins)", "", "Ended", 0},
+	"DELETE /staff/{id}/sessions/{session}":       {"End one session of a staff member (admins)", "", "Ended", 0},
 	"GET /surveys":                                {"Survey definitions studies can be created from", "", "SurveyList", 0},
 	"GET /studies":                                {"List studies", "", "StudyList", 0},
 	"POST /studies":                               {"Create a study from a bundled survey or an uploaded definition", "CreateStudy", "Study", 201},
@@ -48,7 +61,7 @@ var opDocs = map[string]opDoc{
 	"GET /studies/{sid}/audit":                    {"The study's audit log (admins)", "", "AuditList", 0},
 	"DELETE /invitations/{id}":                    {"Revoke an invite link", "", "", 204},
 	"GET /staff":                                  {"Staff accounts (admins)", "", "StaffList", 0},
-	"POST /staff":                                 {"Add a staff account (admins)", "NewStaff", "Staff", 201},
+	"POST /staff":                                 {"Add a staff account (admins); without a password it is invited, and the answer carries the one-time link to choose one", "NewStaff", "StaffWithLink", 201},
 	"GET /respond":                                {"Expert: the current round, saved answers and feedback", "", "Questionnaire", 0},
 	"POST /respond/consent":                       {"Expert: record consent", "", "object", 0},
 	"PUT /respond/answers":                        {"Expert: save answers (each replaces that item's answer; idempotent; all or nothing)", "Answers", "Saved", 0},
@@ -62,9 +75,19 @@ var schemas = map[string]any{
 		"message": str(""), "field": str("e.g. answers[3].rating"), "line": integer(), "problems": arr(ref("RowProblem"))}, "code", "message")}, "error"),
 	"Login":            obj(props{"email": str(""), "password": str("")}, "email", "password"),
 	"Token":            obj(props{"token": str("bearer token"), "expires_at": datetime()}, "token", "expires_at"),
-	"Staff":            obj(props{"id": integer(), "email": str(""), "name": str(""), "role": enum("admin", "facilitator", "presenter")}),
+	"Staff":            obj(props{"id": integer(), "email": str(""), "name": str(""), "role": enum("admin", "facilitator", "presenter"), "disabled": boolean(), "password_set": boolean(), "created_at": datetime()}),
+	"StaffWithLink":    obj(props{"id": integer(), "email": str(""), "name": str(""), "role": enum("admin", "facilitator", "presenter"), "disabled": boolean(), "password_set": boolean(), "created_at": datetime(), "password_link": obj(props{"url": str("shown once: only its hash is stored"), "purpose": enum("invite", "reset"), "expires_at": datetime()}, "url", "purpose", "expires_at")}),
+	"StaffChange":      obj(props{"role": enum("admin", "facilitator", "presenter"), "disabled": boolean()}),
+	"SetPassword":      obj(props{"token": str("from the link /console/password/{token}"), "password": str("12–72 bytes, not a common password")}, "token", "password"),
+	"ChangePassword":   obj(props{"current_password": str(""), "new_password": str("12–72 bytes, not a common password")}, "current_password", "new_password"),
+	"Session":          obj(props{"id": str(""), "created_at": datetime(), "expires_at": datetime(), "client": str("the browser's User-Agent"), "address": str(""), "current": boolean()}),
+	"SessionList":      arr(ref("Session")),
+	"Ended":            obj(props{"ended": integer()}, "ended"),
+	"MemberRole":       obj(props{"role": enum("facilitator", "presenter")}, "role"),
+	"Member":           obj(props{"staff_id": integer(), "email": str(""), "name": str(""), "role": enum("facilitator", "presenter"), "staff_role": enum("admin", "facilitator", "presenter"), "added_at": datetime()}),
+	"MemberList":       arr(ref("Member")),
 	"StaffList":        arr(ref("Staff")),
-	"NewStaff":         obj(props{"email": str(""), "name": str(""), "role": enum("admin", "facilitator", "presenter"), "password": str("8–72 characters")}, "email", "role", "password"),
+	"NewStaff":         obj(props{"email": str(""), "name": str(""), "role": enum("admin", "facilitator", "presenter"), "password": str("12–72 bytes, not a common password; leave out to invite")}, "email", "role"),
 	"SurveyList":       arr(obj(props{"id": str(""), "version": integer(), "title": ref("Text"), "items": integer(), "sections": integer()})),
 	"Text":             map[string]any{"type": "object", "description": "text per language code; en always present", "additionalProperties": str("")},
 	"CreateStudy":      obj(props{"survey": str("a bundled survey id, e.g. cart-cd"), "definition": str("an uploaded YAML definition"), "title": str(""), "contact": str("")}),
@@ -123,7 +146,7 @@ func arr(items any) map[string]any    { return map[string]any{"type": "array", "
 func ref(name string) map[string]any  { return map[string]any{"$ref": "#/components/schemas/" + name} }
 func enum(v ...string) map[string]any { return map[string]any{"type": "string", "enum": v} }
 
-var ginParam = regexp.MustCompile(`:([a-z]+)`)
+var ginParam = regexp.MustCompile(`:([a-z_]+)`)
 
 // openAPIPath turns a Gin path into an OpenAPI one (":sid" → "{sid}").
 func openAPIPath(p string) string { return ginParam.ReplaceAllString(p, "{$1}") }

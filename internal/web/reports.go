@@ -173,7 +173,7 @@ func (rc *reportCache) keepFragment(k reportKey, b []byte) {
 // staffPage returns the page base of a staff page.
 func (s *Server) staffPage(c *gin.Context, title, nav string) page {
 	st, _ := staffFrom(c)
-	return page{Title: title, Nav: nav, Staff: &staffView{ID: st.ID, Email: st.Email, Role: st.Role},
+	return page{Title: title, Nav: nav, Staff: &staffView{ID: st.ID, Email: st.Email, Role: st.Role, StudyRole: actorFrom(c).Role},
 		CSRF: s.Signer.CSRF(sessionFrom(c).ID)}
 }
 
@@ -222,7 +222,7 @@ type reportRoundRow struct {
 }
 
 func (s *Server) reportsIndex(c *gin.Context) {
-	sts, err := s.svc.Studies(c.Request.Context())
+	sts, err := s.svc.StudiesFor(c.Request.Context(), actorFrom(c))
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -208,7 +208,7 @@ func TestReportPageCachedForEveryReader(t *testing.T) {
 	e := newEnv(t)
 	sid := e.simStudy(12, 1)
 	for _, email := range []string{"p1@test", "p2@test"} {
-		e.must(e.call("POST", "/api/v1/staff", e.admin, delphi.NewStaff{Email: email, Role: "presenter", Password: "presenter-pass"}, nil), 201)
+		e.member(sid, e.addStaff(email, "presenter", "presenter-pass"), "presenter")
 	}
 	path := fmt.Sprintf("/reports/studies/%d/rounds/1", sid)
 	var pages [][]byte

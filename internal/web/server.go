@@ -50,13 +50,13 @@ type Mailer interface {
 // Server holds the handlers' dependencies.
 type Server struct {
 	Deps
-	svc     *delphi.Service
-	pages   map[string]*pageTemplate
-	engine  *gin.Engine
-	limiter *loginLimiter
-	maxBody int64
-	catalog *i18n.Catalog
-	openapi []byte // the OpenAPI document, built once from the route table
+	svc      *delphi.Service
+	pages    map[string]*pageTemplate
+	engine   *gin.Engine
+	throttle *auth.Throttle // failed sign-ins per account and address
+	maxBody  int64
+	catalog  *i18n.Catalog
+	openapi  []byte // the OpenAPI document, built once from the route table
 
 	respondItems sync.Map  // itemsKey → *roundItemsJSON (never changes once the round is open)
 	respondBufs  sync.Pool // *[]byte: questionnaires are tens of KB with the panel's comments
@@ -66,6 +66,9 @@ type Server struct {
 	// panelKey → template.HTML: the panel's part of an item's feedback (from an immutable snapshot)
 	feedbackPanels sync.Map
 }
+
+// maxThrottled bounds the sign-in throttle's table (about 150 bytes a key).
+const maxThrottled = 50_000
 
 // New builds the server and parses every template (an error here stops start-up).
 func New(d Deps) (*Server, error) {
@@ -84,7 +87,7 @@ func New(d Deps) (*Server, error) {
 			return nil, fmt.Errorf("web: trusted proxy %q is neither an address nor a CIDR", p)
 		}
 	}
-	s := &Server{Deps: d, svc: d.Service, limiter: newLoginLimiter(d.Now), maxBody: 1 << 20}
+	s := &Server{Deps: d, svc: d.Service, throttle: auth.NewThrottle(d.Now, maxThrottled), maxBody: 1 << 20}
 	cat, err := i18n.Load()
 	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)

@@ -47,7 +47,12 @@ func sessionFrom(c *gin.Context) auth.Session {
 	return s
 }
 
+// actorFrom is who acts in this request, with their role in the request's study when the
+// route names one (staffAuth set it).
 func actorFrom(c *gin.Context) delphi.Actor {
+	if v, ok := c.Get(fmt.Sprint(keyActor)); ok {
+		return v.(delphi.Actor)
+	}
 	st, _ := staffFrom(c)
 	return delphi.Actor{StaffID: st.ID, Role: st.Role}
 }
@@ -61,9 +66,12 @@ func expertFrom(c *gin.Context) (*delphi.Expert, bool) {
 	return e, ok
 }
 
-// staffAuth identifies staff from a bearer token (API) or the session cookie (console); the
-// account is re-read on every request so that a disabled account or changed role counts at once.
+// staffAuth identifies staff from a bearer token (API) or the session cookie (console). The
+// token's signature and expiry are checked, then its session: ended sessions (sign-out, an
+// admin, a disabled account, a changed role or password) stop working at the next request.
 // Cookie-authenticated unsafe requests must carry the CSRF token (form field or X-CSRF-Token).
+// A route that names a study (:sid) is scoped: someone who is not a member of it is told the
+// study does not exist, and their role there is what the route's roles are checked against.
 func (s *Server) staffAuth(roles ...string) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		tok, fromCookie := bearer(c), false
@@ -73,7 +81,7 @@ func (s *Server) staffAuth(roles ...string) gin.HandlerFunc {
 			}
 		}
 		if tok == "" {
-			s.needLogin(c, "sign in first")
+			s.needLogin(c, "")
 			return
 		}
 		sess, err := s.Signer.ParseSession(tok)
@@ -82,12 +90,19 @@ func (s *Server) staffAuth(roles ...string) gin.HandlerFunc {
 			if err == auth.ErrExpired {
 				msg = "your session has expired; sign in again"
 			}
+			s.endCookie(c, fromCookie)
 			s.needLogin(c, msg)
 			return
 		}
-		st, err := s.svc.StaffMember(c.Request.Context(), sess.StaffID)
+		ctx := c.Request.Context()
+		st, err := s.svc.StaffSession(ctx, sess)
 		if err != nil {
-			s.needLogin(c, "your account is not active; sign in again")
+			if delphi.ErrorCode(err) == delphi.EInternal {
+				s.fail(c, err)
+				return
+			}
+			s.endCookie(c, fromCookie)
+			s.needLogin(c, err.Error())
 			return
 		}
 		c.Set(fmt.Sprint(keyStaff), st)
@@ -96,11 +111,34 @@ func (s *Server) staffAuth(roles ...string) gin.HandlerFunc {
 			s.fail(c, delphi.Errorf(delphi.EForbidden, "csrf", "the form has expired or did not come from this site; reload the page and try again"))
 			return
 		}
-		if len(roles) > 0 && !contains(roles, st.Role) {
-			s.fail(c, delphi.Errorf(delphi.EForbidden, "", "your role (%s) may not do this", st.Role))
+		a := delphi.Actor{StaffID: st.ID, Role: st.Role}
+		if c.Param("sid") != "" {
+			sid, err := pathInt(c, "sid")
+			if err == nil {
+				a, err = s.svc.StudyAccess(ctx, a, sid)
+			}
+			if err != nil {
+				s.fail(c, err)
+				return
+			}
+		}
+		c.Set(fmt.Sprint(keyActor), a)
+		if len(roles) > 0 && !contains(roles, a.Role) {
+			where := ""
+			if c.Param("sid") != "" && a.Role != st.Role {
+				where = " in this study"
+			}
+			s.fail(c, delphi.Errorf(delphi.EForbidden, "", "your role%s (%s) may not do this", where, a.Role))
 			return
 		}
 		c.Next()
+	}
+}
+
+// endCookie drops a session cookie that no longer works, so the browser stops sending it.
+func (s *Server) endCookie(c *gin.Context, fromCookie bool) {
+	if fromCookie {
+		s.setCookie(c, staffCookie, "", -1, "/")
 	}
 }
 
@@ -125,11 +163,18 @@ func (s *Server) csrfOK(c *gin.Context, sessionID string) bool {
 	return s.Signer.CheckCSRF(sessionID, tok)
 }
 
-// needLogin answers 401 on the API and redirects pages to the login form.
+// needLogin answers 401 on the API and redirects pages to the sign-in form, which says why
+// (msg) when there is more to say than "sign in".
 func (s *Server) needLogin(c *gin.Context, msg string) {
 	if strings.HasPrefix(c.Request.URL.Path, "/api/") || !safeMethod(c.Request.Method) {
+		if msg == "" {
+			msg = "sign in first"
+		}
 		s.fail(c, delphi.Errorf(delphi.EUnauthorized, "", "%s", msg))
 		return
+	}
+	if msg != "" {
+		s.setCookie(c, flashCookie, url.QueryEscape(msg), 60, "/console")
 	}
 	c.Redirect(http.StatusSeeOther, "/console/login?next="+url.QueryEscape(c.Request.URL.RequestURI()))
 	c.Abort()
