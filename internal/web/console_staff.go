@@ -519,7 +519,9 @@ type membersView struct {
 	Role    string
 }
 
-func (s *Server) consoleMembers(c *gin.Context) { s.renderMembers(c, http.StatusOK, "", delphi.RoleFacilitator, "") }
+func (s *Server) consoleMembers(c *gin.Context) {
+	s.renderMembers(c, http.StatusOK, "", delphi.RoleFacilitator, "")
+}
 
 func (s *Server) renderMembers(c *gin.Context, status int, email, role, msg string) {
 	st, ok := s.consoleStudyParam(c)
