@@ -44,6 +44,10 @@ type Signer struct {
 	// HMAC) was a good part of what an autosave cost. On a hit only the expiry is checked.
 	invites  sync.Map // token → Invite
 	nInvites atomic.Int64
+	// sessions are staff session tokens already checked, in the same way: staff send theirs
+	// with every request. Whether the session has ended is the caller's check, every time.
+	sessions  sync.Map // token → Session
+	nSessions atomic.Int64
 }
 
 // maxCheckedInvites bounds Signer.invites (a few hundred bytes each): more than a panel's
@@ -195,8 +199,32 @@ func (s *Signer) SignSession(staffID int64, role string, ttl time.Duration) (str
 	return tok, sess, err
 }
 
-// ParseSession checks a staff session token.
+// ParseSession checks a staff session token's signature, issuer, audience and expiry. Whether
+// the session has ended (signed out, revoked) is the caller's to check.
 func (s *Signer) ParseSession(token string) (Session, error) {
+	if v, ok := s.sessions.Load(token); ok {
+		sess := v.(Session)
+		if !s.now().Before(sess.Expires) {
+			return Session{}, ErrExpired
+		}
+		return sess, nil
+	}
+	sess, err := s.parseSession(token)
+	if err == nil {
+		if s.nSessions.Add(1) > maxCheckedSessions {
+			s.sessions.Clear()
+			s.nSessions.Store(1)
+		}
+		s.sessions.Store(token, sess)
+	}
+	return sess, err
+}
+
+// maxCheckedSessions bounds Signer.sessions: more staff sessions than an institution has at
+// once; past it the map starts again.
+const maxCheckedSessions = 10_000
+
+func (s *Signer) parseSession(token string) (Session, error) {
 	var c sessionClaims
 	if err := s.parse(token, audStaff, &c); err != nil {
 		return Session{}, err
