@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"html"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -347,4 +349,73 @@ func TestStudyScoping(t *testing.T) {
 	has(t, r, "p1@test joined the study as presenter")
 	r = fb.submit(fmt.Sprintf("/console/studies/%d/members", b.ID), url.Values{"email": {"nobody@test"}, "role": {"presenter"}}, 422)
 	has(t, r, "no staff account has the email")
+}
+
+// TestConsoleStaffPages: an admin governs accounts through the console's forms, each answer
+// saying what happened, and every member manages their own password and sessions.
+func TestConsoleStaffPages(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	admin := e.consoleLogin("admin@test", adminPassword)
+	id := e.addStaff("fac@test", "facilitator", "facilitator password")
+	fac := e.consoleLogin("fac@test", "facilitator password")
+	member := fmt.Sprintf("/console/staff/%d", id)
+
+	r := admin.get("/console/staff")
+	has(t, r, `href="`+member+`"`, "fac@test", "active")
+	r = admin.get(member)
+	has(t, r, "Sessions", "Change role", "Disable the account", "Reset the password")
+
+	r = admin.submit(member, url.Values{"role": {"presenter"}}, http.StatusSeeOther)
+	has(t, r, "fac@test is now presenter (active)")
+	if r := fac.get("/console"); r.Status != http.StatusSeeOther {
+		t.Fatalf("after the role change the member's session goes on: %d", r.Status)
+	}
+	r = admin.submit(member, url.Values{"role": {"root"}}, 422)
+	has(t, r, "admin, facilitator or presenter")
+	var me delphi.Staff
+	e.must(e.call("GET", "/api/v1/me", e.admin, nil, &me), 200)
+	r = admin.submit(fmt.Sprintf("/console/staff/%d", me.ID), url.Values{"action": {"disable"}}, http.StatusConflict)
+	has(t, r, "last active admin")
+
+	fac = e.consoleLogin("fac@test", "facilitator password")
+	r = admin.submit(member+"/sessions", nil, http.StatusSeeOther)
+	has(t, r, "1 session ended.")
+	if r := fac.get("/console"); r.Status != http.StatusSeeOther {
+		t.Fatalf("an ended session still works: %d", r.Status)
+	}
+	r = fac.get("/console/login")
+	has(t, r, "ended by an administrator")
+
+	r = admin.submit(member+"/password-reset", nil, http.StatusOK)
+	has(t, r, "no longer works", "/console/password/")
+	link := regexpFind(t, string(r.Body), `value="http://delphi.test(/console/password/[^"]+)"`)
+	nb := &browser{e: e, c: e.browserClient()}
+	nb.get(link)
+	r = nb.submit(link, url.Values{"password": {"my chosen password"}, "confirm": {"my chosen password"}}, http.StatusSeeOther)
+	has(t, r, "Your password is set")
+
+	// one's own account
+	r = nb.get("/console/account")
+	has(t, r, "fac@test", "(this one)", "Change your password")
+	r = nb.submit("/console/account/password", url.Values{"current_password": {"nope"}, "new_password": {"a newer long password"}, "confirm": {"a newer long password"}}, 422)
+	has(t, r, "current password is not right")
+	other := e.consoleLogin("fac@test", "my chosen password")
+	r = nb.submit("/console/account/sessions", nil, http.StatusSeeOther)
+	has(t, r, "Your other sessions have ended.")
+	if r := other.get("/console"); r.Status != http.StatusSeeOther {
+		t.Fatalf("a session ended from the account page still works: %d", r.Status)
+	}
+	r = nb.submit("/console/account/password", url.Values{"current_password": {"my chosen password"}, "new_password": {"a newer long password"}, "confirm": {"a newer long password"}}, http.StatusSeeOther)
+	has(t, r, "Your password is changed")
+	e.consoleLogin("fac@test", "a newer long password")
+}
+
+func regexpFind(t *testing.T, s, re string) string {
+	t.Helper()
+	m := regexp.MustCompile(re).FindStringSubmatch(s)
+	if m == nil {
+		t.Fatalf("%s not found", re)
+	}
+	return html.UnescapeString(m[1])
 }
