@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -371,7 +372,11 @@ func (s *Server) consoleCreateStaff(c *gin.Context) {
 	}
 	if link != nil {
 		// the link is shown once, here, for the admin to pass on; it is not kept anywhere readable
-		s.renderStaffMember(c, http.StatusOK, st.ID, link, fmt.Sprintf("Account %s (%s) added. Send them the link below to choose their password.", st.Email, st.Role))
+		msg := fmt.Sprintf("Account %s (%s) added. Send them the link below to choose their password.", st.Email, st.Role)
+		if s.mailLink(c, st, link) {
+			msg = fmt.Sprintf("Account %s (%s) added, and the link below emailed to them to choose their password.", st.Email, st.Role)
+		}
+		s.renderStaffMember(c, http.StatusOK, st.ID, link, msg)
 		return
 	}
 	s.done(c, "/console/staff", fmt.Sprintf("Account %s (%s) added.", st.Email, st.Role))
@@ -484,7 +489,32 @@ func (s *Server) consoleResetPassword(c *gin.Context) {
 		s.renderStaffMemberError(c, status, id, msg)
 		return
 	}
-	s.renderStaffMember(c, http.StatusOK, id, link, fmt.Sprintf("The password of %s no longer works and their sessions have ended. Send them the link below to choose a new one.", st.Email))
+	msg := fmt.Sprintf("The password of %s no longer works and their sessions have ended. Send them the link below to choose a new one.", st.Email)
+	if s.mailLink(c, st, link) {
+		msg = fmt.Sprintf("The password of %s no longer works and their sessions have ended. The link below was emailed to them to choose a new one.", st.Email)
+	}
+	s.renderStaffMember(c, http.StatusOK, id, link, msg)
+}
+
+// mailLink emails a link to choose a password to its member when SMTP is configured, and
+// reports whether it went. The admin sees the link either way, and can pass it on by hand.
+func (s *Server) mailLink(c *gin.Context, st delphi.Staff, l *delphi.PasswordLink) bool {
+	if s.Mailer == nil {
+		return false
+	}
+	subject, intro := "Choose a new password for delphi", "An administrator reset your delphi password."
+	if l.Purpose == "invite" {
+		subject, intro = "You are invited to delphi", "An administrator added you to delphi as "+st.Role+"."
+	}
+	body := fmt.Sprintf("%s\n\nChoose your password here (the link works once, until %s):\n%s\n\nIf you did not expect this, ignore this email.\n",
+		intro, fmtTime(l.Expires), s.passwordURL(l))
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 20*time.Second)
+	defer cancel()
+	if err := s.Mailer.Send(ctx, st.Email, subject, body); err != nil {
+		s.Log.Warn("password link email not sent", "staff", st.ID, "err", err, "request_id", requestID(c))
+		return false
+	}
+	return true
 }
 
 func (s *Server) consoleEndSessions(c *gin.Context) {

@@ -419,3 +419,22 @@ func regexpFind(t *testing.T, s, re string) string {
 	}
 	return html.UnescapeString(m[1])
 }
+
+// TestPasswordLinkEmailed: with SMTP configured, an invitation's and a reset's link also go to
+// the member by email; the admin is told so.
+func TestPasswordLinkEmailed(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	rec := &recordingSender{}
+	e.web.Mailer = rec
+	admin := e.consoleLogin("admin@test", adminPassword)
+	r := admin.submit("/console/staff", url.Values{"email": {"mia@example.org"}, "role": {"presenter"}}, http.StatusOK)
+	has(t, r, "emailed to them")
+	link := regexpFind(t, string(r.Body), `value="(http://delphi.test/console/password/[^"]+)"`)
+	rec.mu.Lock()
+	sent := append([]string(nil), rec.sent...)
+	rec.mu.Unlock()
+	if len(sent) != 1 || !strings.HasPrefix(sent[0], "mia@example.org|You are invited") || !strings.Contains(sent[0], link) {
+		t.Fatalf("sent %q, want the invitation with %s", sent, link)
+	}
+}
