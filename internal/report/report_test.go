@@ -17,6 +17,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
 
@@ -294,25 +295,116 @@ func TestExportsAreSafe(t *testing.T) {
 
 func checkCell(t *testing.T, where, v string) {
 	t.Helper()
-	if v == "" {
+	if v == "" || strings.HasPrefix(v, "'") {
 		return
 	}
-	switch v[0] {
-	case '=', '+', '-', '@', '\t', '\r':
-		if _, err := strconv.ParseFloat(v, 64); err != nil {
-			t.Errorf("%s: text cell %q starts with a formula character", where, v)
+	if _, err := strconv.ParseFloat(v, 64); err == nil {
+		return // a number
+	}
+	if report.Cell(v) != v {
+		t.Errorf("%s: text cell %q starts with a formula character", where, v)
+	}
+}
+
+// formulaCases are cells a spreadsheet may run as a formula (OWASP's CSV injection list, and
+// the disguises that get past a guard looking at the first byte only), and cells it does not.
+var formulaCases = []struct {
+	in      string
+	guarded bool
+}{
+	{"=1+1", true}, {"+49 30 1234", true}, {"-x", true}, {"@SUM(A1)", true}, {"\tx", true}, {"\rx", true},
+	{" =1+1", true}, {"\n=1+1", true}, {"\u00a0=1", true}, {"\x00=1+1", true}, {"\u200b=1+1", true}, {"\ufeff=1+1", true},
+	{"\u200d\u2060@x", true}, {"\x1b=cmd", true}, {"＝1+1", true}, {"＋1", true}, {"－1", true}, {"＠SUM(A1)", true},
+	{"﹦1", true}, {"−1", true}, {"  \t =HYPERLINK(\"x\")", true},
+	{"", false}, {"plain", false}, {"a=b", false}, {"'=x", false}, {"1-2", false}, {"ok @home", false}, {"\u200bplain", false},
+	{"\xff=bad utf-8", true},
+}
+
+// xmlText is s without the characters an XLSX cell cannot keep as they are (XML 1.0 has no
+// control characters; excelize writes U+FFFD for them and for invalid UTF-8, or drops them).
+func xmlText(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == utf8.RuneError || (r < 0x20 && r != '\t' && r != '\n' && r != '\r') {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+func TestCell(t *testing.T) {
+	for _, tt := range formulaCases {
+		want := tt.in
+		if tt.guarded {
+			want = "'" + tt.in
+		}
+		if got := report.Cell(tt.in); got != want {
+			t.Errorf("Cell(%q) = %q, want %q", tt.in, got, want)
 		}
 	}
 }
 
-func TestCell(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"", ""}, {"plain", "plain"}, {"=1+1", "'=1+1"}, {"+49 30", "'+49 30"}, {"-x", "'-x"},
-		{"@SUM(A1)", "'@SUM(A1)"}, {"\tx", "'\tx"}, {"\rx", "'\rx"}, {"a=b", "a=b"}, {"'=x", "'=x"},
+// TestFormulaGuardInExports puts every case of formulaCases in a comment and reads the CSV and
+// XLSX back: each comes out neutralised (or untouched), as a spreadsheet would read it.
+func TestFormulaGuardInExports(t *testing.T) {
+	f := loadFixture(t)
+	snap := *f.snaps[0]
+	snap.Comments = map[string][]string{}
+	item := snap.Items[0].ID
+	for _, tt := range formulaCases {
+		if tt.in != "" {
+			snap.Comments[item] = append(snap.Comments[item], tt.in)
+		}
 	}
-	for _, tt := range tests {
-		if got := report.Cell(tt.in); got != tt.want {
-			t.Errorf("Cell(%q) = %q, want %q", tt.in, got, tt.want)
+	var csvb, xb bytes.Buffer
+	if err := report.CommentsCSV(&csvb, &snap); err != nil {
+		t.Fatal(err)
+	}
+	if err := report.XLSX(&xb, f.study, &snap); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(&csvb).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fromCSV []string
+	for _, r := range recs[1:] {
+		fromCSV = append(fromCSV, r[len(r)-1])
+	}
+	x, err := excelize.OpenReader(&xb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	var fromXLSX []string
+	for _, sh := range x.GetSheetList() {
+		rows, _ := x.GetRows(sh, excelize.Options{RawCellValue: true})
+		for _, r := range rows {
+			for _, v := range r {
+				fromXLSX = append(fromXLSX, v)
+			}
+		}
+	}
+	for _, tt := range formulaCases {
+		if tt.in == "" {
+			continue
+		}
+		want := report.Cell(tt.in)
+		if tt.guarded != (want != tt.in) {
+			t.Fatalf("Cell(%q) = %q", tt.in, want)
+		}
+		for name, cells := range map[string][]string{"comments.csv": fromCSV, "xlsx": fromXLSX} {
+			norm := func(v string) string { return v }
+			if name == "xlsx" {
+				norm = xmlText // XML cannot hold control characters or invalid UTF-8
+			}
+			found := false
+			for _, v := range cells {
+				found = found || norm(v) == norm(want)
+				checkCell(t, name, v)
+			}
+			if !found {
+				t.Errorf("%s: %q is not there as %q", name, tt.in, want)
+			}
 		}
 	}
 }

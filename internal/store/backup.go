@@ -60,6 +60,11 @@ func backupFile(ctx context.Context, src, dst string) error {
 	}
 	tmp := dst + ".partial"
 	os.Remove(tmp)
+	// VACUUM INTO writes into an empty file that exists: create it owner-only first, since the
+	// copy holds every panelist's name and answers (otherwise it would get the umask's 0644)
+	if err := createPrivate(tmp); err != nil {
+		return fmt.Errorf("store: backup: %w", err)
+	}
 	q := url.Values{}
 	q.Set("_busy_timeout", "10000")
 	db, err := sqlx.Open("sqlite3", "file:"+src+"?"+q.Encode())
@@ -242,4 +247,22 @@ func copyFile(src, dst string) error {
 		return err
 	}
 	return out.Close()
+}
+
+// createPrivate creates an empty file readable by its owner only (0600). An existing file is
+// made so when it is readable by others and that can be changed (a read-only filesystem is
+// left for the open that follows to report).
+func createPrivate(path string) error {
+	fi, err := os.Stat(path)
+	if err == nil {
+		if fi.Mode().Perm()&0o077 != 0 {
+			_ = os.Chmod(path, fi.Mode().Perm()&0o700)
+		}
+		return nil
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	return f.Close()
 }

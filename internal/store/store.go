@@ -65,6 +65,11 @@ func Open(ctx context.Context, path string, now func() time.Time) (*Store, error
 			return nil, fmt.Errorf("store: create directory: %w", err)
 		}
 	}
+	// The database holds personal data: owner-only. SQLite gives its -wal and -shm files the
+	// database file's permissions, so creating this one 0600 covers them.
+	if err := createPrivate(path); err != nil {
+		return nil, fmt.Errorf("store: create %s: %w", path, err)
+	}
 	q := writerQuery()
 	dsn := "file:" + path + "?" + q.Encode()
 	// The checkpointer folds the WAL into the file on its own connection, beside the writer (see

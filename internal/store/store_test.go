@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -257,5 +258,47 @@ func TestConstraints(t *testing.T) {
 	as, _ := s.Answers(ctx, round, panelist)
 	if len(as) != 0 {
 		t.Fatalf("rolled-back answer persisted: %+v", as)
+	}
+}
+
+// TestFilesPrivate: the database, its WAL and a backup hold personal data and are readable by
+// their owner only, whatever the umask; an older database file readable by others is made so.
+func TestFilesPrivate(t *testing.T) {
+	old := syscall.Umask(0o022)
+	defer syscall.Umask(old)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "delphi.db")
+	s, err := Open(context.Background(), path, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.InTx(context.Background(), func(tx *Tx) error { return tx.Audit("system", "test", 0, "") }); err != nil {
+		t.Fatal(err)
+	}
+	backup := filepath.Join(dir, "backup.db")
+	if err := s.Backup(context.Background(), backup); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm", backup} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s is %v, want -rw-------", filepath.Base(p), fi.Mode().Perm())
+		}
+	}
+	legacy := filepath.Join(dir, "old.db")
+	if err := os.WriteFile(legacy, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s2, err := Open(context.Background(), legacy, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2.Close()
+	if fi, _ := os.Stat(legacy); fi.Mode().Perm() != 0o600 {
+		t.Errorf("an older world-readable database stays %v", fi.Mode().Perm())
 	}
 }

@@ -40,19 +40,62 @@ func (s *Server) withRequestID(c *gin.Context) {
 	c.Next()
 }
 
-// accessLog writes one structured line per request (never the query string: it may hold tokens).
+// accessLog writes one structured line per request: never the query string, and no path
+// segment that looks like a token (an invite link at a mistyped path, a password link).
 func (s *Server) accessLog(c *gin.Context) {
 	start := s.Now()
 	c.Next()
-	path := c.Request.URL.Path
-	switch {
-	case strings.HasPrefix(path, "/r/"):
-		path = "/r/…" // the invite token is a credential
-	case strings.HasPrefix(path, "/console/password/"):
-		path = "/console/password/…" // so is a link to choose a password
-	}
-	s.Log.Info("request", "method", c.Request.Method, "path", path, "status", c.Writer.Status(),
+	s.Log.Info("request", "method", c.Request.Method, "path", redactPath(c.Request.URL.Path), "status", c.Writer.Status(),
 		"duration_ms", float64(s.Now().Sub(start).Microseconds())/1000, "bytes", c.Writer.Size(), "request_id", requestID(c))
+}
+
+// redactPath replaces each token-shaped segment of a path with "…": a JWT (three base64url
+// parts), or a run of 20 or more base64url characters with a digit or mixed case (random ids,
+// not words).
+func redactPath(p string) string {
+	// what follows these is a credential, whatever it looks like
+	for _, prefix := range []string{"/r/", "/R/", "/console/password/"} {
+		if strings.HasPrefix(p, prefix) {
+			return prefix + "…"
+		}
+	}
+	if !strings.ContainsAny(p, ".0123456789") && len(p) < 40 {
+		return p // fast path: short paths of words
+	}
+	segs := strings.Split(p, "/")
+	changed := false
+	for i, seg := range segs {
+		if tokenShaped(seg) {
+			segs[i], changed = "…", true
+		}
+	}
+	if !changed {
+		return p
+	}
+	return strings.Join(segs, "/")
+}
+
+func tokenShaped(seg string) bool {
+	if len(seg) < 20 {
+		return false
+	}
+	var digit, upper, lower bool
+	for _, part := range strings.Split(seg, ".") {
+		for _, r := range part {
+			switch {
+			case r >= '0' && r <= '9':
+				digit = true
+			case r >= 'A' && r <= 'Z':
+				upper = true
+			case r >= 'a' && r <= 'z':
+				lower = true
+			case r == '-' || r == '_':
+			default:
+				return false
+			}
+		}
+	}
+	return digit || (upper && lower)
 }
 
 // recovery turns a panic into a logged 500 without the stack reaching the client.

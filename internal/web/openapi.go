@@ -227,5 +227,6 @@ func (s *Server) buildOpenAPI() ([]byte, error) {
 }
 
 func (s *Server) apiOpenAPI(c *gin.Context) {
+	c.Header("Cache-Control", "public, max-age=300") // public, and the same for everyone
 	c.Data(http.StatusOK, "application/json", s.openapi)
 }

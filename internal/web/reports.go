@@ -411,7 +411,8 @@ func (s *Server) reportSummary(c *gin.Context, rc *reportCache) {
 		s.fail(c, err)
 		return
 	}
-	c.Header("Cache-Control", "private, no-cache")
+	// no-store: the browser keeps no copy that the back button could show after sign-out
+	c.Header("Cache-Control", "private, no-store")
 	c.Header("Vary", "Accept-Encoding")
 	if strings.Contains(c.GetHeader("Accept-Encoding"), "gzip") {
 		c.Header("Content-Encoding", "gzip")
@@ -569,6 +570,6 @@ func (s *Server) apiReport(c *gin.Context) {
 		return
 	}
 	c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="%s"`, name))
-	c.Header("Cache-Control", "private, no-cache")
+	c.Header("Cache-Control", "private, no-store") // exports carry answers: no copy in any cache
 	s.writeBody(c, ctype, body.Bytes())
 }

@@ -120,7 +120,9 @@ func (s *Server) routes() *gin.Engine {
 	s.consoleRoutes(r)
 	s.reportRoutes(r)
 
-	api := r.Group("/api/v1")
+	// API answers carry personal data (the panel, the outbox, links, answers, the audit log):
+	// no cache keeps them. The OpenAPI document, public and the same for all, says otherwise.
+	api := r.Group("/api/v1", func(c *gin.Context) { c.Header("Cache-Control", "no-store"); c.Next() })
 	for _, rt := range s.apiRoutes() {
 		api.Handle(rt.method, rt.path, append(s.guard(rt.access), rt.handler)...)
 	}
