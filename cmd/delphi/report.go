@@ -9,8 +9,11 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
+	"github.com/cart-cd/delphi/internal/auth"
 	"github.com/cart-cd/delphi/internal/delphi"
 	"github.com/cart-cd/delphi/internal/report"
 	"github.com/cart-cd/delphi/internal/store"
@@ -22,7 +25,9 @@ const reportUsage = `usage: delphi report [-db FILE] -study ID -round N [-format
 
 Writes the report of a closed round from its snapshot, as the web service serves it:
   csv       tidy results: one row per item × stakeholder group (default)
-  answers   pseudonymous raw answers of rounds 1..N (panelist, group, item, round, rating, unable, placement)
+  answers   pseudonymous raw answers of rounds 1..N (panelist, group, item, round, rating, unable, placement),
+            with a new pseudonym per round
+  answers-linked  the same with the study's pseudonyms, which link a panelist's rounds
   outcome   the outcome after round N as a data dictionary (final tier and deciding round)
   comments  anonymised comments and reasons for changed ratings
   xlsx      workbook: summary, items, groups, participation, comments, outcome
@@ -46,7 +51,7 @@ func runReport(ctx context.Context, args []string, getenv func(string) string, s
 	db := fs.String("db", dbDefault, "the SQLite database `FILE` (env DELPHI_DB)")
 	sid := fs.Int64("study", 0, "study `ID`")
 	n := fs.Int("round", 0, "round `N` (closed)")
-	format := fs.String("format", "csv", "csv, answers, outcome, comments, xlsx, json or html")
+	format := fs.String("format", "csv", "csv, answers, answers-linked, outcome, comments, xlsx, json or html")
 	out := fs.String("o", "", "write to `OUT` instead of stdout")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -70,7 +75,19 @@ func runReport(ctx context.Context, args []string, getenv func(string) string, s
 		return fmt.Errorf("delphi report: %w", err)
 	}
 	defer st.Close()
-	svc := delphi.New(st, surveys.FS, nil, time.Now, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	// The signing key beside the database derives the per-round pseudonyms of the answers
+	// export: the same as the server's.
+	var signer *auth.Signer
+	keyPath := strings.TrimSuffix(*db, filepath.Ext(*db)) + ".key"
+	if _, err := os.Stat(keyPath); err == nil { // read it; never make one here
+		if key, _, err := auth.LoadOrCreateKey(keyPath); err == nil {
+			signer, _ = auth.New(key, time.Now)
+		}
+	}
+	if signer == nil && *format == "answers" {
+		return fmt.Errorf("delphi report: -format answers needs the signing key beside the database (%s.key)", strings.TrimSuffix(*db, filepath.Ext(*db)))
+	}
+	svc := delphi.New(st, surveys.FS, signer, time.Now, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	var buf bytes.Buffer
 	if err := writeReport(ctx, &buf, svc, *sid, *n, *format); err != nil {
 		return fmt.Errorf("delphi report: %w", err)
@@ -114,10 +131,10 @@ func writeReport(ctx context.Context, w io.Writer, svc *delphi.Service, sid int6
 	switch format {
 	case "csv":
 		return report.CSV(w, snaps...)
-	case "answers":
+	case "answers", "answers-linked":
 		var all []delphi.RawAnswer
 		for k := 1; k <= n; k++ {
-			as, err := svc.RawAnswers(ctx, sid, k)
+			as, err := svc.RawAnswers(ctx, sid, k, format == "answers-linked")
 			if err != nil {
 				return err
 			}
@@ -141,5 +158,5 @@ func writeReport(ctx context.Context, w io.Writer, svc *delphi.Service, sid int6
 		}
 		return r.HTML(w, sum)
 	}
-	return usageError{fmt.Sprintf("delphi report: unknown format %q (csv, answers, outcome, comments, xlsx, json, html)", format)}
+	return usageError{fmt.Sprintf("delphi report: unknown format %q (csv, answers, answers-linked, outcome, comments, xlsx, json, html)", format)}
 }

@@ -31,7 +31,11 @@ func reportDB(t *testing.T) string {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	signer, err := auth.New([]byte("0123456789abcdef0123456789abcdef"), clk)
+	key, _, err := auth.LoadOrCreateKey(strings.TrimSuffix(path, ".db") + ".key") // as the server does
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := auth.New(key, clk)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,12 +52,13 @@ func TestReportCommand(t *testing.T) {
 	ctx := context.Background()
 	env := func(string) string { return "" }
 	heads := map[string]string{
-		"csv":      "study_id,survey_id,round,section,item,item_label,group,",
-		"answers":  "panelist,group,item,round,rating,unable,placement\n",
-		"outcome":  "item,section,label,",
-		"comments": "round,item,item_label,kind,text\n",
-		"json":     `{"study_id":1,`,
-		"html":     "<!doctype html>",
+		"csv":            "study_id,survey_id,round,section,item,item_label,group,",
+		"answers":        "panelist,group,item,round,rating,unable,placement\nR1-",
+		"answers-linked": "panelist,group,item,round,rating,unable,placement\nP-",
+		"outcome":        "item,section,label,",
+		"comments":       "round,item,item_label,kind,text\n",
+		"json":           `{"study_id":1,`,
+		"html":           "<!doctype html>",
 	}
 	for format, head := range heads {
 		var out, errb bytes.Buffer

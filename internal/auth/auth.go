@@ -263,6 +263,21 @@ func (s *Signer) parse(token, aud string, claims jwt.Claims) error {
 	}
 }
 
+// RoundPseudonym returns a panelist's pseudonym for one round's raw answers: derived from the
+// server key, so the same every time it is asked for, yet without the key the pseudonyms of two
+// rounds cannot be linked to each other or to the panel.
+func (s *Signer) RoundPseudonym(study, round, panelist int64) string {
+	m := hmac.New(sha256.New, s.key)
+	fmt.Fprintf(m, "round-pseudonym\x00%d\x00%d\x00%d", study, round, panelist)
+	sum := m.Sum(nil)
+	const alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ" // Crockford's base32
+	b := make([]byte, 8)
+	for i := range b {
+		b[i] = alphabet[sum[i]&31]
+	}
+	return fmt.Sprintf("R%d-%s", round, b)
+}
+
 // CSRF returns the CSRF token bound to a session id: an HMAC, so nothing needs storing.
 func (s *Signer) CSRF(sessionID string) string {
 	m := hmac.New(sha256.New, s.key)

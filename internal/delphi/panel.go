@@ -16,7 +16,8 @@ import (
 	"github.com/cart-cd/delphi/internal/survey"
 )
 
-// Panelist is a member of a study's panel. Pseudonym (P0001…) is what exports show.
+// Panelist is a member of a study's panel. Pseudonym (P-7KQ2M9X, random per study) is what
+// linked exports show.
 type Panelist struct {
 	ID          int64  `json:"id"`
 	Pseudonym   string `json:"pseudonym"`
@@ -283,9 +284,14 @@ func (s *Service) ImportPanel(ctx context.Context, a Actor, studyID int64, pv Im
 		if ps := append(pv.Problems, checkPanel(st.Def, existing, rows, pv.Lines, 0)...); len(ps) > 0 {
 			return &ImportError{Problems: ps}
 		}
+		taken := make(map[string]bool, len(existing)+len(rows))
+		for _, p := range existing {
+			taken[p.Pseudonym] = true
+		}
 		in := make([]store.Panelist, len(rows))
 		for i, r := range rows {
-			in[i] = store.Panelist{Name: r.Name, Email: r.Email, Group: r.Group, Country: r.Country, Language: r.Language}
+			in[i] = store.Panelist{Name: r.Name, Email: r.Email, Group: r.Group, Country: r.Country, Language: r.Language,
+				Pseudonym: s.newPseudonym(taken)}
 		}
 		ids, err := tx.AddPanelists(studyID, in)
 		if err != nil {
@@ -383,4 +389,27 @@ func panelByID(panel []store.Panelist) map[int64]store.Panelist {
 		m[p.ID] = p
 	}
 	return m
+}
+
+// pseudonymAlphabet is Crockford's base32: no I, L, O or U to misread.
+const pseudonymAlphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+// newPseudonym returns a random pseudonym not in taken, and takes it. Random, not in import
+// order: a pseudonym must not tell who was imported first (the first row of the facilitator's
+// CSV), and 7 characters (35 bits) make a collision within a study rare; one is drawn again.
+func (s *Service) newPseudonym(taken map[string]bool) string {
+	b := make([]byte, 7)
+	for {
+		if _, err := io.ReadFull(s.Rand, b); err != nil {
+			panic(fmt.Sprintf("delphi: random pseudonym: %v", err)) // crypto/rand does not fail
+		}
+		for i := range b {
+			b[i] = pseudonymAlphabet[b[i]&31]
+		}
+		p := "P-" + string(b)
+		if !taken[p] {
+			taken[p] = true
+			return p
+		}
+	}
 }

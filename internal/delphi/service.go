@@ -5,9 +5,11 @@ package delphi
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"slices"
@@ -33,6 +35,9 @@ type Service struct {
 
 	// InviteTTL is how long a new invite link stays valid.
 	InviteTTL time.Duration
+	// Rand is where random pseudonyms come from: crypto/rand, unless a test needs the same
+	// pseudonyms on every run (golden files).
+	Rand io.Reader
 	// PasswordCost is the bcrypt cost of new password hashes: bcrypt's default (10) unless a
 	// test lowers it to keep sign-ins fast under the race detector.
 	PasswordCost int
@@ -59,7 +64,7 @@ type Service struct {
 // New returns a Service. surveys holds the definition files studies can be created from.
 func New(st *store.Store, surveys fs.FS, signer *auth.Signer, now func() time.Time, log *slog.Logger) *Service {
 	return &Service{st: st, surveys: surveys, signer: signer, now: now, log: log, InviteTTL: 120 * 24 * time.Hour,
-		PasswordCost: bcrypt.DefaultCost, passwords: auth.NewPasswordPolicy()}
+		PasswordCost: bcrypt.DefaultCost, Rand: rand.Reader, passwords: auth.NewPasswordPolicy()}
 }
 
 // Store returns the store (for health checks and backups).

@@ -9,6 +9,7 @@ import (
 	"html/template"
 	"io"
 	"log/slog"
+	mrand "math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -89,6 +90,7 @@ func fixedStudy(dir string) (*fixture, error) {
 		return nil, err
 	}
 	svc := delphi.New(st, surveys.FS, signer, clk.Now, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	svc.Rand = mrand.NewChaCha8([32]byte{1}) // the same pseudonyms on every run, for the golden files
 	sid, err := reporttest.Run(ctx, svc, reporttest.Options{Definition: reporttest.Fixture, Title: "Report fixture",
 		Panelists: 24, Rounds: 2, Seed: 1, Advance: clk.Add, Hostile: true})
 	if err != nil {
@@ -109,7 +111,7 @@ func fixedStudy(dir string) (*fixture, error) {
 		if err != nil {
 			return nil, err
 		}
-		raw, err := svc.RawAnswers(ctx, sid, n)
+		raw, err := svc.RawAnswers(ctx, sid, n, true) // linked: R's reproduction pairs the rounds
 		if err != nil {
 			return nil, err
 		}

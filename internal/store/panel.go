@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 )
@@ -23,8 +24,8 @@ type Panelist struct {
 const panelistCols = `id, study_id, pseudonym, name, email, grp, country, language,
 	COALESCE(consent_at, '') AS consent_at, COALESCE(withdrawn_at, '') AS withdrawn_at, created_at`
 
-// AddPanelists inserts panelists, giving each the next pseudonym (P0001, P0002, … per study).
-// It returns their ids in order.
+// AddPanelists inserts panelists with the pseudonyms they carry (or, for one without, the next
+// in sequence, P0001, P0002, … per study). It returns their ids in order.
 func (tx *Tx) AddPanelists(studyID int64, ps []Panelist) ([]int64, error) {
 	var next int
 	if err := get(tx.ctx, tx.tx, "next pseudonym", &next, `SELECT count(*) + 1 FROM panelists WHERE study_id = ?`, studyID); err != nil {
@@ -34,7 +35,7 @@ func (tx *Tx) AddPanelists(studyID int64, ps []Panelist) ([]int64, error) {
 	for i, p := range ps {
 		id, err := tx.insert(fmt.Sprintf("add panelist %s", p.Email), `INSERT INTO panelists
 			(study_id, pseudonym, name, email, grp, country, language, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			studyID, fmt.Sprintf("P%04d", next+i), p.Name, p.Email, p.Group, p.Country, p.Language, tx.now)
+			studyID, cmp.Or(p.Pseudonym, fmt.Sprintf("P%04d", next+i)), p.Name, p.Email, p.Group, p.Country, p.Language, tx.now)
 		if err != nil {
 			return nil, err
 		}

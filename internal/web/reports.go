@@ -284,7 +284,7 @@ func reportExports(sid int64, n int) []reportLink {
 	base := fmt.Sprintf("/api/v1/studies/%d/rounds/%d/", sid, n)
 	return []reportLink{
 		{base + "report.csv", "Results CSV", "tidy: one row per item × group"},
-		{base + "answers.csv", "Answers CSV", "anonymised raw answers, rounds 1–" + fmt.Sprint(n)},
+		{base + "answers.csv", "Answers CSV", "raw answers, rounds 1–" + fmt.Sprint(n) + ", a new pseudonym per round"},
 		{base + "report.xlsx", "Excel workbook", "summary, items, groups, participation, comments, outcome"},
 		{base + "report.json", "Snapshot JSON", "the whole snapshot"},
 		{base + "report.html", "HTML file", "this summary as one file"},
@@ -518,7 +518,12 @@ func (s *Server) apiReport(c *gin.Context) {
 		}
 		body.Write(b)
 		ctype, name = "application/json", exportName(snap.SurveyID, sid, n, ".json")
-	case "report.csv", "report.xlsx", "report.html", "answers.csv", "outcome.csv", "comments.csv":
+	case "report.csv", "report.xlsx", "report.html", "answers.csv", "answers-linked.csv", "outcome.csv", "comments.csv":
+		if file == "answers-linked.csv" && !actorFrom(c).CanRun() {
+			// the study's pseudonyms join a panelist's rounds: for those who run the study only
+			s.fail(c, delphi.Errorf(delphi.EForbidden, "", "your role (%s) may not export answers linked across rounds; answers.csv has them with a pseudonym per round", actorFrom(c).Role))
+			return
+		}
 		sum, st, snaps, err := s.buildSummary(ctx, sid, n)
 		if err != nil {
 			s.fail(c, err)
@@ -538,17 +543,18 @@ func (s *Server) apiReport(c *gin.Context) {
 				err = r.HTML(&body, sum)
 			}
 			ctype, name = "text/html; charset=utf-8", exportName(snap.SurveyID, sid, n, ".html")
-		case "answers.csv":
+		case "answers.csv", "answers-linked.csv":
+			linked := file == "answers-linked.csv"
 			var all []delphi.RawAnswer
 			for k := 1; k <= n && err == nil; k++ {
 				var as []delphi.RawAnswer
-				as, err = s.svc.RawAnswers(ctx, sid, k)
+				as, err = s.svc.RawAnswers(ctx, sid, k, linked)
 				all = append(all, as...)
 			}
 			if err == nil {
 				err = report.AnswersCSV(&body, all)
 			}
-			ctype, name = "text/csv; charset=utf-8", exportName(snap.SurveyID, sid, n, "-answers.csv")
+			ctype, name = "text/csv; charset=utf-8", exportName(snap.SurveyID, sid, n, "-"+file)
 		case "outcome.csv":
 			err = report.OutcomeCSV(&body, report.Outcome(report.StudyOf(st), snaps))
 			ctype, name = "text/csv; charset=utf-8", exportName(snap.SurveyID, sid, n, "-outcome.csv")
@@ -561,7 +567,7 @@ func (s *Server) apiReport(c *gin.Context) {
 			return
 		}
 	default:
-		s.fail(c, delphi.Errorf(delphi.ENotFound, "", "no export %q: try report.json, report.csv, report.xlsx, report.html, answers.csv, outcome.csv or comments.csv", file))
+		s.fail(c, delphi.Errorf(delphi.ENotFound, "", "no export %q: try report.json, report.csv, report.xlsx, report.html, answers.csv, answers-linked.csv, outcome.csv or comments.csv", file))
 		return
 	}
 	// exported data leaves the service: record who took what before handing it over
