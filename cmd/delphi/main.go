@@ -47,6 +47,7 @@ commands:
   report      export a closed round: csv, answers, outcome, xlsx, json, html (delphi report -study 1 -round 2)
   backup      write a checked copy of the live database (delphi backup [-db FILE] OUT)
   restore     replace the database by a backup, server stopped (delphi restore [-db FILE] BACKUP)
+  erase       erase a finished study's personal data now (delphi erase [-db FILE] STUDY)
   version     print the version`
 
 // run dispatches a subcommand. It never exits the process; errors are returned to main, whose
@@ -71,6 +72,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runBackup(ctx, args, getenv, stdout, stderr)
 	case "restore":
 		return runRestore(ctx, args, getenv, stdout, stderr)
+	case "erase":
+		return runErase(ctx, args, getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "delphi", version)
 		return nil

@@ -218,7 +218,8 @@ func profiles() http.Handler {
 	return mux
 }
 
-// background closes rounds at their deadline and delivers queued mail, until ctx ends.
+// background closes rounds at their deadline, delivers queued mail and erases personal data
+// past its retention, until ctx ends.
 func background(ctx context.Context, svc *delphi.Service, mailer web.Mailer, log *slog.Logger) {
 	t := time.NewTicker(15 * time.Second)
 	defer t.Stop()
@@ -232,6 +233,11 @@ func background(ctx context.Context, svc *delphi.Service, mailer web.Mailer, log
 			if _, err := svc.DeliverMail(ctx, mailer, 100); err != nil {
 				log.Error("deliver mail", "err", err)
 			}
+		}
+		if n, err := svc.EraseDue(ctx); err != nil {
+			log.Error("erase personal data after retention", "err", err)
+		} else if n > 0 {
+			log.Info("erased personal data of studies past their retention", "count", n)
 		}
 		select {
 		case <-ctx.Done():

@@ -847,3 +847,52 @@ func (s *Server) apiDeleteMember(c *gin.Context) {
 	}
 	c.Status(http.StatusNoContent)
 }
+
+func (s *Server) apiPrivacy(c *gin.Context) {
+	sid, err := pathInt(c, "sid")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	p, err := s.svc.StudyPrivacy(c.Request.Context(), sid)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, p)
+}
+
+func (s *Server) apiSetRetention(c *gin.Context) {
+	sid, err := pathInt(c, "sid")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	var in struct {
+		Days *int `json:"retention_days"`
+	}
+	if err := decodeJSON(c, &in); err != nil {
+		s.fail(c, err)
+		return
+	}
+	p, err := s.svc.SetRetention(c.Request.Context(), actorFrom(c), sid, in.Days)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, p)
+}
+
+func (s *Server) apiErase(c *gin.Context) {
+	sid, err := pathInt(c, "sid")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	out, err := s.svc.EraseStudy(c.Request.Context(), actorFrom(c), sid)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, out)
+}

@@ -2,10 +2,13 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"fmt"
 	"regexp"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/cart-cd/delphi/internal/delphi"
 )
@@ -70,4 +73,80 @@ func TestPseudonyms(t *testing.T) {
 	pres := e.login("pres@test", "presenter password")
 	rows("answers.csv", pres)
 	e.must(e.call("GET", fmt.Sprintf("/api/v1/studies/%d/rounds/2/answers-linked.csv", sid), pres, nil, nil), 403)
+}
+
+// TestRetentionErase: a finished study's retention runs out and its personal data is erased
+// (names, emails, links, outbox), while its answers, reports and exports stay valid; the audit
+// log records the erasure without the data.
+func TestRetentionErase(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	sid := e.simStudy(12, 2)
+	var ps []delphi.Panelist
+	e.must(e.call("GET", fmt.Sprintf("/api/v1/studies/%d/panelists", sid), e.admin, nil, &ps), 200)
+	var links []delphi.Link
+	e.must(e.call("POST", fmt.Sprintf("/api/v1/studies/%d/rounds", sid), e.admin, map[string]any{}, nil), 201)
+	e.must(e.call("POST", fmt.Sprintf("/api/v1/studies/%d/rounds/3/invitations", sid), e.admin, map[string]any{"send": true}, &links), 201)
+	e.must(e.call("POST", fmt.Sprintf("/api/v1/studies/%d/rounds/3/close", sid), e.admin, nil, nil), 200)
+
+	e.must(e.call("PUT", fmt.Sprintf("/api/v1/studies/%d/retention", sid), e.admin, map[string]any{"retention_days": -1}, nil), 422)
+	e.must(e.call("POST", fmt.Sprintf("/api/v1/studies/%d/erase", sid), e.admin, nil, nil), 409) // still running
+	e.must(e.call("PUT", fmt.Sprintf("/api/v1/studies/%d/retention", sid), e.admin, map[string]any{"retention_days": 30}, nil), 200)
+	e.must(e.call("POST", fmt.Sprintf("/api/v1/studies/%d/finish", sid), e.admin, nil, nil), 200)
+	var pv delphi.Privacy
+	e.must(e.call("GET", fmt.Sprintf("/api/v1/studies/%d/privacy", sid), e.admin, nil, &pv), 200)
+	if pv.EraseAfter == nil || pv.ErasedAt != nil {
+		t.Fatalf("privacy after finishing: %+v", pv)
+	}
+	before := e.must(e.call("GET", fmt.Sprintf("/api/v1/studies/%d/rounds/3/report.json", sid), e.admin, nil, nil), 200)
+
+	ctx := context.Background()
+	if n, err := e.svc.EraseDue(ctx); err != nil || n != 0 {
+		t.Fatalf("erased %d before the retention ran out (%v)", n, err)
+	}
+	e.clock.Add(31 * 24 * time.Hour)
+	e.admin = e.login("admin@test", adminPassword)
+	if n, err := e.svc.EraseDue(ctx); err != nil || n != 1 {
+		t.Fatalf("erased %d after the retention (%v)", n, err)
+	}
+	e.must(e.call("POST", fmt.Sprintf("/api/v1/studies/%d/erase", sid), e.admin, nil, nil), 409) // already
+
+	var after []delphi.Panelist
+	e.must(e.call("GET", fmt.Sprintf("/api/v1/studies/%d/panelists", sid), e.admin, nil, &after), 200)
+	for i, p := range after {
+		if p.Name != "" || !strings.HasSuffix(p.Email, "@erased.invalid") || p.Pseudonym != ps[i].Pseudonym || p.Group != ps[i].Group {
+			t.Errorf("panelist after erasure: %+v", p)
+		}
+	}
+	msgs, err := e.svc.Outbox(ctx, sid)
+	if err != nil || len(msgs) != 0 {
+		t.Errorf("outbox after erasure: %d messages, %v", len(msgs), err)
+	}
+	e.must(e.call("GET", "/api/v1/respond", links[0].Token, nil, nil), 410)
+	after3 := e.must(e.call("GET", fmt.Sprintf("/api/v1/studies/%d/rounds/3/report.json", sid), e.admin, nil, nil), 200)
+	if !bytes.Equal(before.Body, after3.Body) {
+		t.Error("report.json changed with the erasure")
+	}
+	for _, f := range []string{"report.csv", "report.xlsx", "report.html", "answers.csv", "answers-linked.csv", "outcome.csv", "comments.csv"} {
+		e.must(e.call("GET", fmt.Sprintf("/api/v1/studies/%d/rounds/3/%s", sid, f), e.admin, nil, nil), 200)
+	}
+	e.must(e.get(fmt.Sprintf("/reports/studies/%d/rounds/3", sid)), 200)
+	audit, err := e.store.AuditLog(ctx, sid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, a := range audit {
+		if a.Action == "study.erase" {
+			found = strings.Contains(a.Detail, `"panelists":12`)
+		}
+		for _, p := range ps {
+			if strings.Contains(a.Detail, p.Email) || (p.Name != "" && strings.Contains(a.Detail, p.Name)) {
+				t.Errorf("the audit log holds personal data: %+v", a)
+			}
+		}
+	}
+	if !found {
+		t.Error("no study.erase entry with the counts in the audit log")
+	}
 }
