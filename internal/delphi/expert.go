@@ -134,14 +134,15 @@ func toAnswer(a store.Answer) Answer {
 		Reason: a.Reason, UpdatedAt: a.UpdatedAt}
 }
 
-// Consent records the expert's consent (once; the first time stays).
-func (s *Service) Consent(ctx context.Context, e *Expert) error {
+// Consent records the expert's consent (once; the first time stays) to the consent text named
+// by version (a hash of the text they were shown, in their language).
+func (s *Service) Consent(ctx context.Context, e *Expert, version string) error {
 	return s.st.InTx(ctx, func(tx *store.Tx) error {
-		if err := tx.SetConsent(e.Panelist.ID); err != nil {
+		if err := tx.SetConsent(e.Panelist.ID, version); err != nil {
 			return err
 		}
 		e.Panelist.Consented = true
-		return tx.Audit(e.Actor().String(), "panelist.consent", e.Study.ID, "")
+		return tx.Audit(e.Actor().String(), "panelist.consent", e.Study.ID, jsonObject("version", version))
 	})
 }
 

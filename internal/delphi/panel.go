@@ -359,10 +359,35 @@ func (s *Service) UpdatePanelist(ctx context.Context, a Actor, studyID, id int64
 	return out, err
 }
 
-// WithdrawPanelist withdraws a panelist: their links stop working at once, their answers stay.
-func (s *Service) WithdrawPanelist(ctx context.Context, a Actor, studyID, id int64) error {
+// What becomes of a withdrawn panelist's answers in rounds still open.
+const (
+	KeepAnswers       = "keep"        // they stay, pseudonymous, and count when the round closes
+	RemoveOpenAnswers = "remove_open" // they are deleted; closed rounds keep theirs
+)
+
+// WithdrawPanelist withdraws a panelist (facilitators): their links stop working at once; their
+// answers in open rounds stay or go, as answers says (keep, remove_open; "" keeps), and the
+// choice is recorded.
+func (s *Service) WithdrawPanelist(ctx context.Context, a Actor, studyID, id int64, answers string) error {
 	if err := a.mustRun(); err != nil {
 		return err
+	}
+	return s.withdraw(ctx, a, studyID, id, answers)
+}
+
+// WithdrawSelf is an expert withdrawing from the study, with their choice for their answers in
+// rounds still open.
+func (s *Service) WithdrawSelf(ctx context.Context, e *Expert, answers string) error {
+	return s.withdraw(ctx, e.Actor(), e.Study.ID, e.Panelist.ID, answers)
+}
+
+func (s *Service) withdraw(ctx context.Context, a Actor, studyID, id int64, answers string) error {
+	switch answers {
+	case "":
+		answers = KeepAnswers
+	case KeepAnswers, RemoveOpenAnswers:
+	default:
+		return Errorf(EInvalid, "answers", "answers must be %q or %q, not %q", KeepAnswers, RemoveOpenAnswers, answers)
 	}
 	return s.st.InTx(ctx, func(tx *store.Tx) error {
 		p, err := tx.Panelist(id)
@@ -372,13 +397,19 @@ func (s *Service) WithdrawPanelist(ctx context.Context, a Actor, studyID, id int
 		if p.WithdrawnAt != "" {
 			return Errorf(EConflict, "", "panelist %s is already withdrawn", p.Pseudonym)
 		}
-		if _, err := tx.WithdrawPanelist(studyID, id); err != nil {
+		if _, err := tx.WithdrawPanelist(studyID, id, answers); err != nil {
 			return err
 		}
 		if err := tx.RevokePanelistInvitations(id); err != nil {
 			return err
 		}
-		return tx.Audit(a.String(), "panel.withdraw", studyID, fmt.Sprintf(`{"panelist":%d}`, id))
+		removed := int64(0)
+		if answers == RemoveOpenAnswers {
+			if removed, err = tx.RemoveOpenAnswers(studyID, id); err != nil {
+				return err
+			}
+		}
+		return tx.Audit(a.String(), "panel.withdraw", studyID, fmt.Sprintf(`{"panelist":%d,"answers":%q,"removed":%d}`, id, answers, removed))
 	})
 }
 

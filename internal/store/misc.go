@@ -215,3 +215,10 @@ func (s *Store) AuditLog(ctx context.Context, studyID int64) ([]AuditEntry, erro
 	}
 	return out, err
 }
+
+// PanelistInvitations lists a panelist's invitations, oldest first.
+func (s *Store) PanelistInvitations(ctx context.Context, panelistID int64) ([]Invitation, error) {
+	var out []Invitation
+	err := sel(ctx, s.r, "panelist invitations", &out, `SELECT `+invitationCols+` FROM invitations WHERE panelist_id = ? ORDER BY issued_at, id`, panelistID)
+	return out, err
+}

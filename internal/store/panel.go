@@ -18,11 +18,15 @@ type Panelist struct {
 	Language    string `db:"language"`
 	ConsentAt   string `db:"consent_at"`
 	WithdrawnAt string `db:"withdrawn_at"`
-	CreatedAt   string `db:"created_at"`
+	// ConsentVersion names the consent text agreed to; Withdrawal what became of a withdrawn
+	// panelist's answers in rounds then open (keep, remove_open).
+	ConsentVersion string `db:"consent_version"`
+	Withdrawal     string `db:"withdrawal"`
+	CreatedAt      string `db:"created_at"`
 }
 
 const panelistCols = `id, study_id, pseudonym, name, email, grp, country, language,
-	COALESCE(consent_at, '') AS consent_at, COALESCE(withdrawn_at, '') AS withdrawn_at, created_at`
+	COALESCE(consent_at, '') AS consent_at, COALESCE(withdrawn_at, '') AS withdrawn_at, created_at, consent_version, withdrawal`
 
 // AddPanelists inserts panelists with the pseudonyms they carry (or, for one without, the next
 // in sequence, P0001, P0002, … per study). It returns their ids in order.
@@ -54,15 +58,29 @@ func (tx *Tx) UpdatePanelist(p Panelist) error {
 	return err
 }
 
-// WithdrawPanelist marks a panelist withdrawn; their answers stay.
-func (tx *Tx) WithdrawPanelist(studyID, id int64) (int64, error) {
-	return tx.exec("withdraw panelist", `UPDATE panelists SET withdrawn_at = ? WHERE id = ? AND study_id = ? AND withdrawn_at IS NULL`,
-		tx.now, id, studyID)
+// WithdrawPanelist marks a panelist withdrawn, recording what becomes of their answers in open
+// rounds (keep, remove_open: the caller removes them).
+func (tx *Tx) WithdrawPanelist(studyID, id int64, answers string) (int64, error) {
+	return tx.exec("withdraw panelist", `UPDATE panelists SET withdrawn_at = ?, withdrawal = ? WHERE id = ? AND study_id = ? AND withdrawn_at IS NULL`,
+		tx.now, answers, id, studyID)
+}
+
+// RemoveOpenAnswers deletes a panelist's answers and submissions in the study's open rounds;
+// closed rounds, whose snapshots hold them already, keep theirs.
+func (tx *Tx) RemoveOpenAnswers(studyID, panelistID int64) (int64, error) {
+	n, err := tx.exec("remove open answers", `DELETE FROM answers WHERE panelist_id = ?
+		AND round_id IN (SELECT id FROM rounds WHERE study_id = ? AND state = 'open')`, panelistID, studyID)
+	if err != nil {
+		return 0, err
+	}
+	_, err = tx.exec("remove open submissions", `DELETE FROM submissions WHERE panelist_id = ?
+		AND round_id IN (SELECT id FROM rounds WHERE study_id = ? AND state = 'open')`, panelistID, studyID)
+	return n, err
 }
 
 // SetConsent records a panelist's consent time (once).
-func (tx *Tx) SetConsent(id int64) error {
-	_, err := tx.exec("consent", `UPDATE panelists SET consent_at = ? WHERE id = ? AND consent_at IS NULL`, tx.now, id)
+func (tx *Tx) SetConsent(id int64, version string) error {
+	_, err := tx.exec("consent", `UPDATE panelists SET consent_at = ?, consent_version = ? WHERE id = ? AND consent_at IS NULL`, tx.now, version, id)
 	return err
 }
 

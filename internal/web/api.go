@@ -421,7 +421,8 @@ func (s *Server) apiWithdrawPanelist(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	if err := s.svc.WithdrawPanelist(c.Request.Context(), actorFrom(c), sid, pid); err != nil {
+	// ?answers=remove_open deletes their answers in rounds still open; by default they stay
+	if err := s.svc.WithdrawPanelist(c.Request.Context(), actorFrom(c), sid, pid, c.Query("answers")); err != nil {
 		s.fail(c, err)
 		return
 	}

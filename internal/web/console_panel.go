@@ -276,7 +276,7 @@ func (s *Server) consoleWithdraw(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if err := s.svc.WithdrawPanelist(c.Request.Context(), actorFrom(c), st.ID, p.ID); err != nil {
+	if err := s.svc.WithdrawPanelist(c.Request.Context(), actorFrom(c), st.ID, p.ID, c.PostForm("answers")); err != nil {
 		s.fail(c, err)
 		return
 	}

@@ -351,7 +351,7 @@ func (s *Server) expertConsent(c *gin.Context) {
 		s.render(c, http.StatusUnprocessableEntity, "expert/home", v)
 		return
 	}
-	if err := s.svc.Consent(c.Request.Context(), e); err != nil {
+	if err := s.svc.Consent(c.Request.Context(), e, s.consentVersion(e.Panelist.Language)); err != nil {
 		s.fail(c, err)
 		return
 	}

@@ -66,7 +66,7 @@ func FuzzAnswerJSON(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	if err := svc.Consent(ctx, ex); err != nil {
+	if err := svc.Consent(ctx, ex, "test"); err != nil {
 		f.Fatal(err)
 	}
 	stored := func() map[string]delphi.Answer {

@@ -48,7 +48,7 @@ var opDocs = map[string]opDoc{
 	"POST /studies/{sid}/panelists":               {"Add panelists from a JSON array or text/csv, all or nothing", "csv|json", "PanelistList", 201},
 	"POST /studies/{sid}/panelists/preview":       {"Check a panel import without writing anything", "csv|json", "ImportPreview", 0},
 	"PATCH /studies/{sid}/panelists/{pid}":        {"Edit a panelist", "PanelistInput", "Panelist", 0},
-	"DELETE /studies/{sid}/panelists/{pid}":       {"Withdraw a panelist (their links stop working; answers stay)", "", "", 204},
+	"DELETE /studies/{sid}/panelists/{pid}":       {"Withdraw a panelist (their links stop working); ?answers=remove_open deletes their answers in rounds still open, else they stay", "", "", 204},
 	"GET /studies/{sid}/rounds/next":              {"The proposed item set and panel of the next round", "", "Proposal", 0},
 	"POST /studies/{sid}/rounds":                  {"Open the next round (defaults: the proposal)", "OpenRound", "Round", 201},
 	"GET /studies/{sid}/rounds/{n}":               {"A round with its items and frozen rule", "", "Round", 0},
@@ -69,6 +69,8 @@ var opDocs = map[string]opDoc{
 	"POST /respond/consent":                       {"Expert: record consent", "", "object", 0},
 	"PUT /respond/answers":                        {"Expert: save answers (each replaces that item's answer; idempotent; all or nothing)", "Answers", "Saved", 0},
 	"POST /respond/submit":                        {"Expert: submit the round (answers stay editable until it closes)", "", "Submitted", 0},
+	"GET /respond/my-data":                        {"Expert: everything stored about them (panel record, consent and its version, links, answers, suggestions), as a JSON file", "", "object", 0},
+	"POST /respond/withdraw":                      {"Expert: withdraw from the study; their link stops working; answers in open rounds kept or removed", "Withdrawal", "object", 0},
 	"POST /respond/suggestions":                   {"Expert: suggest a missing item (round 1)", "SuggestionInput", "Suggestion", 201},
 }
 
@@ -89,6 +91,7 @@ var schemas = map[string]any{
 	"Privacy":          obj(props{"retention_days": map[string]any{"type": []string{"integer", "null"}}, "erase_after": datetime(), "erased_at": datetime()}),
 	"Retention":        obj(props{"retention_days": map[string]any{"type": []string{"integer", "null"}, "minimum": 0, "maximum": 36500}}, "retention_days"),
 	"Erased":           obj(props{"panelists": integer(), "invitations": integer(), "messages": integer()}),
+	"Withdrawal":       obj(props{"answers": enum("keep", "remove_open")}),
 	"MemberRole":       obj(props{"role": enum("facilitator", "presenter")}, "role"),
 	"Member":           obj(props{"staff_id": integer(), "email": str(""), "name": str(""), "role": enum("facilitator", "presenter"), "staff_role": enum("admin", "facilitator", "presenter"), "added_at": datetime()}),
 	"MemberList":       arr(ref("Member")),

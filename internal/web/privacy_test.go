@@ -150,3 +150,66 @@ func TestRetentionErase(t *testing.T) {
 		t.Error("no study.erase entry with the counts in the audit log")
 	}
 }
+
+// TestExpertRights: an expert downloads everything stored about them (and nothing of anyone
+// else), consent names the text agreed to, and withdrawing keeps or removes their answers in the
+// open round as they choose, the choice recorded.
+func TestExpertRights(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	sid := e.study("example")
+	ids := e.panel(sid, 4, "nurse")
+	_, toks := e.openRound(sid)
+	for _, id := range ids {
+		e.must(e.call("POST", "/api/v1/respond/consent", toks[id], nil, nil), 200)
+		e.answerAll(toks[id], func(string) *int { return ip(8) }, "my comment")
+	}
+	var d delphi.ExpertData
+	r := e.must(e.call("GET", "/api/v1/respond/my-data", toks[ids[0]], nil, &d), 200)
+	if !strings.Contains(r.Header.Get("Content-Disposition"), "attachment") || r.Header.Get("Cache-Control") != "private, no-store" {
+		t.Errorf("headers %v", r.Header)
+	}
+	if d.Panelist.Email != "e1@example.org" || d.Panelist.ConsentAt == nil || !strings.HasPrefix(d.Panelist.ConsentVersion, "en-") ||
+		len(d.Invitations) != 1 || len(d.Rounds) != 1 || len(d.Rounds[0].Answers) == 0 || d.Rounds[0].Answers[0].Comment != "my comment" {
+		t.Fatalf("my data: %+v", d)
+	}
+	for _, other := range []string{"e2@example.org", "e3@example.org", "Expert 2"} {
+		if strings.Contains(string(r.Body), other) {
+			t.Errorf("my data holds %q", other)
+		}
+	}
+	if strings.Contains(string(r.Body), toks[ids[0]]) {
+		t.Error("my data holds the link's token")
+	}
+
+	e.must(e.call("POST", "/api/v1/respond/withdraw", toks[ids[0]], map[string]string{"answers": "forget"}, nil), 422)
+	e.must(e.call("POST", "/api/v1/respond/withdraw", toks[ids[0]], map[string]string{"answers": "remove_open"}, nil), 200)
+	e.must(e.call("GET", "/api/v1/respond", toks[ids[0]], nil, nil), 410)
+	e.must(e.call("POST", "/api/v1/respond/withdraw", toks[ids[1]], map[string]string{}, nil), 200) // keep, by default
+	e.must(e.call("DELETE", fmt.Sprintf("/api/v1/studies/%d/panelists/%d?answers=remove_open", sid, ids[2]), e.admin, nil, nil), 204)
+	var sum struct {
+		Submitted int `json:"n_submitted"`
+	}
+	e.must(e.call("POST", fmt.Sprintf("/api/v1/studies/%d/rounds/1/close", sid), e.admin, nil, &sum), 200)
+	var rep struct {
+		Result struct {
+			NSubmitted int `json:"n_submitted"`
+		} `json:"result"`
+	}
+	e.must(e.call("GET", fmt.Sprintf("/api/v1/studies/%d/rounds/1/report.json", sid), e.admin, nil, &rep), 200)
+	if rep.Result.NSubmitted != 2 { // the one who kept, and the one still on the panel
+		t.Errorf("round 1 counts %d submissions, want 2", rep.Result.NSubmitted)
+	}
+	audit, _ := e.store.AuditLog(context.Background(), sid)
+	choices := ""
+	for _, a := range audit {
+		if a.Action == "panel.withdraw" {
+			choices += a.Detail
+		}
+	}
+	for _, want := range []string{`"answers":"remove_open"`, `"answers":"keep"`} {
+		if !strings.Contains(choices, want) {
+			t.Errorf("the audit log lacks %s: %s", want, choices)
+		}
+	}
+}

@@ -1,6 +1,9 @@
 package web
 
 import (
+	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -215,7 +218,7 @@ func encodeRoundItems(q *delphi.Questionnaire) (*roundItemsJSON, error) {
 
 func (s *Server) apiConsent(c *gin.Context) {
 	e, _ := expertFrom(c)
-	if err := s.svc.Consent(c.Request.Context(), e); err != nil {
+	if err := s.svc.Consent(c.Request.Context(), e, s.consentVersion(e.Panelist.Language)); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -265,4 +268,42 @@ func (s *Server) apiSuggest(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusCreated, sg)
+}
+
+// consentVersion names the consent text shown in lang: the language and a hash of the text, so
+// that a record says exactly which words were agreed to, and a changed text is a new version.
+func (s *Server) consentVersion(lang string) string {
+	h := sha256.Sum256([]byte(s.catalog.T(lang, "consent.text") + "\x00" + s.catalog.T(lang, "consent.agree")))
+	return lang + "-" + hex.EncodeToString(h[:6])
+}
+
+// apiMyData is the expert's download of everything stored about them (JSON, as a file).
+func (s *Server) apiMyData(c *gin.Context) {
+	e, _ := expertFrom(c)
+	out, err := s.svc.ExpertData(c.Request.Context(), e)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Header("Content-Disposition", `attachment; filename="my-data-`+e.Panelist.Pseudonym+`.json"`)
+	c.Header("Cache-Control", "private, no-store")
+	c.JSON(http.StatusOK, out)
+}
+
+// apiWithdrawSelf is the expert leaving the study: their link stops working; their answers in
+// rounds still open stay (keep) or go (remove_open), as they choose.
+func (s *Server) apiWithdrawSelf(c *gin.Context) {
+	e, _ := expertFrom(c)
+	var in struct {
+		Answers string `json:"answers"`
+	}
+	if err := decodeJSON(c, &in); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if err := s.svc.WithdrawSelf(c.Request.Context(), e, in.Answers); err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"withdrawn": true, "answers": cmp.Or(in.Answers, delphi.KeepAnswers)})
 }

@@ -77,6 +77,8 @@ func (s *Server) apiRoutes() []route {
 		{"PUT", "/respond/answers", expert, s.apiSaveAnswers},
 		{"POST", "/respond/submit", expert, s.apiSubmit},
 		{"POST", "/respond/suggestions", expert, s.apiSuggest},
+		{"GET", "/respond/my-data", expert, s.apiMyData},
+		{"POST", "/respond/withdraw", expert, s.apiWithdrawSelf},
 	}
 }
 

@@ -113,7 +113,7 @@ func Run(ctx context.Context, svc *delphi.Service, opts Options) (int64, error) 
 				return 0, err
 			}
 			if !e.Panelist.Consented {
-				if err := svc.Consent(ctx, e); err != nil {
+				if err := svc.Consent(ctx, e, "sim"); err != nil {
 					return 0, err
 				}
 				if e, err = svc.Expert(ctx, l.Token); err != nil {

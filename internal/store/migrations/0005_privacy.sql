@@ -6,3 +6,9 @@ CREATE TABLE study_privacy (
     erased_at      TEXT,
     erased_by      TEXT NOT NULL DEFAULT ''
 );
+
+-- Which consent text a panelist agreed to (its version: a hash of the text in their language),
+-- and, for a withdrawn panelist, what became of their answers in rounds still open then: kept
+-- (pseudonymous) or removed.
+ALTER TABLE panelists ADD COLUMN consent_version TEXT NOT NULL DEFAULT '';
+ALTER TABLE panelists ADD COLUMN withdrawal TEXT NOT NULL DEFAULT '' CHECK (withdrawal IN ('', 'keep', 'remove_open'));
