@@ -43,7 +43,8 @@ func New[K comparable, V any](max int) *Cache[K, V] {
 }
 
 // NewWeighted returns a cache whose entries' cost(v) add up to at most max; a value that costs
-// more than max on its own is not kept. cost nil counts each entry as 1.
+// more than max on its own is not kept, and one that costs less than 1 counts as 1. cost nil
+// counts each entry as 1.
 func NewWeighted[K comparable, V any](max int, cost func(V) int) *Cache[K, V] {
 	if max < 1 {
 		max = 1
@@ -127,7 +128,7 @@ func (c *Cache[K, V]) newEntry(k K, v V) (*entry[K, V], bool) {
 	// after a turn that spared every older one
 	e.ref.Store(true)
 	if c.cost != nil {
-		e.cost = max(c.cost(v), 0)
+		e.cost = max(c.cost(v), 1) // free entries would escape the bound
 	}
 	return e, e.cost <= c.max
 }

@@ -124,6 +124,12 @@ func TestWeighted(t *testing.T) {
 	if _, ok := c.Get(4); ok {
 		t.Fatal("too costly value kept by LoadOrStore")
 	}
+	for k := 10; k < 30; k++ { // empty values cost 1 each: the count stays bounded too
+		c.Put(k, nil)
+	}
+	if c.Len() > 10 || c.total > 10 {
+		t.Fatalf("empty values: Len %d, total %d, bound 10", c.Len(), c.total)
+	}
 }
 
 // TestConcurrent: readers and writers at once keep the cache within its bound and consistent
