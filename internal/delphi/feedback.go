@@ -49,16 +49,14 @@ func (s *Service) feedback(ctx context.Context, e *Expert, prev *Round, cur *Rou
 	def := e.Study.Def
 	lang := e.Panelist.Language
 	key := feedbackKey{prev: prev.ID, cur: cur.ID, lang: lang}
-	var panel map[string]ItemFeedback
-	if v, ok := s.feedbacks.Load(key); ok {
-		panel = v.(map[string]ItemFeedback)
-	} else {
+	panel, ok := s.feedbacks.Get(key)
+	if !ok {
 		snap, err := s.Snapshot(ctx, e.Study.ID, prev.Number)
 		if err != nil {
 			return nil, err
 		}
 		panel = panelFeedback(def, snap, items, lang)
-		s.feedbacks.Store(key, panel)
+		s.feedbacks.Put(key, panel)
 	}
 	var ownBy map[string]Answer
 	if def.Feedback.Shows("own") {
@@ -83,8 +81,8 @@ func (s *Service) feedback(ctx context.Context, e *Expert, prev *Round, cur *Rou
 }
 
 // maxOwnCached bounds the answers closedAnswers keeps, all panelists and rounds together (about
-// 100 bytes each): a panel of hundreds on a survey of hundreds of items fits; beyond, the rest
-// are read each time.
+// 100 bytes each): a panel of hundreds on a survey of hundreds of items fits; beyond, the
+// panelists read least lately are read again.
 const maxOwnCached = 300_000
 
 // closedAnswers returns a panelist's answers to a closed round by item, for the feedback beside
@@ -92,8 +90,8 @@ const maxOwnCached = 300_000
 // maxOwnCached in all); the map is shared: callers must not change it.
 func (s *Service) closedAnswers(ctx context.Context, roundID, panelistID int64) (map[string]Answer, error) {
 	key := ownKey{roundID, panelistID}
-	if v, ok := s.owns.Load(key); ok {
-		return v.(map[string]Answer), nil
+	if m, ok := s.owns.Get(key); ok {
+		return m, nil
 	}
 	rows, err := s.st.Answers(ctx, roundID, panelistID)
 	if err != nil {
@@ -103,12 +101,7 @@ func (s *Service) closedAnswers(ctx context.Context, roundID, panelistID int64) 
 	for _, a := range rows {
 		m[a.ItemID] = toAnswer(a)
 	}
-	if s.ownCached.Add(int64(len(m))) <= maxOwnCached {
-		if _, loaded := s.owns.LoadOrStore(key, m); !loaded {
-			return m, nil
-		}
-	}
-	s.ownCached.Add(-int64(len(m)))
+	s.owns.Put(key, m)
 	return m, nil
 }
 

@@ -157,10 +157,8 @@ func (s *Service) Expert(ctx context.Context, token string) (*Expert, error) {
 	// Every request of every expert comes here: what it reads is kept while the store's Meta
 	// holds (answer saves do not move it; revoking, withdrawing, closing a round do).
 	meta := s.st.Meta()
-	if v, ok := s.experts.Load(claims.ID); ok {
-		if c := v.(*Expert); c.meta == meta && c.Study.ID == claims.StudyID && c.Panelist.ID == claims.PanelistID {
-			return c.clone(), nil
-		}
+	if c, ok := s.experts.Get(claims.ID); ok && c.meta == meta && c.Study.ID == claims.StudyID && c.Panelist.ID == claims.PanelistID {
+		return c.clone(), nil
 	}
 	inv, err := s.st.Invitation(ctx, claims.ID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -191,7 +189,7 @@ func (s *Service) Expert(ctx context.Context, token string) (*Expert, error) {
 		return nil, err
 	}
 	e.read, e.meta = true, meta
-	s.experts.Store(claims.ID, e.clone())
+	s.experts.Put(claims.ID, e.clone())
 	return e, nil
 }
 

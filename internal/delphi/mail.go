@@ -169,6 +169,11 @@ func (s *Service) DeliverMail(ctx context.Context, snd Sender, limit int) (sent 
 	}
 	for _, m := range msgs {
 		serr := snd.Send(ctx, m.To, m.Subject, m.Body)
+		if serr != nil && ctx.Err() != nil {
+			// stopped from here (shutdown), not refused by the relay: the message stays queued
+			// with its attempts as they were
+			return sent, fmt.Errorf("deliver message %d: %w", m.ID, ctx.Err())
+		}
 		errText := ""
 		if serr != nil {
 			errText = serr.Error()

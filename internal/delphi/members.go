@@ -37,20 +37,14 @@ const maxCachedMembers = 10_000
 // the store's Meta holds (every change of membership moves it).
 func (s *Service) memberships(ctx context.Context, staffID int64) (map[int64]string, error) {
 	meta := s.st.Meta()
-	if v, ok := s.members.Load(staffID); ok {
-		if c := v.(*cachedMemberships); c.meta == meta {
-			return c.roles, nil
-		}
+	if c, ok := s.members.Get(staffID); ok && c.meta == meta {
+		return c.roles, nil
 	}
 	roles, err := s.st.Memberships(ctx, staffID)
 	if err != nil {
 		return nil, err
 	}
-	if s.nMembers.Add(1) > maxCachedMembers {
-		s.members.Clear()
-		s.nMembers.Store(1)
-	}
-	s.members.Store(staffID, &cachedMemberships{meta: meta, roles: roles})
+	s.members.Put(staffID, &cachedMemberships{meta: meta, roles: roles})
 	return roles, nil
 }
 

@@ -282,14 +282,14 @@ type cachedProgress struct {
 // must not modify it.
 func (s *Service) Progress(ctx context.Context, studyID int64, n int) (*Progress, error) {
 	key, v := progressKey{studyID, n}, s.st.Version()
-	if c, ok := s.progress.Load(key); ok && c.(*cachedProgress).version == v {
-		return c.(*cachedProgress).p, nil
+	if c, ok := s.progress.Get(key); ok && c.version == v {
+		return c.p, nil
 	}
 	p, err := s.readProgress(ctx, studyID, n)
 	if err != nil {
 		return nil, err
 	}
-	s.progress.Store(key, &cachedProgress{version: v, p: p})
+	s.progress.Put(key, &cachedProgress{version: v, p: p})
 	return p, nil
 }
 

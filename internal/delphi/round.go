@@ -189,8 +189,8 @@ type cachedItems struct {
 // A round's items are written once, when it opens, and never change, so the cache needs no
 // invalidation; every save checks its items against them.
 func (s *Service) roundItemsOf(read func(int64) ([]store.RoundItem, error), def *survey.Definition, roundID int64) (*cachedItems, error) {
-	if v, ok := s.items.Load(roundID); ok {
-		return v.(*cachedItems), nil
+	if ci, ok := s.items.Get(roundID); ok {
+		return ci, nil
 	}
 	rows, err := read(roundID)
 	if err != nil {
@@ -203,7 +203,7 @@ func (s *Service) roundItemsOf(read func(int64) ([]store.RoundItem, error), def 
 	for i, it := range ci.items {
 		ci.index[it.ID] = i
 	}
-	s.items.Store(roundID, ci)
+	s.items.Put(roundID, ci)
 	return ci, nil
 }
 

@@ -15,12 +15,12 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/cart-cd/delphi/internal/auth"
+	"github.com/cart-cd/delphi/internal/cache"
 	"github.com/cart-cd/delphi/internal/store"
 	"github.com/cart-cd/delphi/internal/survey"
 )
@@ -45,26 +45,62 @@ type Service struct {
 	dummyOnce sync.Once
 	dummy     string
 
-	snaps     sync.Map // round id → *decodedSnapshot (immutable once written)
-	feedbacks sync.Map // feedbackKey → map[item]ItemFeedback (from immutable snapshots)
-	defs      sync.Map // definition hash → parsedDef (parsed once; definitions never change)
-	items     sync.Map // round id → *cachedItems (written when the round opens, never changed)
-	progress  sync.Map // progressKey → *cachedProgress (exact while the store's version holds)
-	sessions  sync.Map // session id → *cachedSession (exact while the store's Meta holds)
-	nSessions atomic.Int64
-	members   sync.Map // staff id → *cachedMemberships (exact while the store's Meta holds)
-	nMembers  atomic.Int64
+	// The caches, each bounded (an evicted entry is read again on its next use). Beside each:
+	// what it holds, and when an entry stops being right.
+
+	// round id → *decodedSnapshot (or its decoding under way). Never invalidated: a snapshot is
+	// written once, when its round closes; a failed decoding is dropped. 32: a snapshot holds
+	// every statistic and comment of its round (about 1 MB of JSON at 1,000 × 300), and
+	// reports and feedback read the latest closed rounds.
+	snaps *cache.Cache[int64, *decodedSnapshot]
+	// feedbackKey → map[item]ItemFeedback, the panel's part. Never invalidated: built from a
+	// snapshot. 128: open rounds × languages.
+	feedbacks *cache.Cache[feedbackKey, map[string]ItemFeedback]
+	// definition hash → parsedDef. Never invalidated: the hash names the bytes. 256
+	// definitions (a study keeps its own; many studies share one).
+	defs *cache.Cache[string, parsedDef]
+	// round id → *cachedItems. Never invalidated: a round's items are written when it opens
+	// and never change (drafts, without items, are not cached). 256 rounds answered at once.
+	items *cache.Cache[int64, *cachedItems]
+	// progressKey → *cachedProgress, right while the store's Version is the one it was read
+	// at (every commit moves it). 64 rounds watched at once (a progress lists every panelist).
+	progress *cache.Cache[progressKey, *cachedProgress]
+	// session id → *cachedSession (the session's account, or why it no longer works), right
+	// while the store's Meta holds (ending a session or changing an account moves it). 10,000
+	// sessions: far more staff signed in at once than an institution has.
+	sessions *cache.Cache[string, *cachedSession]
+	// staff id → *cachedMemberships (study id → role there), right while the store's Meta
+	// holds. 10,000 staff.
+	members *cache.Cache[int64, *cachedMemberships]
+	// study id → *cachedStudy, right while the store's Meta is the one it was read at (every
+	// write but experts' saves and submissions moves it). 1,024 studies.
+	studies *cache.Cache[int64, *cachedStudy]
+	// invitation id (the token's jti) → *Expert, right while the store's Meta is the one it was read at (a
+	// revoked link, a withdrawn panelist, a closed round move it). 20,000: every panelist of
+	// the largest panel we plan for (10,000) twice over.
+	experts *cache.Cache[string, *Expert]
+	// ownKey → a panelist's answers to a closed round by item. Never invalidated: a closed
+	// round's answers never change. Bounded by answers, maxOwnCached in all.
+	owns *cache.Cache[ownKey, map[string]Answer]
+
 	passwords *auth.PasswordPolicy
-	studies   sync.Map // study id → *Study (exact while the store's Meta holds)
-	experts   sync.Map // invitation id → *Expert (exact while the store's Meta holds)
-	owns      sync.Map // ownKey → map[item]Answer of a closed round (never changes)
-	ownCached atomic.Int64
 }
 
 // New returns a Service. surveys holds the definition files studies can be created from.
 func New(st *store.Store, surveys fs.FS, signer *auth.Signer, now func() time.Time, log *slog.Logger) *Service {
 	return &Service{st: st, surveys: surveys, signer: signer, now: now, log: log, InviteTTL: 120 * 24 * time.Hour,
-		PasswordCost: bcrypt.DefaultCost, Rand: rand.Reader, passwords: auth.NewPasswordPolicy()}
+		PasswordCost: bcrypt.DefaultCost, Rand: rand.Reader, passwords: auth.NewPasswordPolicy(),
+		snaps:     cache.New[int64, *decodedSnapshot](32),
+		feedbacks: cache.New[feedbackKey, map[string]ItemFeedback](128),
+		defs:      cache.New[string, parsedDef](256),
+		items:     cache.New[int64, *cachedItems](256),
+		progress:  cache.New[progressKey, *cachedProgress](64),
+		studies:   cache.New[int64, *cachedStudy](1024),
+		experts:   cache.New[string, *Expert](20_000),
+		owns:      cache.NewWeighted[ownKey, map[string]Answer](maxOwnCached, func(m map[string]Answer) int { return len(m) }),
+		sessions:  cache.New[string, *cachedSession](maxCachedSessions),
+		members:   cache.New[int64, *cachedMemberships](maxCachedMembers),
+	}
 }
 
 // Store returns the store (for health checks and backups).
@@ -145,15 +181,15 @@ type parsedDef struct {
 }
 
 func (s *Service) definition(file string, data []byte, hash string) (parsedDef, error) {
-	if d, ok := s.defs.Load(hash); ok {
-		return d.(parsedDef), nil
+	if d, ok := s.defs.Get(hash); ok {
+		return d, nil
 	}
 	d, err := survey.Parse(file, data)
 	if err != nil {
 		return parsedDef{}, err
 	}
 	pd := parsedDef{def: d, data: data}
-	s.defs.Store(hash, pd)
+	s.defs.Put(hash, pd)
 	return pd, nil
 }
 
@@ -179,16 +215,14 @@ func toRound(r store.Round) Round {
 // Study returns a study with its rounds.
 func (s *Service) Study(ctx context.Context, id int64) (*Study, error) {
 	meta := s.st.Meta()
-	if v, ok := s.studies.Load(id); ok {
-		if c := v.(*cachedStudy); c.meta == meta {
-			return c.study.clone(), nil
-		}
+	if c, ok := s.studies.Get(id); ok && c.meta == meta {
+		return c.study.clone(), nil
 	}
 	row, err := s.st.StudyHead(ctx, id)
 	if err != nil {
 		return nil, notFound(err, "study %d does not exist", id)
 	}
-	if _, ok := s.defs.Load(row.DefinitionHash); !ok {
+	if _, ok := s.defs.Get(row.DefinitionHash); !ok {
 		// first sight of this definition: read its bytes once
 		if row, err = s.st.Study(ctx, id); err != nil {
 			return nil, err
@@ -205,7 +239,7 @@ func (s *Service) Study(ctx context.Context, id int64) (*Study, error) {
 	for _, r := range rs {
 		st.Rounds = append(st.Rounds, toRound(r))
 	}
-	s.studies.Store(id, &cachedStudy{meta: meta, study: st.clone()})
+	s.studies.Put(id, &cachedStudy{meta: meta, study: st.clone()})
 	return st, nil
 }
 

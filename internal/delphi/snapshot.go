@@ -354,12 +354,11 @@ func (s *Service) Snapshot(ctx context.Context, studyID int64, n int) (*Snapshot
 	}
 	for {
 		d := &decodedSnapshot{done: make(chan struct{})}
-		v, loaded := s.snaps.LoadOrStore(r.ID, d)
+		d, loaded := s.snaps.LoadOrStore(r.ID, d)
 		if !loaded {
 			s.decodeStored(ctx, d, r.ID, n)
 			return d.snap, d.err
 		}
-		d = v.(*decodedSnapshot)
 		select {
 		case <-d.done:
 		case <-ctx.Done():
@@ -387,7 +386,7 @@ func (s *Service) decodeStored(ctx context.Context, d *decodedSnapshot, roundID 
 			d.err = fmt.Errorf("decode snapshot of round %d: failed", n)
 		}
 		if d.err != nil {
-			s.snaps.CompareAndDelete(roundID, d)
+			s.snaps.DeleteIf(roundID, func(v *decodedSnapshot) bool { return v == d })
 		}
 		close(d.done)
 	}()

@@ -216,25 +216,18 @@ func (s *Service) dummyHash() string {
 // disabled account or a changed role count from the next request on).
 func (s *Service) StaffSession(ctx context.Context, sess auth.Session) (Staff, error) {
 	meta := s.st.Meta()
-	if v, ok := s.sessions.Load(sess.ID); ok {
-		if c := v.(*cachedSession); c.meta == meta {
-			return c.staff, c.err
-		}
+	if c, ok := s.sessions.Get(sess.ID); ok && c.meta == meta {
+		return c.staff, c.err
 	}
 	st, err := s.readSession(ctx, sess)
 	var de *Error
 	if err == nil || errors.As(err, &de) { // not a passing database error
-		if s.nSessions.Add(1) > maxCachedSessions {
-			s.sessions.Clear()
-			s.nSessions.Store(1)
-		}
-		s.sessions.Store(sess.ID, &cachedSession{meta: meta, staff: st, err: err})
+		s.sessions.Put(sess.ID, &cachedSession{meta: meta, staff: st, err: err})
 	}
 	return st, err
 }
 
-// maxCachedSessions bounds Service.sessions (about 200 bytes each): far more staff sessions
-// than an institution has at once; past it the map starts again.
+// maxCachedSessions bounds Service.sessions (about 200 bytes each).
 const maxCachedSessions = 10_000
 
 type cachedSession struct {

@@ -249,11 +249,11 @@ func (s *Server) roundSections(def *survey.Definition, q *delphi.Questionnaire) 
 	if q.Round == nil || len(q.Items) == 0 { // a round being written has no items yet
 		return sectionsOf(def, q.Items)
 	}
-	if v, ok := s.sections.Load(q.Round.ID); ok {
-		return v.([]roundSection)
+	if secs, ok := s.sections.Get(q.Round.ID); ok {
+		return secs
 	}
 	secs := sectionsOf(def, q.Items)
-	s.sections.Store(q.Round.ID, secs)
+	s.sections.Put(q.Round.ID, secs)
 	return secs
 }
 
@@ -558,11 +558,10 @@ func (s *Server) buildSection(c *gin.Context, e *delphi.Expert, q *delphi.Questi
 	}
 	if q.Round != nil { // the scale's markup is the round's in each language (see appendRating)
 		k := scaleKey{q.Round.ID, b.Lang, v.Editable}
-		if p, ok := s.scales.Load(k); ok {
-			v.rating = p.([]ratingPoint)
-		} else {
+		var ok bool
+		if v.rating, ok = s.scales.Get(k); !ok {
 			v.rating = v.ratingParts()
-			s.scales.Store(k, v.rating)
+			s.scales.Put(k, v.rating)
 		}
 	}
 	var fc feedbackContext
@@ -662,8 +661,8 @@ type panelKey struct {
 // "feedback_panel" template (escaped there), then kept.
 func (s *Server) feedbackPanel(p *page, def *survey.Definition, item string, f *delphi.ItemFeedback, fc feedbackContext) (template.HTML, error) {
 	key := panelKey{round: fc.round, item: item, lang: p.Lang, expertLang: fc.lang}
-	if v, ok := s.feedbackPanels.Load(key); ok {
-		return v.(template.HTML), nil
+	if h, ok := s.feedbackPanels.Get(key); ok {
+		return h, nil
 	}
 	fv := panelFeedbackView(p, def, f)
 	pt, ok := s.pages["expert/section"]
@@ -681,7 +680,7 @@ func (s *Server) feedbackPanel(p *page, def *survey.Definition, item string, f *
 		return "", fmt.Errorf("web: feedback of %s: %w", item, err)
 	}
 	h := template.HTML(buf.String()) // rendered by html/template: escaped
-	s.feedbackPanels.Store(key, h)
+	s.feedbackPanels.Put(key, h)
 	return h, nil
 }
 

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -103,6 +104,45 @@ func TestRemindersAndDelivery(t *testing.T) {
 	}
 	if n, _ := e.svc.DeliverMail(context.Background(), snd, 100); n != 0 {
 		t.Fatalf("sent %d again", n)
+	}
+}
+
+// stallingSender is a relay that never answers: a send ends only when its context does.
+type stallingSender struct{}
+
+func (stallingSender) Send(ctx context.Context, _, _, _ string) error {
+	<-ctx.Done()
+	return fmt.Errorf("mail: send: %w", ctx.Err())
+}
+
+// TestDeliveryCancelled: a delivery stopped by shutdown costs the message no attempt: it stays
+// queued, with no error recorded, and goes out on the next run.
+func TestDeliveryCancelled(t *testing.T) {
+	e := newEnv(t)
+	sid := e.study("example")
+	e.panel(sid, 2, "haematologist")
+	e.must(e.call("POST", fmt.Sprintf("/api/v1/studies/%d/rounds", sid), e.admin, map[string]any{}, nil), 201)
+	e.must(e.call("POST", fmt.Sprintf("/api/v1/studies/%d/rounds/1/invitations", sid), e.admin, map[string]any{"send": true}, nil), 201)
+	for range store.MaxSendAttempts + 1 {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+		n, err := e.svc.DeliverMail(ctx, stallingSender{}, 100)
+		cancel()
+		if n != 0 || !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("cancelled delivery: %d sent, %v", n, err)
+		}
+	}
+	msgs, err := e.svc.Outbox(context.Background(), sid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range msgs {
+		if m.SentAt != "" || m.Error != "" {
+			t.Fatalf("message %d after cancelled deliveries: sent %q, error %q", m.ID, m.SentAt, m.Error)
+		}
+	}
+	snd := &recordingSender{}
+	if n, err := e.svc.DeliverMail(context.Background(), snd, 100); err != nil || n != len(msgs) {
+		t.Fatalf("delivered %d of %d (%v)", n, len(msgs), err)
 	}
 }
 

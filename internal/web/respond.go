@@ -93,14 +93,13 @@ func (s *Server) respondBody(b []byte, e *delphi.Expert, q *delphi.Questionnaire
 		r := toRoundJSON(*q.Round)
 		head.Round = &r
 		key := itemsKey{round: q.Round.ID, prev: q.PrevRound, lang: e.Panelist.Language}
-		if v, ok := s.respondItems.Load(key); ok {
-			items = v.(*roundItemsJSON)
-		} else {
+		var ok bool
+		if items, ok = s.respondItems.Get(key); !ok {
 			var err error
 			if items, err = encodeRoundItems(q); err != nil {
 				return nil, err
 			}
-			s.respondItems.Store(key, items)
+			s.respondItems.Put(key, items)
 		}
 	}
 	hb, err := json.Marshal(head)

@@ -7,6 +7,7 @@ package web
 import (
 	"context"
 	"fmt"
+	"html/template"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -18,6 +19,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/cart-cd/delphi/internal/auth"
+	"github.com/cart-cd/delphi/internal/cache"
 	"github.com/cart-cd/delphi/internal/delphi"
 	"github.com/cart-cd/delphi/internal/i18n"
 )
@@ -58,13 +60,21 @@ type Server struct {
 	catalog  *i18n.Catalog
 	openapi  []byte // the OpenAPI document, built once from the route table
 
-	respondItems sync.Map  // itemsKey → *roundItemsJSON (never changes once the round is open)
-	respondBufs  sync.Pool // *[]byte: questionnaires are tens of KB with the panel's comments
-	pageBufs     sync.Pool // *bytes.Buffer: rendered pages (render)
-	sections     sync.Map  // round id → []roundSection (never changes once the round is open)
-	scales       sync.Map  // scaleKey → []ratingPoint: a round's rating scale, per language (the same)
-	// panelKey → template.HTML: the panel's part of an item's feedback (from an immutable snapshot)
-	feedbackPanels sync.Map
+	respondBufs sync.Pool // *[]byte: questionnaires are tens of KB with the panel's comments
+	pageBufs    sync.Pool // *bytes.Buffer: rendered pages (render)
+
+	// The caches of what experts read, each bounded (an evicted entry is built again on its
+	// next use). None is ever invalidated: each is built from a round's items, which never
+	// change once it opens, or from the previous round's snapshot, which never changes.
+
+	// itemsKey → a round's items with the panel's feedback, encoded: at most 32 MB of JSON.
+	respondItems *cache.Cache[itemsKey, *roundItemsJSON]
+	// round id → []roundSection: 256 rounds answered at once.
+	sections *cache.Cache[int64, []roundSection]
+	// scaleKey → []ratingPoint, a round's rating scale per language: 256.
+	scales *cache.Cache[scaleKey, []ratingPoint]
+	// panelKey → the panel's part of one item's feedback as HTML (a few KB): at most 16 MB.
+	feedbackPanels *cache.Cache[panelKey, template.HTML]
 }
 
 // maxThrottled bounds the sign-in throttle's table (about 150 bytes a key).
@@ -87,7 +97,12 @@ func New(d Deps) (*Server, error) {
 			return nil, fmt.Errorf("web: trusted proxy %q is neither an address nor a CIDR", p)
 		}
 	}
-	s := &Server{Deps: d, svc: d.Service, throttle: auth.NewThrottle(d.Now, maxThrottled), maxBody: 1 << 20}
+	s := &Server{Deps: d, svc: d.Service, throttle: auth.NewThrottle(d.Now, maxThrottled), maxBody: 1 << 20,
+		respondItems:   cache.NewWeighted[itemsKey, *roundItemsJSON](32<<20, func(r *roundItemsJSON) int { return r.size }),
+		sections:       cache.New[int64, []roundSection](256),
+		scales:         cache.New[scaleKey, []ratingPoint](256),
+		feedbackPanels: cache.NewWeighted[panelKey, template.HTML](16<<20, func(h template.HTML) int { return len(h) }),
+	}
 	cat, err := i18n.Load()
 	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)
