@@ -19,6 +19,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/cart-cd/delphi/internal/auth"
+	"github.com/cart-cd/delphi/internal/outcome"
 	"github.com/cart-cd/delphi/internal/store"
 	"github.com/cart-cd/delphi/internal/survey"
 )
@@ -115,6 +116,10 @@ type Study struct {
 	CreatedAt      time.Time
 	FinishedAt     time.Time
 	Rounds         []Round
+	// OutcomeRule and OutcomeRuleHash are the tier rule frozen when the study was finished
+	// ("" before).
+	OutcomeRule     string
+	OutcomeRuleHash string
 }
 
 // Round is a round of a study.
@@ -126,8 +131,12 @@ type Round struct {
 	Deadline time.Time
 	Rule     survey.Rule
 	RuleHash string
-	OpenedAt time.Time
-	ClosedAt time.Time
+	// OutcomeRule is the tier rule frozen when the round opened (JSON; "" for rounds opened
+	// before it was frozen), with its sha256.
+	OutcomeRule     string
+	OutcomeRuleHash string
+	OpenedAt        time.Time
+	ClosedAt        time.Time
 }
 
 // Open reports whether the round takes answers.
@@ -159,11 +168,13 @@ func (s *Service) study(row store.Study) (*Study, error) {
 	}
 	return &Study{ID: row.ID, SurveyID: row.SurveyID, Title: row.Title, Def: pd.def, Definition: pd.data,
 		DefinitionHash: row.DefinitionHash, State: row.State, Contact: row.Contact,
-		CreatedAt: store.ParseTime(row.CreatedAt), FinishedAt: store.ParseTime(row.FinishedAt)}, nil
+		CreatedAt: store.ParseTime(row.CreatedAt), FinishedAt: store.ParseTime(row.FinishedAt),
+		OutcomeRule: row.OutcomeRule, OutcomeRuleHash: row.OutcomeRuleHash}, nil
 }
 
 func toRound(r store.Round) Round {
 	out := Round{ID: r.ID, StudyID: r.StudyID, Number: r.Number, State: r.State, RuleHash: r.RuleHash,
+		OutcomeRule: r.OutcomeRule, OutcomeRuleHash: r.OutcomeRuleHash,
 		Deadline: store.ParseTime(r.Deadline), OpenedAt: store.ParseTime(r.OpenedAt), ClosedAt: store.ParseTime(r.ClosedAt)}
 	if r.Rule != "" {
 		_ = json.Unmarshal([]byte(r.Rule), &out.Rule)
@@ -389,7 +400,20 @@ func (s *Service) FinishStudy(ctx context.Context, a Actor, id int64) error {
 			}
 			return Errorf(EConflict, "", "study %d is already finished", id)
 		}
-		return tx.Audit(a.String(), "study.finish", id, "")
+		// the outcome rule in force is frozen again at the end, beside the rounds' copies
+		row, err := tx.Study(id)
+		if err != nil {
+			return err
+		}
+		st, err := s.study(row)
+		if err != nil {
+			return err
+		}
+		rule, hash := outcome.Freeze(st.Def.Outcome)
+		if err := tx.FreezeOutcomeRule(id, rule, hash); err != nil {
+			return err
+		}
+		return tx.Audit(a.String(), "study.finish", id, fmt.Sprintf(`{"outcome_rule_hash":%q}`, hash))
 	})
 }
 
