@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 
 	"github.com/cart-cd/delphi/internal/consensus"
 	"github.com/cart-cd/delphi/internal/delphi"
@@ -172,10 +173,15 @@ func answersTable(as []delphi.RawAnswer) *table {
 // placement is core, expansion, not_needed or NA. No names, emails or comments.
 func AnswersCSV(w io.Writer, as []delphi.RawAnswer) error { return answersTable(as).writeCSV(w) }
 
-var outcomeHeader = []string{"item", "section", "label", "description", "unit", "categories", "proposed_tier", "module",
-	"status", "final_tier", "decided_round", "last_round", "median", "pct_high",
-	"placement_core", "placement_expansion", "placement_not_needed", "replaced_by", "basis"}
+var outcomeHeader = []string{"group", "group_label", "item", "section", "label", "description", "unit", "categories",
+	"proposed_tier", "module", "derived", "sources", "status", "last_round", "n_rated", "median", "pct_high",
+	"placement_n", "placement_core", "placement_expansion", "placement_not_needed",
+	"pct_core", "pct_expansion", "pct_not_needed", "rule_tier", "rule_module", "rule_reason",
+	"replaced_by", "change_reason", "decisions", "final_tier", "final_module", "final_reason", "decided_round", "basis"}
 
+// outcomeTable is the outcome in the grouped order: the core set, each module by label, the
+// undecided items with their reason, the excluded ones. Placement percentages are of the
+// placement answers (placement_n).
 func outcomeTable(rows []OutcomeRow) *table {
 	t := &table{name: "outcome", header: outcomeHeader}
 	str := func(s string) any {
@@ -184,20 +190,50 @@ func outcomeTable(rows []OutcomeRow) *table {
 		}
 		return s
 	}
+	pct := func(n, of int) any {
+		if of == 0 {
+			return nil
+		}
+		return 100 * float64(n) / float64(of)
+	}
 	for _, r := range rows {
-		var decided any
+		var decided, last, nRated, np, pc, pe, pn any
 		if r.DecidedRound > 0 {
 			decided = r.DecidedRound
 		}
-		t.rows = append(t.rows, []any{r.Item, str(r.Section), str(r.Label), str(r.Description), str(r.Unit), str(r.Categories),
-			str(r.ProposedTier), str(r.Module), r.Status, r.Tier, decided, r.LastRound, f(r.MedianValue), f(r.PctHighValue),
-			r.Placement["core"], r.Placement["expansion"], r.Placement["not_needed"], str(r.ReplacedBy), r.Basis})
+		if r.LastRound > 0 {
+			last, nRated = r.LastRound, r.NRated
+		}
+		if r.Placement != nil {
+			np, pc, pe, pn = r.NP, r.Placement["core"], r.Placement["expansion"], r.Placement["not_needed"]
+		}
+		var ds []string
+		for _, d := range r.Decisions {
+			s := fmt.Sprintf("%s %s: %s", d.At.UTC().Format("2006-01-02"), d.Basis, d.Tier)
+			if d.Module != "" {
+				s += " (" + d.Module + ")"
+			}
+			if d.Reason != "" {
+				s += " – " + d.Reason
+			}
+			if d.Provisional {
+				s += " [provisional]"
+			}
+			ds = append(ds, s)
+		}
+		t.rows = append(t.rows, []any{r.Group, r.GroupLabel, r.Item, str(r.Section), str(r.Label), str(r.Description), str(r.Unit),
+			str(r.Categories), str(r.ProposedTier), str(r.Module), r.Derived, str(strings.Join(r.Sources, "; ")), str(r.Status),
+			last, nRated, f(r.MedianValue), f(r.PctHighValue), np, pc, pe, pn,
+			pct(r.Placement["core"], r.NP), pct(r.Placement["expansion"], r.NP), pct(r.Placement["not_needed"], r.NP),
+			r.RuleTier, str(r.RuleModule), str(r.RuleReason), str(r.ReplacedBy), str(r.ChangeReason), str(strings.Join(ds, " | ")),
+			r.Tier, str(r.FinalModule), str(r.Reason), decided, r.Basis})
 	}
 	return t
 }
 
-// OutcomeCSV writes the outcome as a data dictionary: each parameter with its definition, its
-// final tier and the round that decided it (see OutcomeRule).
+// OutcomeCSV writes the outcome as a data dictionary, grouped (core set, modules, undecided,
+// excluded): each parameter with its definition, evidence, the tier rule's tier, the decisions
+// and the final tier (see OutcomeRuleText).
 func OutcomeCSV(w io.Writer, rows []OutcomeRow) error { return outcomeTable(rows).writeCSV(w) }
 
 var commentsHeader = []string{"round", "item", "item_label", "kind", "text"}
