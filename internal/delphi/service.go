@@ -63,6 +63,9 @@ func New(st *store.Store, surveys fs.FS, signer *auth.Signer, now func() time.Ti
 		PasswordCost: bcrypt.DefaultCost, passwords: auth.NewPasswordPolicy()}
 }
 
+// Now returns the service's clock reading.
+func (s *Service) Now() time.Time { return s.now() }
+
 // Store returns the store (for health checks and backups).
 func (s *Service) Store() *store.Store { return s.st }
 

@@ -331,6 +331,9 @@ func Build(st Study, snaps []*delphi.Snapshot) (*Summary, error) {
 		s.Change = change(s, prev, snap)
 	}
 	s.Kendall = kendallView(snap.Result.Kendall)
+	if ok, why := KendallStatus(snap); !ok && s.Kendall.OK {
+		s.Kendall.OK, s.Kendall.Note = false, "Not shown: "+strings.TrimPrefix(why, "not computed: ")+"."
+	}
 	s.Methods = Methods(st, snaps)
 	return s, nil
 }

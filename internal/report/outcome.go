@@ -246,3 +246,5 @@ func OutcomeCounts(rows []OutcomeRow) map[string]int {
 	}
 	return m
 }
+
+func defaultRule() outcome.Rule { return survey.DefaultOutcome() }

@@ -86,13 +86,44 @@ var tidyHeader = []string{"study_id", "survey_id", "round", "section", "item", "
 	"n_submitted", "n_rated", "n_unable", "n_missing", "n_low", "n_mid", "n_high",
 	"pct_low", "pct_mid", "pct_high", "median", "q1", "q3", "iqr", "mean", "sd",
 	"wilson_high_lo", "wilson_high_hi", "wilson_low_lo", "wilson_low_hi", "class", "fragile",
-	"n_pairs", "n_changed", "pct_changed", "delta_pct_high", "delta_iqr", "class_previous", "wilcoxon_z", "wilcoxon_p"}
+	"n_pairs", "n_changed", "pct_changed", "delta_pct_high", "delta_iqr", "class_previous", "wilcoxon_z", "wilcoxon_p",
+	"proposed_tier", "module", "placement_n", "placement_core", "placement_expansion", "placement_not_needed",
+	"pct_core", "pct_expansion", "pct_not_needed"}
 
 // tidy is the results of one round, one row per item × group (group "all" is the whole panel),
 // one column per statistic. Quartiles are type 7; the stability columns compare with the
 // previous round (whole-panel rows only; NA in round 1 and for new items).
-func tidy(snap *delphi.Snapshot) *table {
+func tidy(snap *delphi.Snapshot, minGroup int) *table {
 	t := &table{name: "results", header: tidyHeader}
+	var pls map[string]ItemPlacement
+	if len(snap.Placement) > 0 {
+		pls = Placements(snap, minGroup)
+	}
+	// placement columns: proposed tier and module on every row; counts and % of n_p for the
+	// whole panel and for groups the small-group rule lets through (NA otherwise)
+	placeCols := func(id, group string) []any {
+		ip, ok := pls[id]
+		tier, module := any(nil), any(nil)
+		for _, it := range snap.Items {
+			if it.ID == id {
+				tier = it.ProposedTier
+				if it.ProposedTier == "" {
+					tier = "core"
+				}
+				if it.Module != "" {
+					module = it.Module
+				}
+			}
+		}
+		v, shown := ip.Placement, ok
+		if group != "all" {
+			v, shown = ip.Groups[group]
+		}
+		if !shown {
+			return []any{tier, module, nil, nil, nil, nil, nil, nil, nil}
+		}
+		return []any{tier, module, v.N, v.Core, v.Expansion, v.NotNeeded, f(v.PctCore), f(v.PctExpansion), f(v.PctNotNeeded)}
+	}
 	for _, ri := range snap.Items {
 		it := snap.Result.Items.Get(ri.ID)
 		if it == nil {
@@ -128,6 +159,7 @@ func tidy(snap *delphi.Snapshot) *table {
 			} else {
 				row = append(row, nil, nil, nil, nil, nil, nil, nil, nil)
 			}
+			row = append(row, placeCols(ri.ID, "all")...)
 			t.rows = append(t.rows, row)
 		}
 		for _, g := range it.Groups {
@@ -135,6 +167,7 @@ func tidy(snap *delphi.Snapshot) *table {
 				g.NLow, g.NMid, g.NHigh, f(g.PctLow), f(g.PctMid), f(g.PctHigh), f(g.Median),
 				nil, nil, nil, nil, nil, nil, nil, nil, nil, class(g.Comet), nil,
 				nil, nil, nil, nil, nil, nil, nil, nil)
+			row = append(row, placeCols(ri.ID, g.Name)...)
 			t.rows = append(t.rows, row)
 		}
 	}
@@ -148,7 +181,7 @@ func CSV(w io.Writer, snaps ...*delphi.Snapshot) error {
 	if len(snaps) == 0 {
 		return fmt.Errorf("report: no snapshot")
 	}
-	return tidy(snaps[len(snaps)-1]).writeCSV(w)
+	return tidy(snaps[len(snaps)-1], 5).writeCSV(w)
 }
 
 var answersHeader = []string{"panelist", "group", "item", "round", "rating", "unable", "placement"}
