@@ -50,7 +50,7 @@ func TestReportCommand(t *testing.T) {
 	heads := map[string]string{
 		"csv":      "study_id,survey_id,round,section,item,item_label,group,",
 		"answers":  "panelist,group,item,round,rating,unable,placement\n",
-		"outcome":  "item,section,label,",
+		"outcome":  "group,group_label,item,section,label,",
 		"comments": "round,item,item_label,kind,text\n",
 		"json":     `{"study_id":1,`,
 		"html":     "<!doctype html>",
