@@ -40,7 +40,7 @@ func ceiling(ctx context.Context, path string, panelists, answers int, d time.Du
 		if ids, err = tx.AddPanelists(study, ps); err != nil {
 			return err
 		}
-		round, err = tx.CreateOpenRound(study, 1, "", "{}", "x", 0, ri, ids)
+		round, err = tx.CreateOpenRound(store.NewRound{StudyID: study, Number: 1, Rule: "{}", RuleHash: "x", Items: ri, Panelists: ids})
 		return err
 	})
 	if err != nil {

@@ -55,7 +55,7 @@ func TestReportCommand(t *testing.T) {
 		"csv":            "study_id,survey_id,round,section,item,item_label,group,",
 		"answers":        "panelist,group,item,round,rating,unable,placement\nR1-",
 		"answers-linked": "panelist,group,item,round,rating,unable,placement\nP-",
-		"outcome":        "item,section,label,",
+		"outcome":        "group,group_label,item,section,label,",
 		"comments":       "round,item,item_label,kind,text\n",
 		"json":           `{"study_id":1,`,
 		"html":           "<!doctype html>",

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cart-cd/delphi/internal/outcome"
 	"github.com/cart-cd/delphi/internal/store"
 	"github.com/cart-cd/delphi/internal/survey"
 )
@@ -37,6 +38,9 @@ type ItemSpec struct {
 	ProposedTier string      `json:"proposed_tier,omitempty"`
 	Module       string      `json:"module,omitempty"`
 	DerivedFrom  []string    `json:"derived_from,omitempty"`
+	// Reason says why the item is added, reworded or merged in this round (required then, from
+	// round 2; an accepted suggestion's triage is its reason when none is given).
+	Reason string `json:"reason,omitempty"`
 }
 
 // UnmarshalJSON accepts a bare item id as well as an object.
@@ -215,6 +219,9 @@ type OpenRoundInput struct {
 	Deadline  time.Time  `json:"deadline"`
 	Items     []ItemSpec `json:"items"`
 	Panelists []int64    `json:"panelists"`
+	// Dropped gives the reason for each item of the previous round, without consensus there,
+	// that this round no longer asks (item id → reason). Required for every such item.
+	Dropped map[string]string `json:"dropped,omitempty"`
 }
 
 // OpenRound opens the study's next round. The consensus rule in force is frozen with its hash.
@@ -312,14 +319,23 @@ func (s *Service) OpenRound(ctx context.Context, a Actor, studyID int64, in Open
 		if len(invite) == 0 {
 			return Errorf(EConflict, "panelists", "nobody to invite: add panelists first")
 		}
+		var changes []store.ItemChange
+		if prev != nil {
+			if changes, err = s.itemChanges(tx, st, prev, prevItems, specs, items, in.Dropped); err != nil {
+				return err
+			}
+		}
 		rule := st.Def.Consensus.ForRound(n)
 		rb, _ := json.Marshal(rule)
 		sum := sha256.Sum256(rb)
+		orule, ohash := outcome.Freeze(st.Def.Outcome)
 		deadline := ""
 		if !in.Deadline.IsZero() {
 			deadline = store.FormatTime(in.Deadline)
 		}
-		_, err = tx.CreateOpenRound(studyID, n, deadline, string(rb), hex.EncodeToString(sum[:]), a.StaffID, items, invite)
+		_, err = tx.CreateOpenRound(store.NewRound{StudyID: studyID, Number: n, Deadline: deadline, Rule: string(rb),
+			RuleHash: hex.EncodeToString(sum[:]), OutcomeRule: orule, OutcomeRuleHash: ohash, By: a.StaffID,
+			Items: items, Panelists: invite, Changes: changes})
 		if errors.Is(err, store.ErrConflict) {
 			return Errorf(EConflict, "", "another round of study %d was opened at the same time", studyID)
 		}
@@ -336,8 +352,9 @@ func (s *Service) OpenRound(ctx context.Context, a Actor, studyID int64, in Open
 		}
 		idsJSON, _ := json.Marshal(ids)
 		changedJSON, _ := json.Marshal(changed)
-		return tx.Audit(a.String(), "round.open", studyID, fmt.Sprintf(`{"round":%d,"items":%d,"panelists":%d,"rule_hash":%q,"item_ids":%s,"changed":%s}`,
-			n, len(items), len(invite), hex.EncodeToString(sum[:]), idsJSON, changedJSON))
+		changesJSON, _ := json.Marshal(changes)
+		return tx.Audit(a.String(), "round.open", studyID, fmt.Sprintf(`{"round":%d,"items":%d,"panelists":%d,"rule_hash":%q,"outcome_rule_hash":%q,"item_ids":%s,"changed":%s,"changes":%s}`,
+			n, len(items), len(invite), hex.EncodeToString(sum[:]), ohash, idsJSON, changedJSON, changesJSON))
 	})
 	if err != nil {
 		return nil, err
@@ -394,4 +411,111 @@ func (s *Service) CloseDueRounds(ctx context.Context) (int, error) {
 		n++
 	}
 	return n, nil
+}
+
+// maxReason is the longest reason a facilitator may record for a change or a decision.
+const maxReason = 2000
+
+// itemChanges works out how round n's items differ from the previous round's and pairs each
+// change with its reason: an item added (not asked in the previous round), reworded (asked
+// with other words, or under a new id derived from one item), merged (derived from several),
+// or dropped (asked in the previous round, without consensus there, and not asked now nor
+// continued by a derived item). Every change needs a reason; an accepted suggestion's triage
+// is its reason when the facilitator gives none. Items that left by consensus need none.
+func (s *Service) itemChanges(tx *store.Tx, st *Study, prev *store.Round, prevItems map[string]RoundItem, specs []ItemSpec,
+	items []store.RoundItem, dropped map[string]string) ([]store.ItemChange, error) {
+	b, err := tx.Snapshot(prev.ID)
+	if err != nil {
+		return nil, err
+	}
+	var snap Snapshot
+	if err := jsonUnmarshal(b, &snap); err != nil {
+		return nil, err
+	}
+	sugs, err := tx.Suggestions(st.ID)
+	if err != nil {
+		return nil, err
+	}
+	triaged := map[string]string{}
+	for _, sg := range sugs {
+		if sg.Status == "accepted" && sg.ItemID != "" {
+			r := fmt.Sprintf("accepted suggestion %d (%q)", sg.ID, sg.Label)
+			if sg.Note != "" {
+				r += ": " + sg.Note
+			}
+			triaged[sg.ItemID] = r
+		}
+	}
+	now := roundItems(st.Def, items)
+	asked, continued := map[string]bool{}, map[string]bool{}
+	var out []store.ItemChange
+	for i, it := range now {
+		asked[it.ID] = true
+		for _, d := range it.DerivedFrom {
+			continued[d] = true
+		}
+		field := fmt.Sprintf("items[%d].reason", i)
+		reason := ""
+		if i < len(specs) {
+			reason = strings.TrimSpace(specs[i].Reason)
+		}
+		ch := store.ItemChange{ItemID: it.ID, DerivedFrom: strings.Join(it.DerivedFrom, ",")}
+		p, had := prevItems[it.ID]
+		var sources []string
+		for _, d := range it.DerivedFrom {
+			if d != it.ID {
+				sources = append(sources, d)
+			}
+		}
+		switch {
+		case len(sources) > 1:
+			ch.Kind = outcome.ChangeMerged
+		case len(sources) == 1 && !had:
+			ch.Kind = outcome.ChangeReworded
+			if src, ok := prevItems[sources[0]]; ok {
+				e, _ := json.Marshal(src.Item)
+				ch.Earlier = string(e)
+			}
+		case !had:
+			ch.Kind = outcome.ChangeAdded
+			if reason == "" {
+				reason = triaged[it.ID]
+			}
+		default:
+			was, _ := json.Marshal(p.Item)
+			is, _ := json.Marshal(it.Item)
+			if string(was) == string(is) && p.SectionID == it.SectionID {
+				continue // asked as before
+			}
+			ch.Kind, ch.Earlier = outcome.ChangeReworded, string(was)
+		}
+		if reason == "" {
+			return nil, Errorf(EInvalid, field, "item %q is %s in round %d: say why", it.ID, ch.Kind, prev.Number+1)
+		}
+		if len(reason) > maxReason {
+			return nil, Errorf(EInvalid, field, "the reason is longer than %d characters", maxReason)
+		}
+		ch.Reason = reason
+		out = append(out, ch)
+	}
+	for id := range dropped {
+		if _, ok := prevItems[id]; !ok || asked[id] {
+			return nil, Errorf(EInvalid, "dropped."+id, "item %q is not an item of round %d left out of round %d", id, prev.Number, prev.Number+1)
+		}
+	}
+	for _, it := range snap.Items {
+		c := snap.ClassOf(it.ID)
+		if asked[it.ID] || continued[it.ID] || c == "consensus_in" || c == "consensus_out" {
+			continue
+		}
+		reason := strings.TrimSpace(dropped[it.ID])
+		if reason == "" {
+			return nil, Errorf(EInvalid, "dropped."+it.ID, "item %q had no consensus in round %d and is left out of round %d: say why", it.ID, prev.Number, prev.Number+1)
+		}
+		if len(reason) > maxReason {
+			return nil, Errorf(EInvalid, "dropped."+it.ID, "the reason is longer than %d characters", maxReason)
+		}
+		out = append(out, store.ItemChange{ItemID: it.ID, Kind: outcome.ChangeDropped, Reason: reason})
+	}
+	return out, nil
 }

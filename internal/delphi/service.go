@@ -21,6 +21,7 @@ import (
 
 	"github.com/cart-cd/delphi/internal/auth"
 	"github.com/cart-cd/delphi/internal/cache"
+	"github.com/cart-cd/delphi/internal/outcome"
 	"github.com/cart-cd/delphi/internal/store"
 	"github.com/cart-cd/delphi/internal/survey"
 )
@@ -103,6 +104,9 @@ func New(st *store.Store, surveys fs.FS, signer *auth.Signer, now func() time.Ti
 	}
 }
 
+// Now returns the service's clock reading.
+func (s *Service) Now() time.Time { return s.now() }
+
 // Store returns the store (for health checks and backups).
 func (s *Service) Store() *store.Store { return s.st }
 
@@ -156,6 +160,10 @@ type Study struct {
 	CreatedAt      time.Time
 	FinishedAt     time.Time
 	Rounds         []Round
+	// OutcomeRule and OutcomeRuleHash are the tier rule frozen when the study was finished
+	// ("" before).
+	OutcomeRule     string
+	OutcomeRuleHash string
 }
 
 // Round is a round of a study.
@@ -167,8 +175,12 @@ type Round struct {
 	Deadline time.Time
 	Rule     survey.Rule
 	RuleHash string
-	OpenedAt time.Time
-	ClosedAt time.Time
+	// OutcomeRule is the tier rule frozen when the round opened (JSON; "" for rounds opened
+	// before it was frozen), with its sha256.
+	OutcomeRule     string
+	OutcomeRuleHash string
+	OpenedAt        time.Time
+	ClosedAt        time.Time
 }
 
 // Open reports whether the round takes answers.
@@ -200,11 +212,13 @@ func (s *Service) study(row store.Study) (*Study, error) {
 	}
 	return &Study{ID: row.ID, SurveyID: row.SurveyID, Title: row.Title, Def: pd.def, Definition: pd.data,
 		DefinitionHash: row.DefinitionHash, State: row.State, Contact: row.Contact,
-		CreatedAt: store.ParseTime(row.CreatedAt), FinishedAt: store.ParseTime(row.FinishedAt)}, nil
+		CreatedAt: store.ParseTime(row.CreatedAt), FinishedAt: store.ParseTime(row.FinishedAt),
+		OutcomeRule: row.OutcomeRule, OutcomeRuleHash: row.OutcomeRuleHash}, nil
 }
 
 func toRound(r store.Round) Round {
 	out := Round{ID: r.ID, StudyID: r.StudyID, Number: r.Number, State: r.State, RuleHash: r.RuleHash,
+		OutcomeRule: r.OutcomeRule, OutcomeRuleHash: r.OutcomeRuleHash,
 		Deadline: store.ParseTime(r.Deadline), OpenedAt: store.ParseTime(r.OpenedAt), ClosedAt: store.ParseTime(r.ClosedAt)}
 	if r.Rule != "" {
 		_ = json.Unmarshal([]byte(r.Rule), &out.Rule)
@@ -428,7 +442,20 @@ func (s *Service) FinishStudy(ctx context.Context, a Actor, id int64) error {
 			}
 			return Errorf(EConflict, "", "study %d is already finished", id)
 		}
-		return tx.Audit(a.String(), "study.finish", id, "")
+		// the outcome rule in force is frozen again at the end, beside the rounds' copies
+		row, err := tx.Study(id)
+		if err != nil {
+			return err
+		}
+		st, err := s.study(row)
+		if err != nil {
+			return err
+		}
+		rule, hash := outcome.Freeze(st.Def.Outcome)
+		if err := tx.FreezeOutcomeRule(id, rule, hash); err != nil {
+			return err
+		}
+		return tx.Audit(a.String(), "study.finish", id, fmt.Sprintf(`{"outcome_rule_hash":%q}`, hash))
 	})
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/cart-cd/delphi/internal/consensus"
@@ -46,7 +47,45 @@ type Snapshot struct {
 	Reasons  map[string][]string `json:"reasons"`
 	// Placement counts the answers to the placement question per item and option.
 	Placement map[string]map[string]int `json:"placement,omitempty"`
-	Software  string                    `json:"software"`
+	// PlacementGroups counts the same per stakeholder group (item → group → option → count).
+	// Reports apply the small-group rule before showing it.
+	PlacementGroups map[string]map[string]map[string]int `json:"placement_groups,omitempty"`
+	// OutcomeRule is the tier rule frozen when the round opened, with its hash.
+	OutcomeRule     *survey.Outcome `json:"outcome_rule,omitempty"`
+	OutcomeRuleHash string          `json:"outcome_rule_hash,omitempty"`
+	// Changes are the facilitators' changes to the item set when the round opened, each with
+	// its reason (and the earlier wording of a reworded item).
+	Changes  []ItemChange `json:"changes,omitempty"`
+	Software string       `json:"software"`
+}
+
+// ItemChange is an item added, reworded, merged or dropped when a round opened, with the
+// facilitator's reason.
+type ItemChange struct {
+	Item        string       `json:"item"`
+	Kind        string       `json:"kind"`
+	Reason      string       `json:"reason"`
+	DerivedFrom []string     `json:"derived_from,omitempty"`
+	Earlier     *survey.Item `json:"earlier,omitempty"`
+}
+
+// itemChangesOf converts stored change rows.
+func itemChangesOf(rows []store.ItemChange) []ItemChange {
+	out := make([]ItemChange, 0, len(rows))
+	for _, r := range rows {
+		c := ItemChange{Item: r.ItemID, Kind: r.Kind, Reason: r.Reason}
+		if r.DerivedFrom != "" {
+			c.DerivedFrom = strings.Split(r.DerivedFrom, ",")
+		}
+		if r.Earlier != "" {
+			var it survey.Item
+			if json.Unmarshal([]byte(r.Earlier), &it) == nil {
+				c.Earlier = &it
+			}
+		}
+		out = append(out, c)
+	}
+	return out
 }
 
 // SnapshotSection is a section of the round, for grouping results.
@@ -90,7 +129,9 @@ type matrix struct {
 	comments  map[string][]string
 	reasons   map[string][]string
 	placement map[string]map[string]int
-	panel     []store.Panelist // invited, in order
+	// placementGroups: item → group → option → count
+	placementGroups map[string]map[string]map[string]int
+	panel           []store.Panelist // invited, in order
 }
 
 // readMatrix reads the answers of a round's submitted panelists into the consensus input, with
@@ -125,6 +166,7 @@ func readMatrix(tx *store.Tx, def *survey.Definition, r store.Round, rows []stor
 			Panelists: make([]string, len(ids)), Group: make([]int, len(ids)), Submitted: make([]bool, len(ids)),
 			Ratings: make([]int8, len(ids)*ni)},
 		comments: map[string][]string{}, reasons: map[string][]string{}, placement: map[string]map[string]int{},
+		placementGroups: map[string]map[string]map[string]int{},
 	}
 	for i := range m.round.Ratings {
 		m.round.Ratings[i] = consensus.Missing
@@ -144,6 +186,8 @@ func readMatrix(tx *store.Tx, def *survey.Definition, r store.Round, rows []stor
 		options = def.Placement.Options
 	}
 	placed := make([]int, ni*len(options))
+	ng := len(groups)
+	placedG := make([]int, ni*len(options)*ng)
 	err = tx.ScanSubmitted(r.ID, func(a *store.SubmittedAnswers) error {
 		k, ok := row[a.PanelistID]
 		if !ok {
@@ -166,6 +210,7 @@ func readMatrix(tx *store.Tx, def *survey.Definition, r store.Round, rows []stor
 			if i, ok := byPos[x.Position]; ok {
 				if o := slices.Index(options, x.Text); o >= 0 {
 					placed[i*len(options)+o]++
+					placedG[(i*len(options)+o)*ng+m.round.Group[k]]++
 				}
 			}
 		}
@@ -188,6 +233,17 @@ func readMatrix(tx *store.Tx, def *survey.Definition, r store.Round, rows []stor
 					m.placement[id] = map[string]int{}
 				}
 				m.placement[id][opt] = n
+				for g, gid := range groups {
+					if c := placedG[(i*len(options)+o)*ng+g]; c > 0 {
+						if m.placementGroups[id] == nil {
+							m.placementGroups[id] = map[string]map[string]int{}
+						}
+						if m.placementGroups[id][gid] == nil {
+							m.placementGroups[id][gid] = map[string]int{}
+						}
+						m.placementGroups[id][gid][opt] = c
+					}
+				}
 			}
 		}
 	}
@@ -265,8 +321,25 @@ func (s *Service) computeSnapshot(tx *store.Tx, st *Study, r store.Round) (*Snap
 	snap := &Snapshot{StudyID: st.ID, StudyTitle: st.Title, SurveyID: st.SurveyID, Round: r.Number,
 		OpenedAt: round.OpenedAt, ClosedAt: round.ClosedAt, Deadline: round.Deadline,
 		Rule: round.Rule, RuleHash: r.RuleHash, RuleText: rule.String(), Scale: def.Scale, Groups: def.Groups,
-		Items: items, Comments: m.comments, Reasons: m.reasons, Placement: m.placement, Software: "delphi " + Version,
+		Items: items, Comments: m.comments, Reasons: m.reasons, Placement: m.placement, PlacementGroups: m.placementGroups,
+		OutcomeRuleHash: r.OutcomeRuleHash, Software: "delphi " + Version,
 		Result: consensus.ComputeRound(scale, rule, m.round)}
+	if len(m.placementGroups) == 0 {
+		snap.PlacementGroups = nil
+	}
+	if r.OutcomeRule != "" {
+		var o survey.Outcome
+		if err := json.Unmarshal([]byte(r.OutcomeRule), &o); err == nil {
+			snap.OutcomeRule = &o
+		}
+	}
+	chRows, err := tx.ItemChanges(r.ID)
+	if err != nil {
+		return nil, err
+	}
+	if len(chRows) > 0 {
+		snap.Changes = itemChangesOf(chRows)
+	}
 	seen := map[string]bool{}
 	for _, it := range items {
 		if !seen[it.SectionID] {

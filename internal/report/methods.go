@@ -111,7 +111,17 @@ func Methods(st Study, snaps []*delphi.Snapshot) []string {
 	ps = append(ps, strings.TrimSpace(p))
 
 	p = "Agreement across items was measured with Kendall's coefficient of concordance W, corrected for ties, over the panelists " +
-		"who rated every item of a round (mid-ranks; χ² = m(n−1)W with n−1 degrees of freedom)."
+		"who rated every item of a round (mid-ranks; χ² = m(n−1)W with n−1 degrees of freedom); it is reported only when at least " +
+		fmt.Sprint(KendallMinComplete) + " panelists, and at least half of those who submitted, rated every item."
+	var kn []string
+	for _, s := range snaps {
+		if ok, why := KendallStatus(s); !ok {
+			kn = append(kn, fmt.Sprintf("round %d: %s", s.Round, why))
+		}
+	}
+	if len(kn) > 0 {
+		p += " " + upperFirst(strings.Join(kn, "; ")) + "."
+	}
 	if len(snaps) > 1 {
 		p += " Stability between consecutive rounds was assessed per item on the panelists who rated it in both rounds, " +
 			"with the Wilcoxon signed-rank test (zero differences dropped, normal approximation with tie-corrected variance, " +
@@ -120,6 +130,7 @@ func Methods(st Study, snaps []*delphi.Snapshot) []string {
 	}
 	p += fmt.Sprintf(" Analyses were done with %s; every figure can be reproduced in R from the exported anonymised answers.", last.Software)
 	ps = append(ps, p)
+	ps = append(ps, outcomeMethods(st, snaps))
 	return ps
 }
 
@@ -156,4 +167,55 @@ func listWords(xs []string) string {
 		return xs[0]
 	}
 	return strings.Join(xs[:len(xs)-1], ", ") + " and " + xs[len(xs)-1]
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// outcomeMethods states how the outcome was reached: the tier rule and the meeting rule (with
+// the frozen rule's hash), anonymity, consent, and the number of items at each stage (ACCORD:
+// consensus definition, item flow, handling of non-consensus).
+func outcomeMethods(st Study, snaps []*delphi.Snapshot) string {
+	r := ruleOr(st.OutcomeRule)
+	p := fmt.Sprintf("Where an item belongs was decided by a rule fixed in advance and frozen with each round: an item with consensus in "+
+		"joined the core set when at least %d%% of the placement answers (core, expansion module, not needed; at least %d answers) "+
+		"chose core, otherwise its expansion module when at least %d%% chose core or expansion; otherwise it stayed undecided. "+
+		"Items with consensus out were excluded. Items without consensus after the last round were not excluded but left "+
+		"undecided, for a consensus meeting or the steering committee; a meeting vote carried with at least %d%% of the votes cast "+
+		"(abstentions not counted) and at least %d voters, and committee decisions were recorded with their reasons. ",
+		r.CoreAtLeast, r.MinPlacementAnswers, r.CollectAtLeast, r.Meeting.AgreeAtLeast, r.Meeting.MinVoters)
+	if last := snaps[len(snaps)-1]; last.OutcomeRuleHash != "" {
+		p += fmt.Sprintf("(Outcome rule SHA-256 %s.) ", short(last.OutcomeRuleHash))
+	}
+	p += "Panelists answered through personal links; the facilitators saw who had submitted but reports and feedback show only " +
+		"aggregates, small stakeholder groups were not broken out, comments were shown anonymised and in sorted order, and exports " +
+		"carry pseudonyms only. "
+	if st.Consented >= 0 {
+		p += fmt.Sprintf("Every panelist recorded consent before answering (%d panelists consented). ", st.Consented)
+	} else {
+		p += "Every panelist recorded consent before answering. "
+	}
+	rows, _ := Flow(snaps, nil)
+	var stages []string
+	for _, f := range rows {
+		s := fmt.Sprintf("round %d asked %d items (%d consensus in, %d consensus out, %d without consensus", f.Round, f.Asked, f.In, f.Out, f.None)
+		if f.Added > 0 {
+			s += fmt.Sprintf("; %d added", f.Added)
+		}
+		s += ")"
+		if f.Dropped+f.Replaced > 0 {
+			s += fmt.Sprintf(", after which the facilitators dropped %d and replaced %d with recorded reasons", f.Dropped, f.Replaced)
+		}
+		stages = append(stages, s)
+	}
+	p += "Items per stage: " + strings.Join(stages, "; ") + ". "
+	rowsOut := Outcome(st, snaps)
+	c := OutcomeCounts(rowsOut)
+	p += fmt.Sprintf("The outcome after round %d: %d items in the core set, %d in expansion modules, %d undecided, %d pending and %d excluded.",
+		snaps[len(snaps)-1].Round, c[TierCore], c[TierExpansion], c[TierUndecided], c[TierPending], c[TierExcluded])
+	return p
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/cart-cd/delphi/internal/consensus"
 	"github.com/cart-cd/delphi/internal/delphi"
+	"github.com/cart-cd/delphi/internal/outcome"
 	"github.com/cart-cd/delphi/internal/survey"
 )
 
@@ -24,13 +25,26 @@ type Study struct {
 	Finished bool
 	Feedback survey.Feedback
 	Modules  []survey.Module
+	// OutcomeRule is the tier rule (the definition's; every frozen copy of a study's rule is
+	// the same, as its definition never changes); Placement whether the survey asks it;
+	// Sections the definition's section ids in order.
+	OutcomeRule outcome.Rule
+	Placement   bool
+	Sections    []string
+	// Decisions are the study's decisions (StudyOf leaves them empty: the caller reads them).
+	Decisions []outcome.Decision
+	// Consented counts the panelists who recorded consent (-1: unknown).
+	Consented int
 }
 
 // StudyOf takes what reports need from a study.
 func StudyOf(st *delphi.Study) Study {
-	s := Study{ID: st.ID, Title: st.Title, Finished: st.State == "finished"}
+	s := Study{ID: st.ID, Title: st.Title, Finished: st.State == "finished", Consented: -1}
 	if st.Def != nil {
-		s.Feedback, s.Modules = st.Def.Feedback, st.Def.Modules
+		s.Feedback, s.Modules, s.OutcomeRule, s.Placement = st.Def.Feedback, st.Def.Modules, st.Def.Outcome, st.Def.Placement != nil
+		for _, sec := range st.Def.Sections {
+			s.Sections = append(s.Sections, sec.ID)
+		}
 	}
 	return s
 }
@@ -317,6 +331,9 @@ func Build(st Study, snaps []*delphi.Snapshot) (*Summary, error) {
 		s.Change = change(s, prev, snap)
 	}
 	s.Kendall = kendallView(snap.Result.Kendall)
+	if ok, why := KendallStatus(snap); !ok && s.Kendall.OK {
+		s.Kendall.OK, s.Kendall.Note = false, "Not shown: "+strings.TrimPrefix(why, "not computed: ")+"."
+	}
 	s.Methods = Methods(st, snaps)
 	return s, nil
 }

@@ -454,8 +454,11 @@ func TestOutcome(t *testing.T) {
 	for _, r := range rows {
 		switch r.Status {
 		case "consensus_in":
-			if r.Tier != report.TierCore && r.Tier != report.TierExpansion || r.DecidedRound == 0 {
-				t.Errorf("%s: in, tier %s round %d", r.Item, r.Tier, r.DecidedRound)
+			switch {
+			case r.Tier == report.TierUndecided && (r.Reason == "placement_split" || r.Reason == "too_few_placement_answers"):
+			case (r.Tier == report.TierCore || r.Tier == report.TierExpansion) && r.DecidedRound > 0:
+			default:
+				t.Errorf("%s: in, tier %s (%s) round %d", r.Item, r.Tier, r.Reason, r.DecidedRound)
 			}
 		case "consensus_out", "dropped", "replaced":
 			if r.Tier != report.TierExcluded || r.DecidedRound == 0 {
@@ -474,6 +477,17 @@ func TestOutcome(t *testing.T) {
 	for _, r := range report.Outcome(finished, f.snaps) {
 		if r.Tier == report.TierPending {
 			t.Errorf("%s pending in a finished study", r.Item)
+		}
+		// finishing never excludes by itself
+		if r.Status == "no_consensus" && (r.Tier != report.TierUndecided || r.Reason != "no_consensus") {
+			t.Errorf("%s: no consensus in a finished study became %s (%s)", r.Item, r.Tier, r.Reason)
+		}
+	}
+	// grouped: core, modules, undecided, excluded, never back
+	order := map[string]int{"core": 0, "module": 1, "undecided": 2, "excluded": 3}
+	for i := 1; i < len(rows); i++ {
+		if order[rows[i].Group] < order[rows[i-1].Group] {
+			t.Fatalf("row %d (%s, %s) after %s", i, rows[i].Item, rows[i].Group, rows[i-1].Group)
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 
 	"github.com/cart-cd/delphi/internal/consensus"
 	"github.com/cart-cd/delphi/internal/delphi"
@@ -85,13 +86,44 @@ var tidyHeader = []string{"study_id", "survey_id", "round", "section", "item", "
 	"n_submitted", "n_rated", "n_unable", "n_missing", "n_low", "n_mid", "n_high",
 	"pct_low", "pct_mid", "pct_high", "median", "q1", "q3", "iqr", "mean", "sd",
 	"wilson_high_lo", "wilson_high_hi", "wilson_low_lo", "wilson_low_hi", "class", "fragile",
-	"n_pairs", "n_changed", "pct_changed", "delta_pct_high", "delta_iqr", "class_previous", "wilcoxon_z", "wilcoxon_p"}
+	"n_pairs", "n_changed", "pct_changed", "delta_pct_high", "delta_iqr", "class_previous", "wilcoxon_z", "wilcoxon_p",
+	"proposed_tier", "module", "placement_n", "placement_core", "placement_expansion", "placement_not_needed",
+	"pct_core", "pct_expansion", "pct_not_needed"}
 
 // tidy is the results of one round, one row per item × group (group "all" is the whole panel),
 // one column per statistic. Quartiles are type 7; the stability columns compare with the
 // previous round (whole-panel rows only; NA in round 1 and for new items).
-func tidy(snap *delphi.Snapshot) *table {
+func tidy(snap *delphi.Snapshot, minGroup int) *table {
 	t := &table{name: "results", header: tidyHeader}
+	var pls map[string]ItemPlacement
+	if len(snap.Placement) > 0 {
+		pls = Placements(snap, minGroup)
+	}
+	// placement columns: proposed tier and module on every row; counts and % of n_p for the
+	// whole panel and for groups the small-group rule lets through (NA otherwise)
+	placeCols := func(id, group string) []any {
+		ip, ok := pls[id]
+		tier, module := any(nil), any(nil)
+		for _, it := range snap.Items {
+			if it.ID == id {
+				tier = it.ProposedTier
+				if it.ProposedTier == "" {
+					tier = "core"
+				}
+				if it.Module != "" {
+					module = it.Module
+				}
+			}
+		}
+		v, shown := ip.Placement, ok
+		if group != "all" {
+			v, shown = ip.Groups[group]
+		}
+		if !shown {
+			return []any{tier, module, nil, nil, nil, nil, nil, nil, nil}
+		}
+		return []any{tier, module, v.N, v.Core, v.Expansion, v.NotNeeded, f(v.PctCore), f(v.PctExpansion), f(v.PctNotNeeded)}
+	}
 	for _, ri := range snap.Items {
 		it := snap.Result.Items.Get(ri.ID)
 		if it == nil {
@@ -127,6 +159,7 @@ func tidy(snap *delphi.Snapshot) *table {
 			} else {
 				row = append(row, nil, nil, nil, nil, nil, nil, nil, nil)
 			}
+			row = append(row, placeCols(ri.ID, "all")...)
 			t.rows = append(t.rows, row)
 		}
 		for _, g := range it.Groups {
@@ -134,6 +167,7 @@ func tidy(snap *delphi.Snapshot) *table {
 				g.NLow, g.NMid, g.NHigh, f(g.PctLow), f(g.PctMid), f(g.PctHigh), f(g.Median),
 				nil, nil, nil, nil, nil, nil, nil, nil, nil, class(g.Comet), nil,
 				nil, nil, nil, nil, nil, nil, nil, nil)
+			row = append(row, placeCols(ri.ID, g.Name)...)
 			t.rows = append(t.rows, row)
 		}
 	}
@@ -147,7 +181,7 @@ func CSV(w io.Writer, snaps ...*delphi.Snapshot) error {
 	if len(snaps) == 0 {
 		return fmt.Errorf("report: no snapshot")
 	}
-	return tidy(snaps[len(snaps)-1]).writeCSV(w)
+	return tidy(snaps[len(snaps)-1], 5).writeCSV(w)
 }
 
 var answersHeader = []string{"panelist", "group", "item", "round", "rating", "unable", "placement"}
@@ -172,10 +206,15 @@ func answersTable(as []delphi.RawAnswer) *table {
 // placement is core, expansion, not_needed or NA. No names, emails or comments.
 func AnswersCSV(w io.Writer, as []delphi.RawAnswer) error { return answersTable(as).writeCSV(w) }
 
-var outcomeHeader = []string{"item", "section", "label", "description", "unit", "categories", "proposed_tier", "module",
-	"status", "final_tier", "decided_round", "last_round", "median", "pct_high",
-	"placement_core", "placement_expansion", "placement_not_needed", "replaced_by", "basis"}
+var outcomeHeader = []string{"group", "group_label", "item", "section", "label", "description", "unit", "categories",
+	"proposed_tier", "module", "derived", "sources", "status", "last_round", "n_rated", "median", "pct_high",
+	"placement_n", "placement_core", "placement_expansion", "placement_not_needed",
+	"pct_core", "pct_expansion", "pct_not_needed", "rule_tier", "rule_module", "rule_reason",
+	"replaced_by", "change_reason", "decisions", "final_tier", "final_module", "final_reason", "decided_round", "basis"}
 
+// outcomeTable is the outcome in the grouped order: the core set, each module by label, the
+// undecided items with their reason, the excluded ones. Placement percentages are of the
+// placement answers (placement_n).
 func outcomeTable(rows []OutcomeRow) *table {
 	t := &table{name: "outcome", header: outcomeHeader}
 	str := func(s string) any {
@@ -184,20 +223,50 @@ func outcomeTable(rows []OutcomeRow) *table {
 		}
 		return s
 	}
+	pct := func(n, of int) any {
+		if of == 0 {
+			return nil
+		}
+		return 100 * float64(n) / float64(of)
+	}
 	for _, r := range rows {
-		var decided any
+		var decided, last, nRated, np, pc, pe, pn any
 		if r.DecidedRound > 0 {
 			decided = r.DecidedRound
 		}
-		t.rows = append(t.rows, []any{r.Item, str(r.Section), str(r.Label), str(r.Description), str(r.Unit), str(r.Categories),
-			str(r.ProposedTier), str(r.Module), r.Status, r.Tier, decided, r.LastRound, f(r.MedianValue), f(r.PctHighValue),
-			r.Placement["core"], r.Placement["expansion"], r.Placement["not_needed"], str(r.ReplacedBy), r.Basis})
+		if r.LastRound > 0 {
+			last, nRated = r.LastRound, r.NRated
+		}
+		if r.Placement != nil {
+			np, pc, pe, pn = r.NP, r.Placement["core"], r.Placement["expansion"], r.Placement["not_needed"]
+		}
+		var ds []string
+		for _, d := range r.Decisions {
+			s := fmt.Sprintf("%s %s: %s", d.At.UTC().Format("2006-01-02"), d.Basis, d.Tier)
+			if d.Module != "" {
+				s += " (" + d.Module + ")"
+			}
+			if d.Reason != "" {
+				s += " – " + d.Reason
+			}
+			if d.Provisional {
+				s += " [provisional]"
+			}
+			ds = append(ds, s)
+		}
+		t.rows = append(t.rows, []any{r.Group, r.GroupLabel, r.Item, str(r.Section), str(r.Label), str(r.Description), str(r.Unit),
+			str(r.Categories), str(r.ProposedTier), str(r.Module), r.Derived, str(strings.Join(r.Sources, "; ")), str(r.Status),
+			last, nRated, f(r.MedianValue), f(r.PctHighValue), np, pc, pe, pn,
+			pct(r.Placement["core"], r.NP), pct(r.Placement["expansion"], r.NP), pct(r.Placement["not_needed"], r.NP),
+			r.RuleTier, str(r.RuleModule), str(r.RuleReason), str(r.ReplacedBy), str(r.ChangeReason), str(strings.Join(ds, " | ")),
+			r.Tier, str(r.FinalModule), str(r.Reason), decided, r.Basis})
 	}
 	return t
 }
 
-// OutcomeCSV writes the outcome as a data dictionary: each parameter with its definition, its
-// final tier and the round that decided it (see OutcomeRule).
+// OutcomeCSV writes the outcome as a data dictionary, grouped (core set, modules, undecided,
+// excluded): each parameter with its definition, evidence, the tier rule's tier, the decisions
+// and the final tier (see OutcomeRuleText).
 func OutcomeCSV(w io.Writer, rows []OutcomeRow) error { return outcomeTable(rows).writeCSV(w) }
 
 var commentsHeader = []string{"round", "item", "item_label", "kind", "text"}

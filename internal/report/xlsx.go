@@ -19,7 +19,7 @@ func XLSX(w io.Writer, st Study, snaps ...*delphi.Snapshot) error {
 		return fmt.Errorf("report: no snapshot")
 	}
 	snap := snaps[len(snaps)-1]
-	res := tidy(snap)
+	res := tidy(snap, st.Feedback.MinGroupSize)
 	isAll := func(r []any) bool { return r[6] == "all" }
 	sheets := []*table{
 		summaryTable(st, snaps),
@@ -111,10 +111,11 @@ func summaryTable(st Study, snaps []*delphi.Snapshot) *table {
 		add("response_rate_pct", 100*float64(snap.Participation.Submitted)/float64(snap.Participation.Invited))
 	}
 	k := snap.Result.Kendall
-	add("kendall_status", string(k.Status))
+	shown, why := KendallStatus(snap)
+	add("kendall_status", why)
 	add("kendall_m_complete_panelists", k.NCompletePanelists)
 	add("kendall_n_items", k.NItems)
-	if k.Corrected != nil {
+	if k.Corrected != nil && shown {
 		add("kendall_w_corrected", k.Corrected.W)
 		add("kendall_chisq", k.Corrected.ChiSq)
 		add("kendall_df", k.Corrected.DF)
@@ -125,6 +126,6 @@ func summaryTable(st Study, snaps []*delphi.Snapshot) *table {
 	for i, p := range Methods(st, snaps) {
 		add(fmt.Sprintf("methods_%d", i+1), p)
 	}
-	add("outcome_rule", OutcomeRule)
+	add("outcome_rule", OutcomeRuleText(ruleOr(st.OutcomeRule)))
 	return t
 }

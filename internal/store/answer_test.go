@@ -27,7 +27,7 @@ func answerFixture(t testing.TB, s *Store, items int) (round, panelist int64) {
 		for i := range ri {
 			ri[i] = RoundItem{ItemID: fmt.Sprintf("i%d", i), SectionID: "s"}
 		}
-		round, err = tx.CreateOpenRound(study, 1, "", "{}", "h", 0, ri, ids)
+		round, err = tx.CreateOpenRound(NewRound{StudyID: study, Number: 1, Rule: "{}", RuleHash: "h", Items: ri, Panelists: ids})
 		return err
 	})
 	if err != nil {

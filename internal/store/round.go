@@ -7,19 +7,22 @@ import (
 
 // Round is a round row.
 type Round struct {
-	ID        int64  `db:"id"`
-	StudyID   int64  `db:"study_id"`
-	Number    int    `db:"number"`
-	State     string `db:"state"`
-	Deadline  string `db:"deadline"`
-	Rule      string `db:"rule"`
-	RuleHash  string `db:"rule_hash"`
-	CreatedAt string `db:"created_at"`
-	OpenedAt  string `db:"opened_at"`
-	ClosedAt  string `db:"closed_at"`
+	ID       int64  `db:"id"`
+	StudyID  int64  `db:"study_id"`
+	Number   int    `db:"number"`
+	State    string `db:"state"`
+	Deadline string `db:"deadline"`
+	Rule     string `db:"rule"`
+	RuleHash string `db:"rule_hash"`
+	// OutcomeRule is the tier rule frozen when the round opened (JSON), with its sha256.
+	OutcomeRule     string `db:"outcome_rule"`
+	OutcomeRuleHash string `db:"outcome_rule_hash"`
+	CreatedAt       string `db:"created_at"`
+	OpenedAt        string `db:"opened_at"`
+	ClosedAt        string `db:"closed_at"`
 }
 
-const roundCols = `id, study_id, number, state, COALESCE(deadline, '') AS deadline, rule, rule_hash, created_at,
+const roundCols = `id, study_id, number, state, COALESCE(deadline, '') AS deadline, rule, rule_hash, outcome_rule, outcome_rule_hash, created_at,
 	COALESCE(opened_at, '') AS opened_at, COALESCE(closed_at, '') AS closed_at`
 
 // RoundItem is an item of a round, in order. Override is the JSON of a survey item when the item
@@ -33,17 +36,50 @@ type RoundItem struct {
 	DerivedFrom string `db:"derived_from"`
 }
 
-// CreateOpenRound inserts round number n, already open, with its frozen rule, items and panel.
-// The partial unique index rounds_one_open refuses a second open round of a study.
-func (tx *Tx) CreateOpenRound(studyID int64, n int, deadline, rule, ruleHash string, by int64, items []RoundItem, panelists []int64) (int64, error) {
-	id, err := tx.insert("create round", `INSERT INTO rounds (study_id, number, state, deadline, rule, rule_hash, created_at, opened_at, opened_by)
-		VALUES (?, ?, 'open', NULLIF(?, ''), ?, ?, ?, ?, NULLIF(?, 0))`, studyID, n, deadline, rule, ruleHash, tx.now, tx.now, by)
+// ItemChange is why the item set changed when a round opened (added, reworded, merged,
+// dropped), with the earlier wording of a reworded item.
+type ItemChange struct {
+	RoundID     int64  `db:"round_id"`
+	ItemID      string `db:"item_id"`
+	Kind        string `db:"kind"`
+	Reason      string `db:"reason"`
+	DerivedFrom string `db:"derived_from"`
+	Earlier     string `db:"earlier"`
+}
+
+// NewRound is what CreateOpenRound writes: the round, its frozen rules, items, panel and the
+// reasons for the changes to the item set.
+type NewRound struct {
+	StudyID                      int64
+	Number                       int
+	Deadline                     string
+	Rule, RuleHash               string
+	OutcomeRule, OutcomeRuleHash string
+	By                           int64
+	Items                        []RoundItem
+	Panelists                    []int64
+	Changes                      []ItemChange
+}
+
+// CreateOpenRound inserts a round, already open, with its frozen rules, items, panel and the
+// reasons for its changes. The partial unique index rounds_one_open refuses a second open round
+// of a study.
+func (tx *Tx) CreateOpenRound(nr NewRound) (int64, error) {
+	studyID, n, deadline, rule, ruleHash, by, items, panelists := nr.StudyID, nr.Number, nr.Deadline, nr.Rule, nr.RuleHash, nr.By, nr.Items, nr.Panelists
+	id, err := tx.insert("create round", `INSERT INTO rounds (study_id, number, state, deadline, rule, rule_hash, outcome_rule, outcome_rule_hash, created_at, opened_at, opened_by)
+		VALUES (?, ?, 'open', NULLIF(?, ''), ?, ?, ?, ?, ?, ?, NULLIF(?, 0))`, studyID, n, deadline, rule, ruleHash, nr.OutcomeRule, nr.OutcomeRuleHash, tx.now, tx.now, by)
 	if err != nil {
 		return 0, err
 	}
 	for i, it := range items {
 		if _, err := tx.exec("add round item", `INSERT INTO round_items (round_id, item_id, position, section_id, override, derived_from)
 			VALUES (?, ?, ?, ?, ?, ?)`, id, it.ItemID, i+1, it.SectionID, it.Override, it.DerivedFrom); err != nil {
+			return 0, err
+		}
+	}
+	for _, c := range nr.Changes {
+		if _, err := tx.exec("record item change", `INSERT INTO item_changes (round_id, item_id, kind, reason, derived_from, earlier)
+			VALUES (?, ?, ?, ?, ?, ?)`, id, c.ItemID, c.Kind, c.Reason, c.DerivedFrom, c.Earlier); err != nil {
 			return 0, err
 		}
 	}
@@ -154,4 +190,58 @@ func inRound(ctx context.Context, db q, roundID, panelistID int64) (bool, error)
 	var n int
 	err := get(ctx, db, "in round", &n, `SELECT count(*) FROM round_panelists WHERE round_id = ? AND panelist_id = ?`, roundID, panelistID)
 	return n > 0, err
+}
+
+// ItemChanges lists the reasons recorded for a round's changes to the item set.
+func (s *Store) ItemChanges(ctx context.Context, roundID int64) ([]ItemChange, error) {
+	return itemChanges(ctx, s.r, roundID)
+}
+
+// ItemChanges lists a round's item changes inside the transaction.
+func (tx *Tx) ItemChanges(roundID int64) ([]ItemChange, error) {
+	return itemChanges(tx.ctx, tx.tx, roundID)
+}
+
+func itemChanges(ctx context.Context, db q, roundID int64) ([]ItemChange, error) {
+	var out []ItemChange
+	err := sel(ctx, db, "item changes", &out, `SELECT round_id, item_id, kind, reason, derived_from, earlier
+		FROM item_changes WHERE round_id = ? ORDER BY rowid`, roundID)
+	return out, err
+}
+
+// Decision is a decisions row.
+type Decision struct {
+	ID             int64  `db:"id"`
+	StudyID        int64  `db:"study_id"`
+	ItemID         string `db:"item_id"`
+	Tier           string `db:"tier"`
+	Module         string `db:"module"`
+	Basis          string `db:"basis"`
+	Reason         string `db:"reason"`
+	Meeting        string `db:"meeting"`
+	Provisional    bool   `db:"provisional"`
+	DecidedAt      string `db:"decided_at"`
+	DecidedBy      int64  `db:"decided_by"`
+	DecidedByEmail string `db:"decided_by_email"`
+}
+
+// AddDecision records a decision on an item; decisions are append-only.
+func (tx *Tx) AddDecision(d Decision) (int64, error) {
+	return tx.insert("record decision", `INSERT INTO decisions (study_id, item_id, tier, module, basis, reason, meeting, provisional, decided_at, decided_by)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, 0))`, d.StudyID, d.ItemID, d.Tier, d.Module, d.Basis, d.Reason, d.Meeting, d.Provisional, tx.now, d.DecidedBy)
+}
+
+// Decisions lists a study's decisions, oldest first.
+func (s *Store) Decisions(ctx context.Context, studyID int64) ([]Decision, error) {
+	var out []Decision
+	err := sel(ctx, s.r, "decisions", &out, `SELECT d.id, d.study_id, d.item_id, d.tier, d.module, d.basis, d.reason, d.meeting,
+		d.provisional, d.decided_at, COALESCE(d.decided_by, 0) AS decided_by, COALESCE(s.email, '') AS decided_by_email
+		FROM decisions d LEFT JOIN staff s ON s.id = d.decided_by WHERE d.study_id = ? ORDER BY d.decided_at, d.id`, studyID)
+	return out, err
+}
+
+// FreezeOutcomeRule stores the outcome rule in force when the study is finished.
+func (tx *Tx) FreezeOutcomeRule(studyID int64, rule, hash string) error {
+	_, err := tx.exec("freeze outcome rule", `UPDATE studies SET outcome_rule = ?, outcome_rule_hash = ? WHERE id = ?`, rule, hash, studyID)
+	return err
 }

@@ -110,9 +110,13 @@ type Study struct {
 	Contact        string `db:"contact"`
 	CreatedAt      string `db:"created_at"`
 	FinishedAt     string `db:"finished_at"`
+	// OutcomeRule is the tier rule frozen when the study was finished (JSON), with its sha256.
+	OutcomeRule     string `db:"outcome_rule"`
+	OutcomeRuleHash string `db:"outcome_rule_hash"`
 }
 
-const studyCols = `id, survey_id, title, definition, definition_hash, state, contact, created_at, COALESCE(finished_at, '') AS finished_at`
+const studyCols = `id, survey_id, title, definition, definition_hash, state, contact, created_at, COALESCE(finished_at, '') AS finished_at,
+	outcome_rule, outcome_rule_hash`
 
 // CreateStudy stores a study with the exact definition bytes it was made from.
 func (tx *Tx) CreateStudy(surveyID, title string, def []byte, hash, contact string, by int64) (int64, error) {
@@ -133,7 +137,7 @@ func (s *Store) Study(ctx context.Context, id int64) (Study, error) { return stu
 func (s *Store) StudyHead(ctx context.Context, id int64) (Study, error) {
 	var st Study
 	err := get(ctx, s.r, "study", &st, `SELECT id, survey_id, title, definition_hash, state, contact, created_at,
-		COALESCE(finished_at, '') AS finished_at FROM studies WHERE id = ?`, id)
+		COALESCE(finished_at, '') AS finished_at, outcome_rule, outcome_rule_hash FROM studies WHERE id = ?`, id)
 	return st, err
 }
 

@@ -96,7 +96,7 @@ func TestWALStaysBounded(t *testing.T) {
 		if ids, err = tx.AddPanelists(study, ps); err != nil {
 			return err
 		}
-		round, err = tx.CreateOpenRound(study, 1, "", "{}", "h", 0, nil, ids)
+		round, err = tx.CreateOpenRound(NewRound{StudyID: study, Number: 1, Rule: "{}", RuleHash: "h", Panelists: ids})
 		return err
 	})
 	if err != nil {
@@ -181,7 +181,7 @@ func TestConstraints(t *testing.T) {
 			return err
 		}
 		panelist = ids[0]
-		round, err = tx.CreateOpenRound(study, 1, "", "{}", "h", 0, []RoundItem{{ItemID: "i1", SectionID: "s"}}, ids)
+		round, err = tx.CreateOpenRound(NewRound{StudyID: study, Number: 1, Rule: "{}", RuleHash: "h", Items: []RoundItem{{ItemID: "i1", SectionID: "s"}}, Panelists: ids})
 		if err != nil {
 			return err
 		}
@@ -202,7 +202,7 @@ func TestConstraints(t *testing.T) {
 			return tx.UpsertAnswers([]Answer{{RoundID: round, PanelistID: panelist, ItemID: "i1", Rating: &seven, Unable: true}})
 		}},
 		{"second open round", func(tx *Tx) error {
-			_, err := tx.CreateOpenRound(study, 2, "", "{}", "h", 0, nil, nil)
+			_, err := tx.CreateOpenRound(NewRound{StudyID: study, Number: 2, Rule: "{}", RuleHash: "h"})
 			return err
 		}},
 		{"duplicate round number", func(tx *Tx) error {

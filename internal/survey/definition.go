@@ -28,13 +28,15 @@ type Definition struct {
 	Languages   []string `yaml:"languages" json:"languages"`
 	Scale       Scale    `yaml:"scale" json:"scale"`
 	// Placement is the optional second question per item (core / expansion / not needed).
-	Placement *Placement        `yaml:"placement" json:"placement,omitempty"`
-	Consensus Consensus         `yaml:"consensus" json:"consensus"`
-	Feedback  Feedback          `yaml:"feedback" json:"feedback"`
-	Groups    []Group           `yaml:"groups" json:"groups"`
-	Modules   []Module          `yaml:"modules" json:"modules,omitempty"`
-	Sections  []Section         `yaml:"sections" json:"sections"`
-	Sources   map[string]string `yaml:"sources" json:"sources,omitempty"`
+	Placement *Placement `yaml:"placement" json:"placement,omitempty"`
+	Consensus Consensus  `yaml:"consensus" json:"consensus"`
+	// Outcome holds the thresholds of the tier rule (outcome-definitions.md §2–3).
+	Outcome  Outcome           `yaml:"outcome" json:"outcome"`
+	Feedback Feedback          `yaml:"feedback" json:"feedback"`
+	Groups   []Group           `yaml:"groups" json:"groups"`
+	Modules  []Module          `yaml:"modules" json:"modules,omitempty"`
+	Sections []Section         `yaml:"sections" json:"sections"`
+	Sources  map[string]string `yaml:"sources" json:"sources,omitempty"`
 }
 
 // Scale is the rating scale: integer points Min..Max split into bands, plus "unable to score",
@@ -113,6 +115,29 @@ func (c Consensus) ForRound(n int) Rule {
 		}
 	}
 	return r
+}
+
+// Outcome is the tier rule's thresholds: how the rounds' placement answers and a meeting's votes
+// settle an item's tier (outcome-definitions.md). Percentages are whole numbers 1–100, compared
+// on integer counts (100·count ≥ threshold·n).
+type Outcome struct {
+	// CoreAtLeast: an item with consensus in goes to the core set when at least this % of the
+	// placement answers chose core.
+	CoreAtLeast int `yaml:"core_at_least" json:"core_at_least"`
+	// CollectAtLeast: otherwise to its expansion module when at least this % chose core or
+	// expansion.
+	CollectAtLeast int `yaml:"collect_at_least" json:"collect_at_least"`
+	// MinPlacementAnswers: fewer placement answers leave the item undecided.
+	MinPlacementAnswers int     `yaml:"min_placement_answers" json:"min_placement_answers"`
+	Meeting             Meeting `yaml:"meeting" json:"meeting"`
+}
+
+// Meeting is the rule of a consensus meeting's votes.
+type Meeting struct {
+	// AgreeAtLeast is the % of the votes cast (abstentions not counted) that carries a vote.
+	AgreeAtLeast int `yaml:"agree_at_least" json:"agree_at_least"`
+	// MinVoters is the fewest votes cast (abstentions not counted) that can carry anything.
+	MinVoters int `yaml:"min_voters" json:"min_voters"`
 }
 
 // Feedback says what experts see of the previous round.

@@ -64,6 +64,14 @@ func DefaultConsensus() Consensus {
 	}
 }
 
+// DefaultOutcome returns the tier rule's default thresholds (outcome-definitions.md §2): core at
+// 70 % core, expansion at 70 % core or expansion, at least 5 placement answers; a meeting vote
+// carries with 70 % of at least 10 votes cast.
+func DefaultOutcome() Outcome {
+	return Outcome{CoreAtLeast: 70, CollectAtLeast: 70, MinPlacementAnswers: 5,
+		Meeting: Meeting{AgreeAtLeast: 70, MinVoters: 10}}
+}
+
 // DefaultFeedback returns feedback that shows every part, with groups broken out from 5 ratings.
 func DefaultFeedback() Feedback {
 	return Feedback{MinGroupSize: 5, Show: feedbackParts()}
@@ -139,6 +147,22 @@ func fillDefaults(def *Definition, d *decoder) {
 	}
 	if !d.has("consensus.out.high_below") {
 		c.Out.HighBelow = dc.Out.HighBelow
+	}
+	do := DefaultOutcome()
+	for _, f := range []struct {
+		path string
+		v    *int
+		def  int
+	}{
+		{"outcome.core_at_least", &def.Outcome.CoreAtLeast, do.CoreAtLeast},
+		{"outcome.collect_at_least", &def.Outcome.CollectAtLeast, do.CollectAtLeast},
+		{"outcome.min_placement_answers", &def.Outcome.MinPlacementAnswers, do.MinPlacementAnswers},
+		{"outcome.meeting.agree_at_least", &def.Outcome.Meeting.AgreeAtLeast, do.Meeting.AgreeAtLeast},
+		{"outcome.meeting.min_voters", &def.Outcome.Meeting.MinVoters, do.Meeting.MinVoters},
+	} {
+		if !d.has(f.path) {
+			*f.v = f.def
+		}
 	}
 	df := DefaultFeedback()
 	if !d.has("feedback.min_group_size") {

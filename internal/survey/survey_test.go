@@ -106,6 +106,13 @@ func mistakes() []mistake {
 			10, "sections[0].items[0].categories", "not both"},
 		{"unknown field groups on an item", strings.Replace(valid, "{id: a, label: {en: A}}", "{id: a, label: {en: A}, groups: [g]}", 1),
 			10, "sections[0].items[0].groups", `unknown`},
+		{"outcome threshold 0", valid + "outcome: {core_at_least: 0}\n", 11, "outcome.core_at_least", "1 to 100"},
+		{"outcome threshold over 100", valid + "outcome:\n  collect_at_least: 101\n", 12, "outcome.collect_at_least", "1 to 100"},
+		{"meeting threshold over 100", valid + "outcome:\n  meeting:\n    agree_at_least: 150\n", 13, "outcome.meeting.agree_at_least", "1 to 100"},
+		{"min placement answers 0", valid + "outcome: {min_placement_answers: 0}\n", 11, "outcome.min_placement_answers", "at least 1"},
+		{"min voters 0", valid + "outcome:\n  meeting: {min_voters: 0}\n", 12, "outcome.meeting.min_voters", "at least 1"},
+		{"outcome threshold as text", valid + "outcome: {core_at_least: most}\n", 11, "outcome.core_at_least", "whole number"},
+		{"unknown outcome field", valid + "outcome: {core_at_leest: 60}\n", 11, "outcome.core_at_leest", `did you mean "core_at_least"`},
 		{"empty translation", strings.Replace(valid, "{en: T}", "{en: T, de: \"\"}", 1) + "languages: [en, de]\n", 3, "title.de", "empty text"},
 		{"text as plain string", strings.Replace(valid, "title: {en: T}", "title: T", 1), 3, "title", "expected text per language"},
 	}
@@ -118,6 +125,34 @@ func TestValidBase(t *testing.T) {
 	}
 	if def.ID != "t" || len(def.Items()) != 1 {
 		t.Errorf("got id %q with %d items", def.ID, len(def.Items()))
+	}
+}
+
+func TestOutcomeBlock(t *testing.T) {
+	tests := []struct {
+		name string
+		yaml string
+		want Outcome
+	}{
+		{"defaults", valid, DefaultOutcome()},
+		{"partial", valid + "outcome:\n  core_at_least: 80\n  meeting: {min_voters: 12}\n",
+			Outcome{CoreAtLeast: 80, CollectAtLeast: 70, MinPlacementAnswers: 5, Meeting: Meeting{AgreeAtLeast: 70, MinVoters: 12}}},
+		{"bounds", valid + "outcome: {core_at_least: 100, collect_at_least: 1, min_placement_answers: 1, meeting: {agree_at_least: 100, min_voters: 1}}\n",
+			Outcome{CoreAtLeast: 100, CollectAtLeast: 1, MinPlacementAnswers: 1, Meeting: Meeting{AgreeAtLeast: 100, MinVoters: 1}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			def, err := Parse("o.yaml", []byte(tt.yaml))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if def.Outcome != tt.want {
+				t.Errorf("Outcome = %+v, want %+v", def.Outcome, tt.want)
+			}
+		})
+	}
+	if d := DefaultOutcome(); d.CoreAtLeast != 70 || d.CollectAtLeast != 70 || d.MinPlacementAnswers != 5 || d.Meeting.AgreeAtLeast != 70 || d.Meeting.MinVoters != 10 {
+		t.Errorf("DefaultOutcome = %+v, not outcome-definitions.md's", d)
 	}
 }
 

@@ -43,6 +43,7 @@ func (v *validator) definition(def *Definition) {
 	}
 	v.consensus(def.Consensus)
 	v.feedback(def.Feedback)
+	v.outcome(def.Outcome)
 
 	groups := v.ids("groups", len(def.Groups), func(i int) (string, Text) { return def.Groups[i].ID, def.Groups[i].Label })
 	if len(def.Groups) == 0 {
@@ -277,6 +278,29 @@ func (v *validator) outRule(path string, r OutRule) {
 func (v *validator) percent(path string, x int) {
 	if x < 0 || x > 100 {
 		v.add(path, "a threshold is a percentage from 0 to 100, found %d", x)
+	}
+}
+
+// outcome checks the tier rule's thresholds: percentages 1–100 (0 would carry everything),
+// counts at least 1.
+func (v *validator) outcome(o Outcome) {
+	for _, f := range []struct {
+		path string
+		x    int
+	}{
+		{"outcome.core_at_least", o.CoreAtLeast},
+		{"outcome.collect_at_least", o.CollectAtLeast},
+		{"outcome.meeting.agree_at_least", o.Meeting.AgreeAtLeast},
+	} {
+		if f.x < 1 || f.x > 100 {
+			v.add(f.path, "a threshold is a percentage from 1 to 100, found %d", f.x)
+		}
+	}
+	if o.MinPlacementAnswers < 1 {
+		v.add("outcome.min_placement_answers", "must be at least 1, found %d", o.MinPlacementAnswers)
+	}
+	if o.Meeting.MinVoters < 1 {
+		v.add("outcome.meeting.min_voters", "must be at least 1, found %d", o.Meeting.MinVoters)
 	}
 }
 

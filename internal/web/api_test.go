@@ -158,9 +158,14 @@ func TestAPIThreeRounds(t *testing.T) {
 
 	// round 3: reword an item, drop the rest
 	reword := round2.Items[0].ID
+	dropped := map[string]string{}
+	for _, it := range round2.Items[1:] {
+		dropped[it.ID] = "covered elsewhere"
+	}
 	body := map[string]any{
 		"deadline": e.clock.Now().Add(72 * time.Hour),
-		"items":    []any{map[string]any{"id": reword, "label": map[string]string{"en": "Reworded label"}, "derived_from": []string{reword}}},
+		"items":    []any{map[string]any{"id": reword, "label": map[string]string{"en": "Reworded label"}, "derived_from": []string{reword}, "reason": "clearer"}},
+		"dropped":  dropped,
 	}
 	var round3 roundJSON
 	e.must(e.call("POST", fmt.Sprintf("/api/v1/studies/%d/rounds", sid), e.admin, body, &round3), 201)

@@ -60,8 +60,11 @@ type draftRow struct {
 	Reworded     bool
 	Class        string // class in the previous round ("" when new)
 	Note         string
-	origLabel    survey.Text
-	origDesc     survey.Text
+	// Reason is why the row is reworded, merged, added or (unkept) dropped: the form field
+	// reason.<index>, required by the domain for every change from round 2.
+	Reason    string
+	origLabel survey.Text
+	origDesc  survey.Text
 }
 
 type newItemForm struct{ ID, Section, Label, Description string }
@@ -252,7 +255,7 @@ func readDraft(c *gin.Context, b *draftBase) []draftRow {
 		}
 		r := draftRow{ID: id, Keep: c.PostForm("keep."+k) != "", Section: c.PostForm("section." + k),
 			Label: norm(c.PostForm("label." + k)), Description: norm(c.PostForm("desc." + k)),
-			Note: c.PostForm("note." + k)}
+			Note: c.PostForm("note." + k), Reason: strings.TrimSpace(c.PostForm("reason." + k))}
 		if d := strings.TrimSpace(c.PostForm("derived." + k)); d != "" {
 			r.DerivedFrom = strings.Split(d, ",")
 		}
@@ -341,6 +344,11 @@ func (s *Server) consoleOpenRound(c *gin.Context) {
 			if r.Keep {
 				kept = append(kept, r)
 				in.Items = append(in.Items, specOf(r))
+			} else if r.Known && r.Reason != "" && len(r.DerivedFrom) == 0 {
+				if in.Dropped == nil {
+					in.Dropped = map[string]string{}
+				}
+				in.Dropped[r.ID] = r.Reason
 			}
 		}
 		if len(in.Items) == 0 {
@@ -397,7 +405,7 @@ func itemError(err error, kept []draftRow) error {
 // full texts, the other languages kept; a new one sends section and label. Links to what an item
 // came from go along either way.
 func specOf(r draftRow) delphi.ItemSpec {
-	sp := delphi.ItemSpec{ID: r.ID, DerivedFrom: r.DerivedFrom}
+	sp := delphi.ItemSpec{ID: r.ID, DerivedFrom: r.DerivedFrom, Reason: r.Reason}
 	switch {
 	case r.Known && !r.Reworded:
 	case r.Known:

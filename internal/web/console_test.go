@@ -805,6 +805,9 @@ func TestConsoleThreeRounds(t *testing.T) {
 	r = b.submit(study+"/rounds", form, http.StatusUnprocessableEntity)
 	has(t, r, "already exists in the survey", "merged_item")
 	form = formValues(t, r.Body, "draft")
+	// every change carries a reason (reason.<row>); the merged items' sources need none
+	form.Set("reason."+rowIndex(t, form, reworded), "clearer for registries")
+	form.Set("reason."+rowIndex(t, form, "merged_item"), "the same concept asked twice")
 	form.Set("action", "open")
 	r = b.submit(study+"/rounds", form, http.StatusSeeOther)
 	has(t, r, fmt.Sprintf("Round 3 is open with %d items", len(want3)-1))

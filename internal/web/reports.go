@@ -511,13 +511,39 @@ func (s *Server) apiReport(c *gin.Context) {
 			s.fail(c, err)
 			return
 		}
-		snap, err := s.svc.Snapshot(ctx, sid, n)
+		_, st, snaps, err := s.buildSummary(ctx, sid, n)
 		if err != nil {
 			s.fail(c, err)
 			return
 		}
-		body.Write(b)
+		snap := snaps[len(snaps)-1]
+		// the stored snapshot, with Kendall's status, placements, the item flow and the outcome rule
+		if err := report.AugmentJSON(&body, b, report.StudyOf(st), snaps); err != nil {
+			s.fail(c, err)
+			return
+		}
 		ctype, name = "application/json", exportName(snap.SurveyID, sid, n, ".json")
+	case "suggestions.csv":
+		// the suggestions made up to round n, with their triage
+		st, err := s.svc.Study(ctx, sid)
+		var sgs []delphi.Suggestion
+		if err == nil {
+			sgs, err = s.svc.Suggestions(ctx, sid)
+		}
+		var upTo []delphi.Suggestion
+		for _, sg := range sgs {
+			if sg.Round <= n {
+				upTo = append(upTo, sg)
+			}
+		}
+		if err == nil {
+			err = report.SuggestionsCSV(&body, upTo)
+		}
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		ctype, name = "text/csv; charset=utf-8", exportName(st.SurveyID, sid, n, "-suggestions.csv")
 	case "report.csv", "report.xlsx", "report.html", "answers.csv", "answers-linked.csv", "outcome.csv", "comments.csv":
 		if file == "answers-linked.csv" && !actorFrom(c).CanRun() {
 			// the study's pseudonyms join a panelist's rounds: for those who run the study only
@@ -567,7 +593,7 @@ func (s *Server) apiReport(c *gin.Context) {
 			return
 		}
 	default:
-		s.fail(c, delphi.Errorf(delphi.ENotFound, "", "no export %q: try report.json, report.csv, report.xlsx, report.html, answers.csv, answers-linked.csv, outcome.csv or comments.csv", file))
+		s.fail(c, delphi.Errorf(delphi.ENotFound, "", "no export %q: try report.json, report.csv, report.xlsx, report.html, answers.csv, answers-linked.csv, outcome.csv, comments.csv or suggestions.csv", file))
 		return
 	}
 	// exported data leaves the service: record who took what before handing it over

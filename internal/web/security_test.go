@@ -1382,8 +1382,13 @@ func TestAuditTrail(t *testing.T) {
 	var r1 roundJSON
 	e.must(e.call("GET", fmt.Sprintf("/api/v1/studies/%d/rounds/1", sid), e.admin, nil, &r1), 200)
 	reworded := r1.Items[0].ID
+	dropped := map[string]string{}
+	for _, it := range r1.Items[2:] {
+		dropped[it.ID] = "out of scope"
+	}
 	e.must(e.call("POST", fmt.Sprintf("/api/v1/studies/%d/rounds", sid), e.admin, map[string]any{
-		"items": []any{map[string]any{"id": reworded, "label": map[string]string{"en": "Reworded"}, "derived_from": []string{reworded}}, map[string]any{"id": r1.Items[1].ID}},
+		"dropped": dropped,
+		"items":   []any{map[string]any{"id": reworded, "label": map[string]string{"en": "Reworded"}, "derived_from": []string{reworded}, "reason": "clearer"}, map[string]any{"id": r1.Items[1].ID}},
 	}, nil), 201)
 
 	var audit []store.AuditEntry
