@@ -960,3 +960,29 @@ func TestConsoleLoginCrossSite(t *testing.T) {
 		})
 	}
 }
+
+// TestConsolePanelTemplate: the template CSV the panel page offers imports as it is: its groups
+// are named by label, which the import takes, and the preview shows the group each row got.
+func TestConsolePanelTemplate(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	sid := e.study("example")
+	b := e.consoleLogin("admin@test", adminPassword)
+	r := b.get(fmt.Sprintf("/console/studies/%d/panel", sid))
+	has(t, r, "panel/template.csv", "by its id or its name")
+	tpl := b.get(fmt.Sprintf("/console/studies/%d/panel/template.csv", sid))
+	if tpl.Status != 200 || !strings.HasPrefix(string(tpl.Body), "name,email,group,country,language\n") || !strings.Contains(string(tpl.Body), "Nurse") {
+		t.Fatalf("template: %d %s", tpl.Status, tpl.Body)
+	}
+	r = b.post(fmt.Sprintf("/console/studies/%d/panel/preview", sid), url.Values{"csv": {string(tpl.Body)}})
+	if r.Status != 200 {
+		t.Fatalf("preview of the template: %s", pageText(r.Body))
+	}
+	has(t, r, "<td>Nurse</td>", "<td>Haematologist / oncologist</td>")
+	r = b.submit(fmt.Sprintf("/console/studies/%d/panel/import", sid), url.Values{"csv": {string(tpl.Body)}}, http.StatusSeeOther)
+	var ps []delphi.Panelist
+	e.must(e.call("GET", fmt.Sprintf("/api/v1/studies/%d/panelists", sid), e.admin, nil, &ps), 200)
+	if len(ps) != 4 || ps[1].Group != "nurse" {
+		t.Fatalf("imported %+v", ps)
+	}
+}

@@ -78,6 +78,7 @@ var pageRules = map[string]string{
 	"POST /console/studies/:sid/panel/preview":         runners,
 	"POST /console/studies/:sid/panel/import":          runners,
 	"GET /console/studies/:sid/panel/:pid":             runners,
+	"GET /console/studies/:sid/panel/template.csv":     runners,
 	"POST /console/studies/:sid/panel/:pid":            runners,
 	"POST /console/studies/:sid/panel/:pid/withdraw":   runners,
 	"GET /console/studies/:sid/rounds/new":             runners,
