@@ -58,6 +58,7 @@ func (s *Server) consoleRoutes(r *gin.Engine) {
 	g.POST("/studies/:sid/rounds/:n/deadline", run, s.consoleDeadline)
 	g.POST("/studies/:sid/rounds/:n/invitations", run, s.consoleSendInvitations)
 	g.POST("/studies/:sid/rounds/:n/links.csv", run, s.consoleLinksCSV)
+	g.POST("/studies/:sid/rounds/:n/reissue", run, s.consoleReissue)
 	g.POST("/studies/:sid/rounds/:n/reminders", run, s.consoleReminders)
 
 	g.GET("/studies/:sid/outbox", run, s.consoleOutbox)

@@ -88,6 +88,7 @@ var pageRules = map[string]string{
 	"POST /console/studies/:sid/rounds/:n/deadline":    runners,
 	"POST /console/studies/:sid/rounds/:n/invitations": runners,
 	"POST /console/studies/:sid/rounds/:n/links.csv":   runners,
+	"POST /console/studies/:sid/rounds/:n/reissue":     runners,
 	"POST /console/studies/:sid/rounds/:n/reminders":   runners,
 	"GET /console/studies/:sid/outbox":                 runners,
 	"GET /console/studies/:sid/suggestions":            runners,
