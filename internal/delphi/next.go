@@ -50,9 +50,9 @@ func (s *Service) proposal(tx *store.Tx, st *Study, prev *store.Round) (*Proposa
 	if err != nil {
 		return nil, err
 	}
-	var snap Snapshot
-	if err := jsonUnmarshal(b, &snap); err != nil {
-		return nil, err
+	snap, err := decodeSnapshot(b)
+	if err != nil {
+		return nil, fmt.Errorf("round %d: %w", prev.Number, err)
 	}
 	p := &Proposal{FromRound: prev.Number, Leaving: map[string]consensus.Class{}}
 	for _, it := range snap.Items {
