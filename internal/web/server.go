@@ -58,8 +58,8 @@ type Server struct {
 	catalog *i18n.Catalog
 	openapi []byte // the OpenAPI document, built once from the route table
 
-	respondItems sync.Map  // itemsKey → *roundItemsJSON (never changes once the round is open)
-	respondBufs  sync.Pool // *[]byte: questionnaires are tens of KB with the panel's comments
+	respondItems sync.Map  // itemsKey → []sharedItem (never changes once the round is open)
+	respondBufs  sync.Pool // *bytes.Buffer: questionnaires are tens of KB with the panel's comments
 	pageBufs     sync.Pool // *bytes.Buffer: rendered pages (render)
 	sections     sync.Map  // round id → []roundSection (never changes once the round is open)
 	scales       sync.Map  // scaleKey → []ratingPoint: a round's rating scale, per language (the same)
