@@ -440,10 +440,12 @@ func encodeSnapshot(snap *Snapshot) ([]byte, error) {
 	return b, nil
 }
 
-// decodeSnapshot decodes a stored snapshot.
+// decodeSnapshot decodes a stored snapshot. It reads as encoding/json did where the library is
+// stricter by default (a repeated name: the last counts; invalid UTF-8 becomes U+FFFD), which
+// also spares it checking what encodeSnapshot cannot write.
 func decodeSnapshot(b []byte) (*Snapshot, error) {
 	snap := new(Snapshot)
-	if err := json.Unmarshal(b, snap); err != nil {
+	if err := json.Unmarshal(b, snap, jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true)); err != nil {
 		return nil, fmt.Errorf("decode snapshot: %w", err)
 	}
 	return snap, nil
