@@ -16,8 +16,9 @@ import (
 // keep them as slices, in the order of the input (a report lists items in survey order), and
 // these list types write and read them as objects whose members keep that order, through
 // go-json-experiment/json's typed (un)marshalers (MarshalJSONTo, UnmarshalJSONFrom), which
-// work on the caller's encoder or decoder and so cost no extra pass over the document. Their
-// MarshalJSON and UnmarshalJSON serve encoding/json's callers with the same document.
+// work on the caller's encoder or decoder (encoding/json checks a value before it hands it to
+// UnmarshalJSON, and the whole document before that). Their MarshalJSON and UnmarshalJSON
+// serve encoding/json's callers with the same document.
 
 // legacyOptions make json.Marshal write what encoding/json writes for these types: nil slices
 // and maps as null (so that a round trip keeps nil apart from empty), map keys sorted.
@@ -173,8 +174,10 @@ func (l ItemList) MarshalJSONTo(enc *jsontext.Encoder) error {
 func (l *ItemList) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 	*l = nil
 	var ids []string
-	var raw []byte // the items' values, one after another
-	var ends []int // ends[i] is where item i ends in raw
+	// raw holds the items' values one after another, ends[i] where item i ends. The unread
+	// input bounds its size (it is all of it when the document is in memory).
+	raw := make([]byte, 0, len(dec.UnreadBuffer()))
+	var ends []int
 	if err := readObject(dec, func(id string) error {
 		v, err := dec.ReadValue()
 		if err != nil {
