@@ -15,18 +15,15 @@ import (
 	"github.com/cart-cd/delphi/internal/survey"
 )
 
-// respondJSON is the expert's view of their current round (GET /api/v1/respond).
-type respondJSON = respondDoc[respondItem]
-
-// respondDoc is the questionnaire document with its items as I: respondItem to read it,
-// itemOut to write it.
-type respondDoc[I any] struct {
+// respondJSON is the expert's view of their current round (GET /api/v1/respond). The handler
+// writes it as respondOut.
+type respondJSON struct {
 	Study       respondStudy      `json:"study"`
 	Round       *roundJSON        `json:"round"`
 	Editable    bool              `json:"editable"`
 	Consented   bool              `json:"consented"`
 	SubmittedAt *time.Time        `json:"submitted_at"`
-	Items       []I               `json:"items"`
+	Items       []respondItem     `json:"items"`
 	Answers     []delphi.Answer   `json:"answers"`
 	Scale       survey.Scale      `json:"scale"`
 	Placement   *survey.Placement `json:"placement,omitempty"`
@@ -74,14 +71,42 @@ func apiJSONOptions() json.Options {
 		jsonv1.OmitEmptyWithLegacySemantics(true), jsontext.EscapeForHTML(true), jsontext.EscapeForJS(true))
 }
 
-// cachedJSONOptions are apiJSONOptions for a document that holds values encoded before with
-// them (sharedItem): the checks that would make the library read them more than once are left
-// out (they are escaped already, valid UTF-8 and without duplicate names: the library wrote
-// them from Go structs). Go strings with invalid UTF-8 are still written with U+FFFD, as
-// encoding/json writes them.
-func cachedJSONOptions() json.Options {
-	return json.JoinOptions(apiJSONOptions(), jsontext.PreserveRawStrings(true), jsontext.AllowDuplicateNames(true),
-		jsontext.AllowInvalidUTF8(true))
+// respondOutOptions write respondOut, a document of values encoded apart with apiJSONOptions:
+// the library checks each value as it writes it, and the checks those values passed when they
+// were encoded are left out (escapes, UTF-8, duplicate names: the library wrote them from Go
+// structs). Escaping in particular would read every string with a non-ASCII letter or an escape
+// in it once more.
+func respondOutOptions() json.Options {
+	return json.JoinOptions(apiJSONOptions(), jsontext.EscapeForHTML(false), jsontext.EscapeForJS(false),
+		jsontext.PreserveRawStrings(true), jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
+}
+
+// respondOut is respondJSON as the handler writes it (TestRespondDocument holds the two to the
+// byte): the items from sharedItems, and every other value that holds a string encoded apart
+// (escaped), as respondOutOptions require.
+type respondOut struct {
+	Study       escaped[respondStudy]       `json:"study"`
+	Round       escaped[*roundJSON]         `json:"round"`
+	Editable    bool                        `json:"editable"`
+	Consented   bool                        `json:"consented"`
+	SubmittedAt *time.Time                  `json:"submitted_at"`
+	Items       []itemOut                   `json:"items"`
+	Answers     escaped[[]delphi.Answer]    `json:"answers"`
+	Scale       escaped[survey.Scale]       `json:"scale"`
+	Placement   *escaped[*survey.Placement] `json:"placement,omitempty"`
+}
+
+// escaped is a value that MarshalJSONTo encodes with apiJSONOptions, whatever the options of
+// the document around it.
+type escaped[T any] struct{ v T }
+
+// MarshalJSONTo writes e.v encoded with apiJSONOptions.
+func (e escaped[T]) MarshalJSONTo(enc *jsontext.Encoder) error {
+	b, err := json.Marshal(e.v, apiJSONOptions())
+	if err != nil {
+		return err
+	}
+	return enc.WriteValue(b)
 }
 
 func (s *Server) apiRespond(c *gin.Context) {
@@ -103,7 +128,7 @@ func (s *Server) apiRespond(c *gin.Context) {
 	}()
 	out, err := s.respondOf(e, q)
 	if err == nil {
-		err = json.MarshalWrite(buf, out, cachedJSONOptions())
+		err = json.MarshalWrite(buf, out, respondOutOptions())
 	}
 	if err != nil {
 		s.fail(c, fmt.Errorf("questionnaire: %w", err))
@@ -113,15 +138,18 @@ func (s *Server) apiRespond(c *gin.Context) {
 }
 
 // respondOf is the expert's questionnaire as written, its items from sharedItems.
-func (s *Server) respondOf(e *delphi.Expert, q *delphi.Questionnaire) (*respondDoc[itemOut], error) {
-	out := &respondDoc[itemOut]{Study: respondStudy{ID: e.Study.ID, Title: e.Study.Title, Description: e.Study.Def.Description, Contact: e.Study.Contact},
+func (s *Server) respondOf(e *delphi.Expert, q *delphi.Questionnaire) (*respondOut, error) {
+	out := &respondOut{Study: escaped[respondStudy]{respondStudy{ID: e.Study.ID, Title: e.Study.Title, Description: e.Study.Def.Description, Contact: e.Study.Contact}},
 		Editable: q.Editable, Consented: q.Consented, SubmittedAt: timePtr(q.SubmittedAt), Items: []itemOut{},
-		Answers: []delphi.Answer{}, Scale: e.Study.Def.Scale, Placement: e.Study.Def.Placement}
+		Answers: escaped[[]delphi.Answer]{[]delphi.Answer{}}, Scale: escaped[survey.Scale]{e.Study.Def.Scale}}
+	if p := e.Study.Def.Placement; p != nil {
+		out.Placement = &escaped[*survey.Placement]{p}
+	}
 	if q.Round == nil {
 		return out, nil
 	}
 	r := toRoundJSON(*q.Round)
-	out.Round = &r
+	out.Round.v = &r
 	key := itemsKey{round: q.Round.ID, prev: q.PrevRound, lang: e.Panelist.Language}
 	var shared []sharedItem
 	if v, ok := s.respondItems.Load(key); ok {
@@ -141,7 +169,7 @@ func (s *Server) respondOf(e *delphi.Expert, q *delphi.Questionnaire) (*respondD
 			out.Items[i].own = f.Own
 		}
 		if a, ok := q.Answers[it.id]; ok {
-			out.Answers = append(out.Answers, a)
+			out.Answers.v = append(out.Answers.v, a)
 		}
 	}
 	return out, nil
@@ -192,7 +220,7 @@ func (it itemOut) MarshalJSONTo(enc *jsontext.Encoder) error {
 				return err
 			}
 		}
-		if err := json.MarshalEncode(enc, it.own); err != nil {
+		if err := (escaped[*delphi.Answer]{it.own}).MarshalJSONTo(enc); err != nil {
 			return err
 		}
 		if err := writeMembers(enc, it.shared.panel); err != nil {
