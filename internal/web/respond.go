@@ -233,6 +233,7 @@ func (it itemOut) MarshalJSONTo(enc *jsontext.Encoder) error {
 	return enc.WriteToken(jsontext.EndObject)
 }
 
+// writeMembers writes ms into the object enc is writing.
 func writeMembers(enc *jsontext.Encoder, ms []member) error {
 	for _, m := range ms {
 		if err := enc.WriteToken(jsontext.String(m.name)); err != nil {
