@@ -386,6 +386,31 @@ func (s *Service) Snapshot(ctx context.Context, studyID int64, n int) (*Snapshot
 	}
 }
 
+// snapshotIn returns closed round r's snapshot inside a transaction, which runs on the one
+// writer: the decoded one of Service.snaps if it is there (kept since the close, or decoded for
+// a reader), else it decodes the stored one rather than wait for a reader's decoding.
+func (s *Service) snapshotIn(tx *store.Tx, r *store.Round) (*Snapshot, error) {
+	if v, ok := s.snaps.Load(r.ID); ok {
+		d := v.(*decodedSnapshot)
+		select {
+		case <-d.done:
+			if d.err == nil {
+				return d.snap, nil
+			}
+		default:
+		}
+	}
+	b, err := tx.Snapshot(r.ID)
+	if err != nil {
+		return nil, err
+	}
+	snap, err := decodeSnapshot(b)
+	if err != nil {
+		return nil, fmt.Errorf("round %d: %w", r.Number, err)
+	}
+	return snap, nil
+}
+
 // decodedSnapshot is a round's snapshot in Service.snaps: done is closed once snap or err is set.
 type decodedSnapshot struct {
 	done chan struct{}

@@ -162,5 +162,22 @@ func TestCloseRoundPrimesSnapshot(t *testing.T) {
 		if n == 2 && (closed.Stability == nil || len(closed.Comments) == 0) {
 			t.Error("round 2 without stability or comments")
 		}
+		// the proposal from the kept snapshot is the one a restarted service makes from the stored one
+		signer, err := auth.New([]byte("0123456789abcdef0123456789abcdef"), time.Now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fresh := New(st, surveys.FS, signer, time.Now, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		kept, err := svc.ProposeNextRound(ctx, sid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		decoded, err := fresh.ProposeNextRound(ctx, sid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(kept, decoded) || len(kept.Items)+len(kept.Leaving) == 0 {
+			t.Errorf("round %d: proposal %+v from the kept snapshot, %+v from the stored one", n, kept, decoded)
+		}
 	}
 }
