@@ -60,7 +60,7 @@ type Server struct {
 	catalog  *i18n.Catalog
 	openapi  []byte // the OpenAPI document, built once from the route table
 
-	respondBufs sync.Pool // *[]byte: questionnaires are tens of KB with the panel's comments
+	respondBufs sync.Pool // *bytes.Buffer: questionnaires are tens of KB with the panel's comments
 	pageBufs    sync.Pool // *bytes.Buffer: rendered pages (render)
 
 	// The caches of what experts read, each bounded (an evicted entry is built again on its
@@ -68,7 +68,7 @@ type Server struct {
 	// change once it opens, or from the previous round's snapshot, which never changes.
 
 	// itemsKey → a round's items with the panel's feedback, encoded: at most 32 MB of JSON.
-	respondItems *cache.Cache[itemsKey, *roundItemsJSON]
+	respondItems *cache.Cache[itemsKey, []sharedItem]
 	// round id → []roundSection: 256 rounds answered at once.
 	sections *cache.Cache[int64, []roundSection]
 	// scaleKey → []ratingPoint, a round's rating scale per language: 256.
@@ -98,7 +98,7 @@ func New(d Deps) (*Server, error) {
 		}
 	}
 	s := &Server{Deps: d, svc: d.Service, throttle: auth.NewThrottle(d.Now, maxThrottled), maxBody: 1 << 20,
-		respondItems:   cache.NewWeighted[itemsKey, *roundItemsJSON](32<<20, func(r *roundItemsJSON) int { return r.size }),
+		respondItems:   cache.NewWeighted[itemsKey, []sharedItem](32<<20, sharedSize),
 		sections:       cache.New[int64, []roundSection](256),
 		scales:         cache.New[scaleKey, []ratingPoint](256),
 		feedbackPanels: cache.NewWeighted[panelKey, template.HTML](16<<20, func(h template.HTML) int { return len(h) }),
