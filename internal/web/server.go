@@ -26,7 +26,7 @@ import (
 type Deps struct {
 	Service   *delphi.Service
 	Signer    *auth.Signer
-	Templates fs.FS // templates/ (templates.FS, or os.DirFS in dev mode)
+	Templates fs.FS // the console's html/template files (templates.FS, or os.DirFS in dev mode)
 	Log       *slog.Logger
 	BaseURL   string // public URL, for links in emails ("http://localhost:8080")
 	Version   string
@@ -62,12 +62,12 @@ type Server struct {
 	respondBufs  sync.Pool // *[]byte: questionnaires are tens of KB with the panel's comments
 	pageBufs     sync.Pool // *bytes.Buffer: rendered pages (render)
 	sections     sync.Map  // round id → []roundSection (never changes once the round is open)
-	scales       sync.Map  // scaleKey → []ratingPoint: a round's rating scale, per language (the same)
-	// panelKey → template.HTML: the panel's part of an item's feedback (from an immutable snapshot)
+	scales       sync.Map  // scaleKey → *templates.Scale: a round's rating scale, per language
+	// panelKey → []byte: the panel's part of an item's feedback, rendered (from an immutable snapshot)
 	feedbackPanels sync.Map
 }
 
-// New builds the server and parses every template (an error here stops start-up).
+// New builds the server and parses the console's templates (an error here stops start-up).
 func New(d Deps) (*Server, error) {
 	if d.Now == nil {
 		d.Now = time.Now

@@ -1,0 +1,177 @@
+package templates
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"io/fs"
+	"strconv"
+	"strings"
+
+	"github.com/a-h/templ"
+
+	"github.com/cart-cd/delphi/internal/report"
+)
+
+// ReportsIndexPage lists the studies and their closed rounds' reports.
+type ReportsIndexPage struct {
+	Page
+	Studies []ReportStudy
+}
+
+// ReportStudy is one study of the reports index.
+type ReportStudy struct {
+	ID       int64
+	Title    string
+	State    string
+	Rounds   []ReportRound
+	Closed   int
+	LastOpen int // number of the open round, 0 if none
+}
+
+// ReportRound is a closed round of the reports index.
+type ReportRound struct {
+	Number int
+	Closed string
+}
+
+// ReportSummaryPage is a round summary in one view: screen, print or slides.
+type ReportSummaryPage struct {
+	Page
+	View    string
+	StudyID int64
+	Round   int
+	Title   string
+	Rounds  []int // closed rounds of the study
+	Exports []ReportLink
+	// Body is the summary's markup: the Summary component, or its bytes kept from before.
+	Body templ.Component
+}
+
+// ReportLink is one download of a round.
+type ReportLink struct {
+	Href, Label, Hint string
+}
+
+// ReportOutcomePage is the study's outcome after its last closed round.
+type ReportOutcomePage struct {
+	Page
+	StudyID  int64
+	Title    string
+	Round    int
+	Finished bool
+	Rows     []report.OutcomeRow
+	Counts   map[string]int
+	Rule     string
+	CSV      string
+}
+
+func roundURL(sid int64, n int, query string) templ.SafeURL {
+	return templ.SafeURL(fmt.Sprintf("/reports/studies/%d/rounds/%d%s", sid, n, query))
+}
+
+func exportURL(sid int64, n int, file string) templ.SafeURL {
+	return templ.SafeURL(fmt.Sprintf("/api/v1/studies/%d/rounds/%d/%s", sid, n, file))
+}
+
+// itemHist is an item's histogram as reports draw it.
+func itemHist(s *report.Summary, iv *report.ItemView) *Hist {
+	h := &Hist{Class: "hist", Points: make([]HistPoint, len(iv.Hist))}
+	total := 0
+	for i, n := range iv.Hist {
+		h.Points[i] = HistPoint{Value: i + 1, N: n}
+		if i < len(s.Points) {
+			p := s.Points[i]
+			h.Points[i] = HistPoint{Value: p.Value, N: n, Band: p.Band, Index: p.BandIndex}
+		}
+		total += n
+	}
+	desc := HistDesc(h.Points)
+	h.Label = "Ratings of " + iv.Label + " — " + desc
+	h.Title = iv.Label + ": " + strconv.Itoa(total) + " ratings (" + desc + ")"
+	return h
+}
+
+func itemAnchor(id string) templ.SafeURL { return templ.URL("#item-" + id) }
+
+func groupTitle(g report.GroupCell) string {
+	return g.Label + ": " + g.ClassLabel + ", median " + g.Median
+}
+
+func rowClass(on bool, class string) string {
+	if on {
+		return class
+	}
+	return ""
+}
+
+func groupCellClass(g report.GroupCell) string {
+	if g.Differs {
+		return "g " + g.Class + " differs"
+	}
+	return "g " + g.Class
+}
+
+func slideLabel(ch report.SlideChunk) string {
+	if ch.Part != "" {
+		return ch.Label + " (" + ch.Part + ")"
+	}
+	return ch.Label
+}
+
+// reportCSS is the stylesheets the standalone report inlines: it is a file opened from disk,
+// without the service's static files.
+func reportCSS() (string, error) {
+	var css strings.Builder
+	for _, name := range []string{"static/app.css", "static/report.css"} {
+		b, err := fs.ReadFile(FS, name)
+		if err != nil {
+			return "", fmt.Errorf("templates: %w", err)
+		}
+		css.Write(b)
+		css.WriteByte('\n')
+	}
+	return css.String(), nil
+}
+
+// Participant flow geometry, in SVG user units.
+const (
+	flowBoxW  = 250
+	flowBoxH  = 46
+	flowSideX = 330
+	flowSideW = 220
+	flowStep  = 170
+	flowCX    = 10 + flowBoxW/2
+)
+
+func flowLabel(rounds []report.RoundFlow) string {
+	desc := make([]string, 0, len(rounds))
+	for _, r := range rounds {
+		desc = append(desc, fmt.Sprintf("round %d: %d invited, %d submitted, %d did not submit", r.Round, r.Invited, r.Submitted, r.NotSubmitted))
+	}
+	return "Participant flow: " + strings.Join(desc, "; ")
+}
+
+// flowNote says what happened between a round and the next one.
+func flowNote(next report.RoundFlow) string {
+	switch {
+	case next.NotReinvited > 0:
+		return fmt.Sprintf("not invited again: %d", next.NotReinvited)
+	case next.NewInvite > 0:
+		return fmt.Sprintf("newly invited: %d", next.NewInvite)
+	}
+	return "all submitters invited again"
+}
+
+// WriteReport writes the summary as one self-contained HTML file (report.html), laid out as
+// the print view.
+func WriteReport(ctx context.Context, w io.Writer, s *report.Summary) error {
+	css, err := reportCSS()
+	if err != nil {
+		return err
+	}
+	if err := ReportDocument(s.ForView("print"), css).Render(ctx, w); err != nil {
+		return fmt.Errorf("templates: report of round %d: %w", s.Round, err)
+	}
+	return nil
+}
