@@ -175,9 +175,12 @@ func TestComponentsEscapeHostileText(t *testing.T) {
 		}
 		section := filled[SectionPage](on)
 		section.Expert = expert()
+		section.Parts = nil
 		for i := range section.Items {
 			section.Items[i].Feedback.Panel = pb.Bytes()
 		}
+		kept := *section // the items' markup kept for the round (Parts)
+		kept.Parts = NewParts()
 		hist := filled[Hist](on)
 
 		sum := filled[report.Summary](on)
@@ -202,6 +205,7 @@ func TestComponentsEscapeHostileText(t *testing.T) {
 			{"suggest", Suggest(suggest), false},
 			{"feedback", PanelFeedback(panel), false},
 			{"section", Section(section), false},
+			{"section, kept parts", Section(&kept), false},
 			{"histogram", Histogram(hist), false},
 			{"reports index", ReportsIndex(index), false},
 			{"outcome", ReportOutcome(outcome), false},
@@ -239,6 +243,55 @@ func TestCheckFindsInjection(t *testing.T) {
 		}
 		if len(problems(doc, false)) == 0 {
 			t.Errorf("problems let %s through", bad)
+		}
+	}
+}
+
+// A section page written from kept parts (Parts) is the page rendered whole, whatever each
+// item checks, for every item id and text, hostile ones included.
+func TestPartsAreThePage(t *testing.T) {
+	for _, editable := range []bool{true, false} {
+		v := filled[SectionPage](true)
+		v.Page = page(true)
+		v.Parts = nil
+		v.Editable = editable
+		v.Scale = &Scale{Unable: "Unable <to> score", Bands: []ScaleBand{
+			{ID: "low", Label: "Not important", From: 1, To: 3, Points: []int{1, 2, 3}},
+			{ID: "high", Label: `"Critical"`, From: 4, To: 5, Points: []int{4, 5}}}}
+		v.Placement = &Placement{Question: "Where?", Options: []Option{{"core", "Core"}, {"expansion", "Module <x>"}}}
+		ratings := []int{0, 1, 3, 5, 9}
+		v.Items = nil
+		for i, id := range []string{"crs_grade", "a-b", hostile, "x"} {
+			for j, r := range ratings {
+				it := Item{ID: id, Label: hostile, Description: fmt.Sprint(i), Tier: "core", Changed: i%2 == 0} // the same head per id, as in a round
+				switch {
+				case r == 0:
+					it.Unable = j%2 == 1
+				default:
+					it.Rating = &ratings[j]
+				}
+				it.Comment, it.Reason = fmt.Sprint(hostile, j), fmt.Sprint(j, hostile)
+				it.AskReason, it.ReasonOpen = j%3 != 0, j%2 == 0
+				if j < len(v.Placement.Options) {
+					it.Placement = v.Placement.Options[j].Value
+				}
+				v.Items = append(v.Items, it)
+			}
+		}
+		var whole, kept bytes.Buffer
+		if err := Section(v).Render(context.Background(), &whole); err != nil {
+			t.Fatal(err)
+		}
+		k := *v
+		k.Parts = NewParts()
+		for range 2 { // rendering the parts, then writing them
+			kept.Reset()
+			if err := Section(&k).Render(context.Background(), &kept); err != nil {
+				t.Fatal(err)
+			}
+			if kept.String() != whole.String() {
+				t.Fatalf("editable %v: kept parts give\n%s\nthe page\n%s", editable, kept.String(), whole.String())
+			}
 		}
 	}
 }

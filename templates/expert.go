@@ -110,6 +110,7 @@ type SectionPage struct {
 	Prev, Next  string
 	Items       []Item
 	Scale       *Scale // the same for every item of the round in one language
+	Parts       *Parts // the items' markup kept for the round, language and editability; nil: none
 	Placement   *Placement
 	FromRound   int
 	MaxComment  int

@@ -357,7 +357,7 @@ func (s *Server) buildSection(c *gin.Context, e *delphi.Expert, q *delphi.Questi
 	if idx+1 < len(secs) {
 		v.Next = secs[idx+1].ID
 	}
-	v.Scale = s.scale(def, q, b.Lang)
+	v.Scale, v.Parts = s.scale(def, q, b.Lang, b.Editable)
 	if pl := def.Placement; pl != nil {
 		pv := &templates.Placement{Question: pl.Label.In(b.Lang)}
 		if pv.Question == "" {
@@ -388,20 +388,29 @@ func (s *Server) buildSection(c *gin.Context, e *delphi.Expert, q *delphi.Questi
 	return v, true
 }
 
-// scaleKey names a round's rating scale in one language.
+// scaleKey names a round's rating scale in one language, editable or not.
 type scaleKey struct {
-	round int64
-	lang  string
+	round    int64
+	lang     string
+	editable bool
 }
 
-// scale returns the rating scale as the section page shows it, kept per round and language:
-// a round's definition never changes once it is open.
-func (s *Server) scale(def *survey.Definition, q *delphi.Questionnaire, lang string) *templates.Scale {
+// roundScale is a round's rating scale in one language and the items' markup kept with it.
+type roundScale struct {
+	scale *templates.Scale
+	parts *templates.Parts
+}
+
+// scale returns the rating scale as the section page shows it and the items' markup kept for
+// the round, language and editability: a round's items and definition never change once it
+// is open. Without a round (nothing to ask) nothing is kept.
+func (s *Server) scale(def *survey.Definition, q *delphi.Questionnaire, lang string, editable bool) (*templates.Scale, *templates.Parts) {
 	var k scaleKey
 	if q.Round != nil {
-		k = scaleKey{q.Round.ID, lang}
+		k = scaleKey{q.Round.ID, lang, editable}
 		if v, ok := s.scales.Load(k); ok {
-			return v.(*templates.Scale)
+			rs := v.(roundScale)
+			return rs.scale, rs.parts
 		}
 	}
 	sc := &templates.Scale{Unable: def.Scale.Unable.In(lang)}
@@ -412,10 +421,11 @@ func (s *Server) scale(def *survey.Definition, q *delphi.Questionnaire, lang str
 		}
 		sc.Bands = append(sc.Bands, sb)
 	}
-	if q.Round != nil {
-		s.scales.Store(k, sc)
+	if q.Round == nil {
+		return sc, nil
 	}
-	return sc
+	rs, _ := s.scales.LoadOrStore(k, roundScale{sc, templates.NewParts()})
+	return rs.(roundScale).scale, rs.(roundScale).parts
 }
 
 func (s *Server) itemView(p *templates.Page, def *survey.Definition, it delphi.RoundItem, a delphi.Answer, f *delphi.ItemFeedback,

@@ -62,7 +62,7 @@ type Server struct {
 	respondBufs  sync.Pool // *[]byte: questionnaires are tens of KB with the panel's comments
 	pageBufs     sync.Pool // *bytes.Buffer: rendered pages (render)
 	sections     sync.Map  // round id → []roundSection (never changes once the round is open)
-	scales       sync.Map  // scaleKey → *templates.Scale: a round's rating scale, per language
+	scales       sync.Map  // scaleKey → roundScale: a round's rating scale and items' markup, per language
 	// panelKey → []byte: the panel's part of an item's feedback, rendered (from an immutable snapshot)
 	feedbackPanels sync.Map
 }
