@@ -1,12 +1,16 @@
 package templates
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/a-h/templ"
 
@@ -174,4 +178,106 @@ func WriteReport(ctx context.Context, w io.Writer, s *report.Summary) error {
 		return fmt.Errorf("templates: report of round %d: %w", s.Round, err)
 	}
 	return nil
+}
+
+// Summary is the body of a round summary: one markup for screen, print, slides and the
+// standalone file. Sections marked "slide" become slides, "no-slides" parts show on screen
+// and paper only, "only-slides" parts only as slides (and only the slides view has them: see
+// report.Summary.ForView). The items' rows and cards, most of it, are rendered first on
+// every core (renderItems), then written in place.
+func Summary(s *report.Summary) templ.Component {
+	return templ.ComponentFunc(func(ctx context.Context, w io.Writer) error {
+		r, err := renderItems(ctx, s)
+		if err != nil {
+			return err
+		}
+		return summary(s, r).Render(ctx, w)
+	})
+}
+
+// itemMarkup is the summary's items' markup, by item and kind: 'r' the results row, 'g' the
+// row of the table by group, 'c' the card of an item to discuss.
+type itemMarkup struct {
+	s *report.Summary
+	m map[itemPart][]byte
+}
+
+type itemPart struct {
+	iv   *report.ItemView
+	kind byte
+}
+
+// renderItems renders every item's rows, and the cards of the items to discuss, sharing the
+// items among the cores: a summary of 300 items is 600 rows with their charts.
+func renderItems(ctx context.Context, s *report.Summary) (*itemMarkup, error) {
+	contested := make(map[*report.ItemView]bool, len(s.Contested))
+	for _, iv := range s.Contested {
+		contested[iv] = true
+	}
+	type span struct {
+		part       itemPart
+		buf        int // the worker's
+		start, end int
+	}
+	workers := max(1, min(runtime.GOMAXPROCS(0), len(s.Items)/32))
+	bufs := make([]bytes.Buffer, workers)
+	spans := make([][]span, workers)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			b := &bufs[w]
+			b.Grow(3 << 10 * (len(s.Items)/workers + 1))
+			for k := w; k < len(s.Items); k += workers {
+				iv := s.Items[k]
+				parts := []byte{'r', 'g'}
+				if contested[iv] {
+					parts = append(parts, 'c')
+				}
+				for _, kind := range parts {
+					start := b.Len()
+					var c templ.Component
+					switch kind {
+					case 'r':
+						c = resultRow(s, iv)
+					case 'g':
+						c = groupsRow(iv)
+					default:
+						c = card(s, iv)
+					}
+					if err := c.Render(ctx, b); err != nil {
+						errs[w] = err
+						return
+					}
+					spans[w] = append(spans[w], span{itemPart{iv, kind}, w, start, b.Len()})
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	r := &itemMarkup{s: s, m: make(map[itemPart][]byte, 2*len(s.Items)+len(s.Contested))}
+	for w := range spans {
+		b := bufs[w].Bytes()
+		for _, sp := range spans[w] {
+			r.m[sp.part] = b[sp.start:sp.end]
+		}
+	}
+	return r, nil
+}
+
+// write writes an item's markup of kind, rendering it if it was not (an item not in the list).
+func (r *itemMarkup) write(iv *report.ItemView, kind byte) templ.Component {
+	if b, ok := r.m[itemPart{iv, kind}]; ok {
+		return Bytes(b)
+	}
+	switch kind {
+	case 'r':
+		return resultRow(r.s, iv)
+	case 'g':
+		return groupsRow(iv)
+	}
+	return card(r.s, iv)
 }
