@@ -255,6 +255,9 @@ func TestPartsAreThePage(t *testing.T) {
 		v.Page = page(true)
 		v.Parts = nil
 		v.Editable = editable
+		if !editable { // a text of the page holding a mark: the cut fails its check, items render whole
+			v.Text.Rate = "Rate\x01me"
+		}
 		v.Scale = &Scale{Unable: "Unable <to> score", Bands: []ScaleBand{
 			{ID: "low", Label: "Not important", From: 1, To: 3, Points: []int{1, 2, 3}},
 			{ID: "high", Label: `"Critical"`, From: 4, To: 5, Points: []int{4, 5}}}}
@@ -263,7 +266,7 @@ func TestPartsAreThePage(t *testing.T) {
 		v.Items = nil
 		for i, id := range []string{"crs_grade", "a-b", hostile, "x"} {
 			for j, r := range ratings {
-				it := Item{ID: id, Label: hostile, Description: fmt.Sprint(i), Tier: "core", Changed: i%2 == 0} // the same head per id, as in a round
+				it := Item{ID: id, Description: fmt.Sprint(i), Tier: "core", Changed: i%2 == 0} // the same head per id, as in a round
 				switch {
 				case r == 0:
 					it.Unable = j%2 == 1
@@ -271,6 +274,14 @@ func TestPartsAreThePage(t *testing.T) {
 					it.Rating = &ratings[j]
 				}
 				it.Comment, it.Reason = fmt.Sprint(hostile, j), fmt.Sprint(j, hostile)
+				it.Answered, it.Label = j%2 == 1, fmt.Sprint(hostile, i) // the same label per id
+				if j == 2 {
+					it.Error = hostile
+				}
+				if i%2 == 1 {
+					it.Feedback = &Feedback{ShowOwn: j != 1, Own: fmt.Sprint(j, hostile), OwnBand: "low\x01",
+						OwnComment: hostile[:j*3], Panel: []byte("<p>panel</p>")}
+				}
 				it.AskReason, it.ReasonOpen = j%3 != 0, j%2 == 0
 				if j < len(v.Placement.Options) {
 					it.Placement = v.Placement.Options[j].Value

@@ -169,6 +169,8 @@ type Item struct {
 	ReasonOpen  bool // the current rating is in another band than the previous one, or a reason is given
 	Feedback    *Feedback
 	Error       string
+
+	headHTML []byte // the head (itemHead) rendered before; nil: render it
 }
 
 // Feedback is the round before's feedback beside an item: the expert's own answer, and the

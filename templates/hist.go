@@ -9,6 +9,8 @@ type Hist struct {
 	Label  string // aria-label
 	Title  string // a tooltip; "" for none
 	Points []HistPoint
+	// Ticks is histTicks rendered before for charts of the same scale; nil: render them.
+	Ticks []byte
 }
 
 // HistPoint is one point of the scale with its count.
@@ -48,11 +50,41 @@ func HistDesc(points []HistPoint) string {
 }
 
 func (h *Hist) width() int  { return len(h.Points)*(histBarW+histGap) + histGap }
-func (h *Hist) axisY() int  { return histTop + histH }
 func (h *Hist) height() int { return histTop + histH + histFoot }
 
-func (h *Hist) viewBox() string {
-	return "0 0 " + strconv.Itoa(h.width()) + " " + strconv.Itoa(h.height())
+const histAxisY = histTop + histH
+
+// histGeometry is a chart's numbers as the markup writes them.
+type histGeometry struct {
+	viewBox, width, axisY string
+	paths                 []histPath
+	counts                []histText
+}
+
+// histText is a text of the chart at (X, Y).
+type histText struct{ X, Y, Text string }
+
+func (h *Hist) geometry() histGeometry {
+	w := strconv.Itoa(h.width())
+	g := histGeometry{viewBox: "0 0 " + w + " " + strconv.Itoa(h.height()), width: w, axisY: strconv.Itoa(histAxisY),
+		paths: h.paths(), counts: make([]histText, 0, len(h.Points))}
+	m := h.maxN()
+	for i, p := range h.Points {
+		if p.N > 0 {
+			g.counts = append(g.counts, histText{X: strconv.Itoa(barX(i) + histBarW/2),
+				Y: strconv.Itoa(histAxisY - barH(p.N, m) - 1), Text: strconv.Itoa(p.N)})
+		}
+	}
+	return g
+}
+
+func (h *Hist) ticks() []histText {
+	out := make([]histText, len(h.Points))
+	y := strconv.Itoa(h.height() - 1)
+	for i, p := range h.Points {
+		out[i] = histText{X: strconv.Itoa(barX(i) + histBarW/2), Y: y, Text: strconv.Itoa(p.Value)}
+	}
+	return out
 }
 
 func (h *Hist) maxN() int {
@@ -82,31 +114,35 @@ type histPath struct {
 // paths returns one path per band that has a bar, in the order of the bands.
 func (h *Hist) paths() []histPath {
 	m := h.maxN()
-	var out []histPath
+	type band struct {
+		id   string
+		fill string
+		d    []byte
+	}
+	var bands []band
 	for i, p := range h.Points {
 		bh := barH(p.N, m)
 		if bh == 0 {
 			continue
 		}
 		k := -1
-		for j := range out {
-			if out[j].Class == "b-"+p.Band {
+		for j := range bands {
+			if bands[j].id == p.Band {
 				k = j
 			}
 		}
 		if k < 0 {
-			fill := bandFill[min(max(p.Index, 0), len(bandFill)-1)]
-			out = append(out, histPath{Class: "b-" + p.Band, Fill: fill})
-			k = len(out) - 1
+			bands = append(bands, band{id: p.Band, fill: bandFill[min(max(p.Index, 0), len(bandFill)-1)], d: make([]byte, 0, 64)})
+			k = len(bands) - 1
 		}
-		d := []byte(out[k].D)
+		d := bands[k].d
 		if len(d) > 0 {
 			d = append(d, ' ')
 		}
 		d = append(d, 'M')
 		d = strconv.AppendInt(d, int64(barX(i)), 10)
 		d = append(d, ' ')
-		d = strconv.AppendInt(d, int64(h.axisY()), 10)
+		d = strconv.AppendInt(d, histAxisY, 10)
 		d = append(d, 'v', '-')
 		d = strconv.AppendInt(d, int64(bh), 10)
 		d = append(d, 'h')
@@ -114,7 +150,11 @@ func (h *Hist) paths() []histPath {
 		d = append(d, 'v')
 		d = strconv.AppendInt(d, int64(bh), 10)
 		d = append(d, 'z')
-		out[k].D = string(d)
+		bands[k].d = d
+	}
+	out := make([]histPath, len(bands))
+	for i, b := range bands {
+		out[i] = histPath{Class: "b-" + b.id, Fill: b.fill, D: string(b.d)}
 	}
 	return out
 }

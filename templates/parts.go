@@ -11,62 +11,70 @@ import (
 )
 
 // Parts keeps the markup of a section's items that is the same for every expert reading one
-// round in one language, editable or not: each item's head (label, description, metadata),
-// and the rating scale's, the placement question's and the text fields' markup. They are
-// rendered by the components (itemHead, scale, placement, texts) the first time they are
-// needed, then written as bytes: a section page has forty items of some twenty inputs each,
-// and it is the page experts load most.
-//
-// The inputs are rendered once for every choice an item can make (the point it checks, the
-// reason field shown or not) with marks in place of the item's id and of the expert's texts;
-// writing an item puts its id and texts, escaped as templ escapes them, where the marks were.
+// round in one language, editable or not. A section page has forty items of some twenty
+// inputs each, and it is the page experts load most; rendered field by field through templ
+// (every text through fmt.Sprint, every dynamic class through a map) it took several times
+// what the hand-built page did. So the item component is rendered once for each shape an item
+// takes (the point it checks, the placement it chose, whether it is answered, invalid, asks
+// for a reason, has feedback…) with marks in place of the item's own values, and kept; writing
+// an item writes the kept rendering with its values, escaped as templ escapes them, where the
+// marks were. Each item's head (label, description, metadata) is rendered once and kept too.
 // A round's items never change once it is open, so nothing here is invalidated; the server
 // keeps one Parts per round, language and editability.
 type Parts struct {
 	mu    sync.Mutex
-	cuts  map[cutKey]*cut // nil: the component cannot be cut (see cutOf); rendered whole
+	cuts  map[itemShape]*cut // nil: the shape cannot be cut (see cutOf); rendered whole
 	heads map[string][]byte
 }
 
 // NewParts returns an empty Parts.
 func NewParts() *Parts {
-	return &Parts{cuts: map[cutKey]*cut{}, heads: map[string][]byte{}}
+	return &Parts{cuts: map[itemShape]*cut{}, heads: map[string][]byte{}}
 }
 
-// cutKey names one rendering of a component with marks: which component, and which choice.
-type cutKey struct {
-	part   byte // 's' scale, 'p' placement, 't' texts
-	choice int
+// itemShape is what an item's markup depends on beyond its values: the choices it makes.
+type itemShape struct {
+	scale, placement                int // the input checked, -1 none
+	answered, invalid               bool
+	askReason, reasonOpen, feedback bool
+	showOwn, hasOwn, hasOwnComment  bool
 }
 
-// The marks stand for an item's id and its two texts while a component is rendered. They are
-// control characters, which neither escaping nor the markup around them produce.
+// The marks stand for an item's values while its shape is rendered: control characters that
+// neither the markup nor escaping produces (not tab or newline, which texts hold).
 const (
 	markID byte = iota + 1
+	markLabel
+	markError
 	markReason
 	markComment
+	markOwn
+	markOwnComment
+	markOwnBand
+	markHead  // raw: the item's head, rendered before
+	markPanel // raw: the panel's feedback, rendered before
+	nMarks
 )
 
-// cut is a rendering of a component split at its marks: parts[0], the value of marks[0],
-// parts[1], … .
+// cut is a rendering split at its marks: parts[0], the value of marks[0], parts[1], … .
 type cut struct {
 	parts []string
 	marks []byte
 }
 
-// cutOf renders c, whose item has marks for its values, and splits it at the marks. To be
+// cutOf renders marked, an item whose values are marks, and splits it at the marks. To be
 // sure every mark stands where a value goes (a text of the definition could hold one), the
-// cut is checked: filled with sample, it must give what check, the same component with
-// sample's values, renders. Otherwise it returns nil, and the component is rendered whole.
-func cutOf(marked, check templ.Component, sample [4]string) *cut {
+// cut is checked: filled with the values of sample, it must give what sample renders.
+// Otherwise it returns nil, and items of that shape are rendered whole.
+func cutOf(marked, sample templ.Component, vals [nMarks]string) *cut {
 	var b, want bytes.Buffer
-	if marked.Render(context.Background(), &b) != nil || check.Render(context.Background(), &want) != nil {
+	if marked.Render(context.Background(), &b) != nil || sample.Render(context.Background(), &want) != nil {
 		return nil
 	}
 	c := &cut{}
 	s := b.String()
 	for {
-		i := strings.IndexFunc(s, func(r rune) bool { return r >= rune(markID) && r <= rune(markComment) })
+		i := strings.IndexFunc(s, func(r rune) bool { return r >= rune(markID) && r < rune(nMarks) && r != '\t' && r != '\n' })
 		if i < 0 {
 			break
 		}
@@ -76,17 +84,21 @@ func cutOf(marked, check templ.Component, sample [4]string) *cut {
 	}
 	c.parts = append(c.parts, s)
 	var got bytes.Buffer
-	if c.write(&got, sample) != nil || got.String() != want.String() {
+	if c.write(&got, vals) != nil || got.String() != want.String() {
 		return nil
 	}
 	return c
 }
 
-// write writes the cut with vals[mark] where each mark was, escaped.
-func (c *cut) write(w io.Writer, vals [4]string) error {
+// write writes the cut with vals[mark] where each mark was: escaped, but for the raw ones.
+func (c *cut) write(w io.Writer, vals [nMarks]string) error {
 	for i, p := range c.parts {
 		if i > 0 {
-			if _, err := io.WriteString(w, templ.EscapeString(vals[c.marks[i-1]])); err != nil {
+			v := vals[c.marks[i-1]]
+			if m := c.marks[i-1]; m != markHead && m != markPanel {
+				v = templ.EscapeString(v)
+			}
+			if _, err := io.WriteString(w, v); err != nil {
 				return err
 			}
 		}
@@ -97,105 +109,98 @@ func (c *cut) write(w io.Writer, vals [4]string) error {
 	return nil
 }
 
-// kept writes what component part, for the choice it makes, gives for it: from the cut,
-// cutting it first if need be (marked renders the choice with marks), or rendered whole.
-func (ps *Parts) kept(k cutKey, it *Item, marked func(*Item) templ.Component) templ.Component {
-	return templ.ComponentFunc(func(ctx context.Context, w io.Writer) error {
-		ps.mu.Lock()
-		c, ok := ps.cuts[k]
-		ps.mu.Unlock()
-		if !ok {
-			m, sample := *it, *it
-			m.ID, m.Reason, m.Comment = string(markID), string(markReason), string(markComment)
-			sample.ID, sample.Reason, sample.Comment = "item_x", "reason <&> \"x\"", "comment 'y'"
-			c = cutOf(marked(&m), marked(&sample), [4]string{markID: sample.ID, markReason: sample.Reason, markComment: sample.Comment})
-			ps.mu.Lock()
-			ps.cuts[k] = c
-			ps.mu.Unlock()
-		}
-		if c == nil {
-			return marked(it).Render(ctx, w)
-		}
-		return c.write(w, [4]string{markID: it.ID, markReason: it.Reason, markComment: it.Comment})
-	})
+// values are an item's values by mark.
+func values(it *Item) [nMarks]string {
+	var v [nMarks]string
+	v[markID], v[markLabel], v[markError] = it.ID, it.Label, it.Error
+	v[markReason], v[markComment], v[markHead] = it.Reason, it.Comment, string(it.headHTML)
+	if f := it.Feedback; f != nil {
+		v[markOwn], v[markOwnComment], v[markOwnBand], v[markPanel] = f.Own, f.OwnComment, f.OwnBand, string(f.Panel)
+	}
+	return v
 }
 
-// scaleChoice is the position of the scale's input an item checks: -1 none, the number of
-// points for "unable to score".
-func scaleChoice(v *SectionPage, it *Item) int {
+// withValues is it with vals in place of its values.
+func withValues(it *Item, vals [nMarks]string) *Item {
+	m := *it
+	m.ID, m.Label, m.Error = vals[markID], vals[markLabel], vals[markError]
+	m.Reason, m.Comment, m.headHTML = vals[markReason], vals[markComment], []byte(vals[markHead])
+	if f := it.Feedback; f != nil {
+		mf := *f
+		mf.Own, mf.OwnComment, mf.OwnBand, mf.Panel = vals[markOwn], vals[markOwnComment], vals[markOwnBand], []byte(vals[markPanel])
+		m.Feedback = &mf
+	}
+	return &m
+}
+
+func (v *SectionPage) shape(it *Item) itemShape {
+	sh := itemShape{scale: -1, placement: -1, answered: it.Answered, invalid: it.Error != "",
+		askReason: it.AskReason, reasonOpen: it.ReasonOpen, feedback: it.Feedback != nil}
 	k := 0
 	for _, b := range v.Scale.Bands {
 		for _, p := range b.Points {
 			if it.Rating != nil && p == *it.Rating && !it.Unable {
-				return k
+				sh.scale = k
 			}
 			k++
 		}
 	}
 	if it.Unable {
-		return k
+		sh.scale = k
 	}
-	return -1
-}
-
-// cachedScale writes an item's rating inputs.
-func cachedScale(v *SectionPage, it *Item) templ.Component {
-	if v.Parts == nil {
-		return scale(v, it)
-	}
-	return v.Parts.kept(cutKey{'s', scaleChoice(v, it)}, it, func(m *Item) templ.Component { return scale(v, m) })
-}
-
-// cachedPlacement writes an item's placement question.
-func cachedPlacement(v *SectionPage, it *Item) templ.Component {
-	if v.Parts == nil || v.Placement == nil {
-		return placement(v, it)
-	}
-	k := -1
-	for i, o := range v.Placement.Options {
-		if it.Placement == o.Value {
-			k = i
+	if v.Placement != nil {
+		for i, o := range v.Placement.Options {
+			if it.Placement == o.Value {
+				sh.placement = i
+			}
 		}
 	}
-	return v.Parts.kept(cutKey{'p', k}, it, func(m *Item) templ.Component { return placement(v, m) })
+	if f := it.Feedback; f != nil {
+		sh.showOwn, sh.hasOwn, sh.hasOwnComment = f.ShowOwn, f.Own != "", f.OwnComment != ""
+	}
+	return sh
 }
 
-// cachedTexts writes an item's reason and comment fields.
-func cachedTexts(v *SectionPage, it *Item) templ.Component {
-	if v.Parts == nil {
-		return texts(v, it)
-	}
-	k := 0
-	if it.AskReason {
-		k = 1
-		if it.ReasonOpen {
-			k = 2
-		}
-	}
-	return v.Parts.kept(cutKey{'t', k}, it, func(m *Item) templ.Component { return texts(v, m) })
-}
-
-// cachedHead writes an item's head.
-func cachedHead(v *SectionPage, it *Item) templ.Component {
-	if v.Parts == nil {
-		return itemHead(v, it)
+// cachedItem writes an item of a section: from the kept rendering of its shape when the page
+// has Parts, else rendered whole.
+func cachedItem(v *SectionPage, it *Item) templ.Component {
+	ps := v.Parts
+	if ps == nil {
+		return item(v, it)
 	}
 	return templ.ComponentFunc(func(ctx context.Context, w io.Writer) error {
-		ps := v.Parts
+		sh := v.shape(it)
 		ps.mu.Lock()
-		b, ok := ps.heads[it.ID]
+		head, okHead := ps.heads[it.ID]
+		c, ok := ps.cuts[sh]
 		ps.mu.Unlock()
-		if !ok {
-			var buf bytes.Buffer
-			if err := itemHead(v, it).Render(ctx, &buf); err != nil {
+		if !okHead {
+			var b bytes.Buffer
+			if err := itemHead(v, it).Render(ctx, &b); err != nil {
 				return err
 			}
-			b = buf.Bytes()
+			head = b.Bytes()
 			ps.mu.Lock()
-			ps.heads[it.ID] = b
+			ps.heads[it.ID] = head
 			ps.mu.Unlock()
 		}
-		_, err := w.Write(b)
-		return err
+		withHead := *it
+		withHead.headHTML = head
+		if !ok {
+			var marks, sample [nMarks]string
+			for m := markID; m < nMarks; m++ {
+				marks[m] = string(rune(m))
+				sample[m] = "v" + string(rune('a'+m)) + ` <&>"'`
+			}
+			sample[markHead], sample[markPanel] = "<h2>head</h2>", "<p>panel</p>"
+			c = cutOf(item(v, withValues(&withHead, marks)), item(v, withValues(&withHead, sample)), sample)
+			ps.mu.Lock()
+			ps.cuts[sh] = c
+			ps.mu.Unlock()
+		}
+		if c == nil {
+			return item(v, &withHead).Render(ctx, w)
+		}
+		return c.write(w, values(&withHead))
 	})
 }

@@ -78,9 +78,10 @@ func exportURL(sid int64, n int, file string) templ.SafeURL {
 	return templ.SafeURL(fmt.Sprintf("/api/v1/studies/%d/rounds/%d/%s", sid, n, file))
 }
 
-// itemHist is an item's histogram as reports draw it.
-func itemHist(s *report.Summary, iv *report.ItemView) *Hist {
-	h := &Hist{Class: "hist", Points: make([]HistPoint, len(iv.Hist))}
+// itemHist is an item's histogram as reports draw it; ticks are the scale's points, rendered
+// once for the summary (nil: rendered with the chart).
+func itemHist(s *report.Summary, iv *report.ItemView, ticks []byte) *Hist {
+	h := &Hist{Class: "hist", Points: make([]HistPoint, len(iv.Hist)), Ticks: ticks}
 	total := 0
 	for i, n := range iv.Hist {
 		h.Points[i] = HistPoint{Value: i + 1, N: n}
@@ -198,8 +199,9 @@ func Summary(s *report.Summary) templ.Component {
 // itemMarkup is the summary's items' markup, by item and kind: 'r' the results row, 'g' the
 // row of the table by group, 'c' the card of an item to discuss.
 type itemMarkup struct {
-	s *report.Summary
-	m map[itemPart][]byte
+	s     *report.Summary
+	m     map[itemPart][]byte
+	ticks []byte // the scale's points under every chart
 }
 
 type itemPart struct {
@@ -210,6 +212,16 @@ type itemPart struct {
 // renderItems renders every item's rows, and the cards of the items to discuss, sharing the
 // items among the cores: a summary of 300 items is 600 rows with their charts.
 func renderItems(ctx context.Context, s *report.Summary) (*itemMarkup, error) {
+	// every chart of the summary has the same scale: its points are rendered once
+	pts := make([]HistPoint, len(s.Points))
+	for i, p := range s.Points {
+		pts[i] = HistPoint{Value: p.Value}
+	}
+	var tb bytes.Buffer
+	if err := histTicks(&Hist{Points: pts}).Render(ctx, &tb); err != nil {
+		return nil, err
+	}
+	ticks := tb.Bytes()
 	contested := make(map[*report.ItemView]bool, len(s.Contested))
 	for _, iv := range s.Contested {
 		contested[iv] = true
@@ -239,11 +251,11 @@ func renderItems(ctx context.Context, s *report.Summary) (*itemMarkup, error) {
 					var c templ.Component
 					switch kind {
 					case 'r':
-						c = resultRow(s, iv)
+						c = resultRow(s, iv, ticks)
 					case 'g':
 						c = groupsRow(iv)
 					default:
-						c = card(s, iv)
+						c = card(s, iv, ticks)
 					}
 					if err := c.Render(ctx, b); err != nil {
 						errs[w] = err
@@ -258,7 +270,7 @@ func renderItems(ctx context.Context, s *report.Summary) (*itemMarkup, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	r := &itemMarkup{s: s, m: make(map[itemPart][]byte, 2*len(s.Items)+len(s.Contested))}
+	r := &itemMarkup{s: s, m: make(map[itemPart][]byte, 2*len(s.Items)+len(s.Contested)), ticks: ticks}
 	for w := range spans {
 		b := bufs[w].Bytes()
 		for _, sp := range spans[w] {
@@ -275,9 +287,9 @@ func (r *itemMarkup) write(iv *report.ItemView, kind byte) templ.Component {
 	}
 	switch kind {
 	case 'r':
-		return resultRow(r.s, iv)
+		return resultRow(r.s, iv, r.ticks)
 	case 'g':
 		return groupsRow(iv)
 	}
-	return card(r.s, iv)
+	return card(r.s, iv, r.ticks)
 }

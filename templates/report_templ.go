@@ -2793,7 +2793,7 @@ func itemsTable(s *report.Summary, items report.Items, r *itemMarkup) templ.Comp
 	})
 }
 
-func resultRow(s *report.Summary, iv *report.ItemView) templ.Component {
+func resultRow(s *report.Summary, iv *report.ItemView, ticks []byte) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -3042,7 +3042,7 @@ func resultRow(s *report.Summary, iv *report.ItemView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = Histogram(itemHist(s, iv)).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = Histogram(itemHist(s, iv, ticks)).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -3265,7 +3265,7 @@ func groupsRow(iv *report.ItemView) templ.Component {
 
 // card is an item among the items to discuss (one slide each in the slides view): its
 // histogram, statistics, table by group and comments.
-func card(s *report.Summary, iv *report.ItemView) templ.Component {
+func card(s *report.Summary, iv *report.ItemView, ticks []byte) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -3387,7 +3387,7 @@ func card(s *report.Summary, iv *report.ItemView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = Histogram(itemHist(s, iv)).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = Histogram(itemHist(s, iv, ticks)).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
