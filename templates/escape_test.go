@@ -274,6 +274,9 @@ func TestPartsAreThePage(t *testing.T) {
 					it.Rating = &ratings[j]
 				}
 				it.Comment, it.Reason = fmt.Sprint(hostile, j), fmt.Sprint(j, hostile)
+				if i == 0 { // the first of their shapes, without texts: later items of the shapes have some
+					it.Comment, it.Reason = "", ""
+				}
 				it.Answered, it.Label = j%2 == 1, fmt.Sprint(hostile, i) // the same label per id
 				if j == 2 {
 					it.Error = hostile
@@ -303,6 +306,18 @@ func TestPartsAreThePage(t *testing.T) {
 			if kept.String() != whole.String() {
 				t.Fatalf("editable %v: kept parts give\n%s\nthe page\n%s", editable, kept.String(), whole.String())
 			}
+		}
+		cut, failed := 0, 0
+		for _, c := range k.Parts.cuts {
+			if c == nil {
+				failed++
+			} else {
+				cut++
+			}
+		}
+		// a mark in a text of the page (not editable, above) leaves every shape to be rendered whole
+		if editable && (failed > 0 || cut == 0) || !editable && cut > 0 {
+			t.Errorf("editable %v: %d shapes kept, %d rendered whole", editable, cut, failed)
 		}
 	}
 }

@@ -41,7 +41,8 @@ type itemShape struct {
 }
 
 // The marks stand for an item's values while its shape is rendered: control characters that
-// neither the markup nor escaping produces (not tab or newline, which texts hold).
+// neither the markup nor escaping produces (not tab, newline or carriage return, which texts
+// hold).
 const (
 	markID byte = iota + 1
 	markLabel
@@ -51,10 +52,15 @@ const (
 	markOwn
 	markOwnComment
 	markOwnBand
-	markHead  // raw: the item's head, rendered before
-	markPanel // raw: the panel's feedback, rendered before
-	nMarks
+	markHead  byte = 14 // raw: the item's head, rendered before
+	markPanel byte = 15 // raw: the panel's feedback, rendered before
+	nMarks    byte = 16
 )
+
+// isMark reports whether r is one of the marks.
+func isMark(r rune) bool {
+	return r >= rune(markID) && r <= rune(markOwnBand) || r == rune(markHead) || r == rune(markPanel)
+}
 
 // cut is a rendering split at its marks: parts[0], the value of marks[0], parts[1], … .
 type cut struct {
@@ -74,7 +80,7 @@ func cutOf(marked, sample templ.Component, vals [nMarks]string) *cut {
 	c := &cut{}
 	s := b.String()
 	for {
-		i := strings.IndexFunc(s, func(r rune) bool { return r >= rune(markID) && r < rune(nMarks) && r != '\t' && r != '\n' })
+		i := strings.IndexFunc(s, isMark)
 		if i < 0 {
 			break
 		}
@@ -120,8 +126,17 @@ func values(it *Item) [nMarks]string {
 	return v
 }
 
-// withValues is it with vals in place of its values.
+// withValues is it with vals in place of its values. Whether the error, the own answer and
+// its comment are there changes the markup (they are in itemShape): those it lacks stay
+// empty. Every other value is a mark whether the item has it or not, so that an item of the
+// same shape with another text finds its place.
 func withValues(it *Item, vals [nMarks]string) *Item {
+	have := values(it)
+	for _, m := range []byte{markError, markOwn, markOwnComment} {
+		if have[m] == "" {
+			vals[m] = ""
+		}
+	}
 	m := *it
 	m.ID, m.Label, m.Error = vals[markID], vals[markLabel], vals[markError]
 	m.Reason, m.Comment, m.headHTML = vals[markReason], vals[markComment], []byte(vals[markHead])
@@ -189,8 +204,10 @@ func cachedItem(v *SectionPage, it *Item) templ.Component {
 		if !ok {
 			var marks, sample [nMarks]string
 			for m := markID; m < nMarks; m++ {
-				marks[m] = string(rune(m))
-				sample[m] = "v" + string(rune('a'+m)) + ` <&>"'`
+				if isMark(rune(m)) {
+					marks[m] = string(rune(m))
+					sample[m] = "v" + string(rune('a'+m)) + ` <&>"'`
+				}
 			}
 			sample[markHead], sample[markPanel] = "<h2>head</h2>", "<p>panel</p>"
 			c = cutOf(item(v, withValues(&withHead, marks)), item(v, withValues(&withHead, sample)), sample)
