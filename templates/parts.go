@@ -72,9 +72,9 @@ type cut struct {
 // sure every mark stands where a value goes (a text of the definition could hold one), the
 // cut is checked: filled with the values of sample, it must give what sample renders.
 // Otherwise it returns nil, and items of that shape are rendered whole.
-func cutOf(marked, sample templ.Component, vals [nMarks]string) *cut {
+func cutOf(v *SectionPage, marked, sample *Item) *cut {
 	var b, want bytes.Buffer
-	if marked.Render(context.Background(), &b) != nil || sample.Render(context.Background(), &want) != nil {
+	if item(v, marked).Render(context.Background(), &b) != nil || item(v, sample).Render(context.Background(), &want) != nil {
 		return nil
 	}
 	c := &cut{}
@@ -90,21 +90,30 @@ func cutOf(marked, sample templ.Component, vals [nMarks]string) *cut {
 	}
 	c.parts = append(c.parts, s)
 	var got bytes.Buffer
-	if c.write(&got, vals) != nil || got.String() != want.String() {
+	if c.write(&got, sample) != nil || got.String() != want.String() {
 		return nil
 	}
 	return c
 }
 
-// write writes the cut with vals[mark] where each mark was: escaped, but for the raw ones.
-func (c *cut) write(w io.Writer, vals [nMarks]string) error {
+// write writes the cut with the item's values where the marks were: escaped, but for the
+// head and the panel, markup rendered before.
+func (c *cut) write(w io.Writer, it *Item) error {
+	vals := values(it)
 	for i, p := range c.parts {
 		if i > 0 {
-			v := vals[c.marks[i-1]]
-			if m := c.marks[i-1]; m != markHead && m != markPanel {
-				v = templ.EscapeString(v)
+			var err error
+			switch m := c.marks[i-1]; m {
+			case markHead:
+				_, err = w.Write(it.headHTML)
+			case markPanel:
+				if it.Feedback != nil {
+					_, err = w.Write(it.Feedback.Panel)
+				}
+			default:
+				_, err = io.WriteString(w, templ.EscapeString(vals[m]))
 			}
-			if _, err := io.WriteString(w, v); err != nil {
+			if err != nil {
 				return err
 			}
 		}
@@ -115,13 +124,13 @@ func (c *cut) write(w io.Writer, vals [nMarks]string) error {
 	return nil
 }
 
-// values are an item's values by mark.
+// values are an item's texts by mark (the head and the panel are markup: see write).
 func values(it *Item) [nMarks]string {
 	var v [nMarks]string
 	v[markID], v[markLabel], v[markError] = it.ID, it.Label, it.Error
-	v[markReason], v[markComment], v[markHead] = it.Reason, it.Comment, string(it.headHTML)
+	v[markReason], v[markComment] = it.Reason, it.Comment
 	if f := it.Feedback; f != nil {
-		v[markOwn], v[markOwnComment], v[markOwnBand], v[markPanel] = f.Own, f.OwnComment, f.OwnBand, string(f.Panel)
+		v[markOwn], v[markOwnComment], v[markOwnBand] = f.Own, f.OwnComment, f.OwnBand
 	}
 	return v
 }
@@ -210,7 +219,7 @@ func cachedItem(v *SectionPage, it *Item) templ.Component {
 				}
 			}
 			sample[markHead], sample[markPanel] = "<h2>head</h2>", "<p>panel</p>"
-			c = cutOf(item(v, withValues(&withHead, marks)), item(v, withValues(&withHead, sample)), sample)
+			c = cutOf(v, withValues(&withHead, marks), withValues(&withHead, sample))
 			ps.mu.Lock()
 			ps.cuts[sh] = c
 			ps.mu.Unlock()
@@ -218,6 +227,6 @@ func cachedItem(v *SectionPage, it *Item) templ.Component {
 		if c == nil {
 			return item(v, &withHead).Render(ctx, w)
 		}
-		return c.write(w, values(&withHead))
+		return c.write(w, &withHead)
 	})
 }
