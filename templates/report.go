@@ -97,6 +97,14 @@ func itemHist(s *report.Summary, iv *report.ItemView, ticks []byte) *Hist {
 	return h
 }
 
+// listSep is what follows item i of n in a sentence: "; " between, "." at the end.
+func listSep(i, n int) string {
+	if i == n-1 {
+		return "."
+	}
+	return "; "
+}
+
 func itemAnchor(id string) templ.SafeURL { return templ.URL("#item-" + id) }
 
 func groupTitle(g report.GroupCell) string {
