@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -318,7 +319,16 @@ func TestBrowserExpertJourney(t *testing.T) {
 	// Between rounds the link shows the answers read-only.
 	b.do("closed round", chromedp.Navigate(base+"/respond"), chromedp.WaitVisible(`table.answers`))
 
-	e.must(e.call("POST", fmt.Sprintf("/api/v1/studies/%d/rounds", sid), e.admin, map[string]any{"items": items}, nil), 201)
+	// the items left out without consensus need a reason (outcome-definitions.md: dropped)
+	var r1 roundJSON
+	e.must(e.call("GET", fmt.Sprintf("/api/v1/studies/%d/rounds/1", sid), e.admin, nil, &r1), 200)
+	dropped := map[string]string{}
+	for _, it := range r1.Items {
+		if !slices.Contains(items, it.ID) {
+			dropped[it.ID] = "discussed in the next study"
+		}
+	}
+	e.must(e.call("POST", fmt.Sprintf("/api/v1/studies/%d/rounds", sid), e.admin, map[string]any{"items": items, "dropped": dropped}, nil), 201)
 	var links []delphi.Link
 	e.must(e.call("POST", fmt.Sprintf("/api/v1/studies/%d/rounds/2/invitations", sid), e.admin, nil, &links), 201)
 	tok2 := ""
