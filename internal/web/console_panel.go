@@ -182,14 +182,14 @@ func (s *Server) consoleImportPanel(c *gin.Context) {
 		var ie *delphi.ImportError
 		if errors.As(err, &ie) {
 			pv.Problems = ie.Problems
-			s.renderPreview(c, http.StatusUnprocessableEntity, st, text, pv, fmt.Sprintf("%d problem(s): nothing was imported.", len(ie.Problems)))
+			s.renderPreview(c, http.StatusUnprocessableEntity, st, text, pv, s.catalog.T("en", "console.import.refused", len(ie.Problems)))
 			return
 		}
 		status, msg := s.formError(c, err)
 		s.renderPanel(c, status, st, delphi.PanelistInput{Language: "en"}, text, msg, nil)
 		return
 	}
-	s.done(c, fmt.Sprintf("/console/studies/%d/panel", st.ID), fmt.Sprintf("%d panelists imported.", len(ps)))
+	s.done(c, fmt.Sprintf("/console/studies/%d/panel", st.ID), s.catalog.T("en", "console.imported", len(ps)))
 }
 
 // panelistView is the form to edit one panelist.

@@ -229,8 +229,7 @@ func (s *Server) consoleSendInvitations(c *gin.Context) {
 		s.roundError(c, st, r, err)
 		return
 	}
-	s.done(c, roundURL(st.ID, r.Number), fmt.Sprintf("%d invitation %s queued, each with the panelist's current link. %s",
-		len(links), plural(len(links), "email", "emails"), s.mailNote()))
+	s.done(c, roundURL(st.ID, r.Number), s.catalog.T("en", "console.invitations.queued", len(links))+" "+s.mailNote())
 }
 
 // consoleReissue issues new links, revoking the panelists' current ones: an explicit act, with
@@ -253,8 +252,7 @@ func (s *Server) consoleReissue(c *gin.Context) {
 		s.roundError(c, st, r, err)
 		return
 	}
-	s.done(c, roundURL(st.ID, r.Number), fmt.Sprintf("%d new %s issued; the old ones no longer work. Email them or download them as a CSV.",
-		len(links), plural(len(links), "link", "links")))
+	s.done(c, roundURL(st.ID, r.Number), s.catalog.T("en", "console.links.issued", len(links)))
 }
 
 func (s *Server) mailNote() string {
@@ -280,7 +278,7 @@ func (s *Server) consoleReminders(c *gin.Context) {
 		s.roundError(c, st, r, err)
 		return
 	}
-	s.done(c, roundURL(st.ID, r.Number), fmt.Sprintf("%d reminders queued for panelists who have not submitted. %s", len(links), s.mailNote()))
+	s.done(c, roundURL(st.ID, r.Number), s.catalog.T("en", "console.reminders.queued", len(links))+" "+s.mailNote())
 }
 
 // consoleLinksCSV returns the invited panelists' links as a CSV download: each panelist's

@@ -488,14 +488,7 @@ func (s *Server) consoleEndSessions(c *gin.Context) {
 		s.renderStaffMemberError(c, status, id, msg)
 		return
 	}
-	s.done(c, fmt.Sprintf("/console/staff/%d", id), fmt.Sprintf("%d %s ended.", n, plural(int(n), "session", "sessions")))
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
+	s.done(c, fmt.Sprintf("/console/staff/%d", id), s.catalog.T("en", "console.sessions.ended", int(n)))
 }
 
 func (s *Server) consoleMembers(c *gin.Context) {
