@@ -321,3 +321,52 @@ func TestPartsAreThePage(t *testing.T) {
 		}
 	}
 }
+
+// The console's components, every field hostile.
+func TestConsoleEscaping(t *testing.T) {
+	for _, on := range []bool{true, false} {
+		p := page(on)
+		login := filled[LoginPage](on)
+		login.Page = p
+		pw := filled[PasswordPage](on)
+		pw.Page = p
+		acc := filled[AccountPage](on)
+		acc.Page = p
+		sl := filled[StaffListPage](on)
+		sl.Page = p
+		sm := filled[StaffMemberPage](on)
+		sm.Page = p
+		mem := filled[MembersPage](on)
+		mem.Page = p
+		sts := filled[StudiesPage](on)
+		sts.Page = p
+		st := filled[StudyPage](on)
+		st.Page = p
+		au := filled[AuditPage](on)
+		au.Page = p
+		pan := filled[PanelPage](on)
+		pan.Page = p
+		pre := filled[PreviewPage](on)
+		pre.Page = p
+		pl := filled[PanelistPage](on)
+		pl.Page = p
+		rd := filled[RoundPage](on)
+		rd.Page = p
+		ob := filled[OutboxPage](on)
+		ob.Page = p
+		sg := filled[SuggestionsPage](on)
+		sg.Page = p
+		nx := filled[NextPage](on)
+		nx.Page = p
+		for name, c := range map[string]templ.Component{
+			"login": ConsoleLogin(login), "logout": ConsoleLogout(&p), "password": ConsolePassword(pw),
+			"account": ConsoleAccount(acc), "staff": ConsoleStaff(sl), "staff member": ConsoleStaffMember(sm),
+			"members": ConsoleMembers(mem), "studies": ConsoleStudies(sts), "study": ConsoleStudy(st),
+			"audit": ConsoleAudit(au), "panel": ConsolePanel(pan), "preview": ConsolePreview(pre),
+			"panelist": ConsolePanelist(pl), "round": ConsoleRound(rd), "outbox": ConsoleOutbox(ob),
+			"suggestions": ConsoleSuggestions(sg), "next": ConsoleNext(nx),
+		} {
+			render(t, fmt.Sprintf("console %s (%v)", name, on), c, false)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/cart-cd/delphi/internal/delphi"
+	"github.com/cart-cd/delphi/templates"
 )
 
 // The facilitator console (/console/…): server-rendered pages over the same domain calls as the
@@ -81,9 +82,10 @@ func (s *Server) consoleRoutes(r *gin.Engine) {
 
 // consolePage fills the layout's part of a console view: the signed-in staff member, the CSRF
 // token for forms, and the flash left by the last redirect (read once).
-func (s *Server) consolePage(c *gin.Context, title, nav string) page {
+func (s *Server) consolePage(c *gin.Context, title, nav string) templates.Page {
 	st, _ := staffFrom(c)
-	p := page{Title: title, Nav: nav, Lang: "en", Staff: &staffView{ID: st.ID, Email: st.Email, Role: st.Role, StudyRole: actorFrom(c).Role}}
+	p := s.tpage(templates.Page{Title: title, Nav: nav, Lang: "en",
+		Staff: &templates.Staff{ID: st.ID, Email: st.Email, Role: st.Role, StudyRole: actorFrom(c).Role}})
 	if sess := sessionFrom(c); sess.ID != "" {
 		p.CSRF = s.Signer.CSRF(sess.ID)
 	}

@@ -159,10 +159,10 @@ func (rc *reportCache) keepFragment(k reportKey, b []byte) {
 }
 
 // staffPage returns the page base of a console page.
-func (s *Server) staffPage(c *gin.Context, title, nav string) page {
+func (s *Server) staffPage(c *gin.Context, title, nav string) templates.Page {
 	st, _ := staffFrom(c)
-	return page{Title: title, Nav: nav, Staff: &staffView{ID: st.ID, Email: st.Email, Role: st.Role, StudyRole: actorFrom(c).Role},
-		CSRF: s.Signer.CSRF(sessionFrom(c).ID)}
+	return s.tpage(templates.Page{Title: title, Nav: nav, Staff: &templates.Staff{ID: st.ID, Email: st.Email, Role: st.Role, StudyRole: actorFrom(c).Role},
+		CSRF: s.Signer.CSRF(sessionFrom(c).ID)})
 }
 
 // reportPage returns the page base of a presenters' page.
