@@ -430,6 +430,8 @@ var customSchema = map[reflect.Type]func(*openapi3.Schema){
 		*s = openapi3.Schema{Description: "an item id alone keeps the item as defined; an object rewords, merges or adds one",
 			OneOf: openapi3.SchemaRefs{openapi3.NewSchemaRef("", openapi3.NewStringSchema()), openapi3.NewSchemaRef("", &obj)}}
 	},
+	reflect.TypeFor[apiErrorBody]():    required("error"),
+	reflect.TypeFor[apiError]():        required("code", "message"),
 	reflect.TypeFor[jsontext.Value]():  anyJSON,
 	reflect.TypeFor[json.RawMessage](): anyJSON,
 }
@@ -453,6 +455,12 @@ func keyedObject(what string) func(*openapi3.Schema) {
 		s.AdditionalProperties = openapi3.AdditionalProperties{Schema: items}
 		s.Description = "keyed by " + what + ", in order"
 	}
+}
+
+// required marks members every answer carries (only for types never read from a request, where
+// decodeJSON takes a missing member as its zero value).
+func required(names ...string) func(*openapi3.Schema) {
+	return func(s *openapi3.Schema) { s.Required = names }
 }
 
 // anyJSON is any JSON value, kept as written.
