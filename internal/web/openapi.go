@@ -42,6 +42,7 @@ import (
 	"github.com/cart-cd/delphi/internal/outcome"
 	"github.com/cart-cd/delphi/internal/report"
 	"github.com/cart-cd/delphi/internal/store"
+	"github.com/cart-cd/delphi/internal/survey"
 )
 
 // opDoc documents one API route.
@@ -383,6 +384,16 @@ func (g *schemaGen) structSchema(t reflect.Type, schema *openapi3.Schema) {
 	}
 	no := false
 	schema.AdditionalProperties = openapi3.AdditionalProperties{Has: &no}
+	for name, values := range fieldEnums[t] {
+		p := schema.Properties[name]
+		if p == nil || p.Value == nil || p.Ref != "" && strings.HasPrefix(p.Ref, "#/") {
+			g.err = errors.Join(g.err, fmt.Errorf("fieldEnums names %v.%s, which is no string member", t, name))
+			continue
+		}
+		for _, v := range values {
+			p.Value.Enum = append(p.Value.Enum, v)
+		}
+	}
 	for _, f := range reflect.VisibleFields(t) {
 		if !f.IsExported() || f.Tag.Get("json") == "-" {
 			continue
@@ -398,6 +409,27 @@ func (g *schemaGen) structSchema(t reflect.Type, schema *openapi3.Schema) {
 		schema.Properties[jsonName(f, "")] = &openapi3.SchemaRef{Value: &openapi3.Schema{Nullable: true, AllOf: openapi3.SchemaRefs{p}}}
 	}
 }
+
+// fieldEnums are the values some string members take, by type and member.
+var fieldEnums = func() map[reflect.Type]map[string][]string {
+	roles := []string{delphi.RoleAdmin, delphi.RoleFacilitator, delphi.RolePresenter}
+	studyRoles := []string{delphi.RoleFacilitator, delphi.RolePresenter}
+	tiers := []string{survey.TierCore, survey.TierExpansion, "excluded", "undecided"}
+	return map[reflect.Type]map[string][]string{
+		reflect.TypeFor[delphi.Staff]():       {"role": roles},
+		reflect.TypeFor[delphi.NewStaff]():    {"role": roles},
+		reflect.TypeFor[delphi.StaffChange](): {"role": roles},
+		reflect.TypeFor[delphi.Member]():      {"role": studyRoles, "staff_role": roles},
+		reflect.TypeFor[memberRoleInput]():    {"role": studyRoles},
+		reflect.TypeFor[passwordLinkJSON]():   {"purpose": {"invite", "reset"}},
+		reflect.TypeFor[studyJSON]():          {"state": {"active", "finished"}},
+		reflect.TypeFor[roundJSON]():          {"state": {"open", "closed"}},
+		reflect.TypeFor[delphi.Suggestion]():  {"status": {"new", "accepted", "merged", "rejected"}},
+		reflect.TypeFor[delphi.Triage]():      {"decision": {"accept", "merge", "reject"}},
+		reflect.TypeFor[outcome.Decision]():   {"tier": tiers, "basis": {outcome.BasisCommittee, outcome.BasisMeetingVote}},
+		reflect.TypeFor[withdrawnJSON]():      {"answers": {delphi.KeepAnswers, delphi.RemoveOpenAnswers}},
+	}
+}()
 
 // customSchema says what the types that write their own JSON write.
 var customSchema = map[reflect.Type]func(*openapi3.Schema){
