@@ -232,6 +232,7 @@ func TestAPIErrors(t *testing.T) {
 		{"revoke unknown", "DELETE", "/api/v1/invitations/nope", "admin", nil, "", 404, "not_found", ""},
 		{"method not allowed", "PUT", "/api/v1/studies", "admin", nil, "", 405, "method", ""},
 		{"no route", "GET", "/api/v1/nothing", "admin", nil, "", 404, "not_found", ""},
+		{"unknown field in an item", "POST", fmt.Sprintf("/api/v1/studies/%d/rounds", sid), "admin", `{"items":[{"id":"x","lable":{"en":"y"}}]}`, "", 400, "malformed", "lable"},
 		{"deadline in the past", "POST", fmt.Sprintf("/api/v1/studies/%d/rounds", sid), "admin", `{"deadline":"2001-01-01T00:00:00Z"}`, "", 422, "invalid", "deadline"},
 		{"respond without link", "GET", "/api/v1/respond", "", nil, "", 401, "unauthorized", ""},
 		{"respond with staff token", "GET", "/api/v1/respond", "admin", nil, "", 401, "unauthorized", ""},

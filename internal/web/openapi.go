@@ -144,10 +144,7 @@ func (s *Server) buildOpenAPI() ([]byte, error) {
 
 // openAPI makes the document.
 func (s *Server) openAPI() (*openapi3.T, error) {
-	gen, err := newSchemaGen()
-	if err != nil {
-		return nil, err
-	}
+	gen := newSchemaGen()
 	errResp := &openapi3.ResponseRef{Ref: "#/components/responses/Error"}
 	paths := openapi3.NewPaths()
 	for _, rt := range s.apiRoutes() {
@@ -282,7 +279,7 @@ type schemaGen struct {
 	err   error
 }
 
-func newSchemaGen() (*schemaGen, error) {
+func newSchemaGen() *schemaGen {
 	g := &schemaGen{names: map[reflect.Type]string{}, comps: map[string]*openapi3.Schema{}}
 	g.gen = openapi3gen.NewGenerator(
 		openapi3gen.UseAllExportedFields(), // encoding/json writes untagged fields too (store.AuditEntry)
@@ -290,7 +287,7 @@ func newSchemaGen() (*schemaGen, error) {
 		openapi3gen.CreateTypeNameGenerator(g.name),
 		openapi3gen.CreateComponentSchemas(openapi3gen.ExportComponentSchemasOptions{ExportComponentSchemas: true, ExportTopLevelSchema: true}),
 		openapi3gen.SchemaCustomizer(g.customize))
-	return g, nil
+	return g
 }
 
 // jsonName is a field's name as encoding/json writes it: its json tag's, else the Go name
