@@ -9,7 +9,8 @@ package web
 //  2. add one entry to opDocs, keyed "METHOD /path" with the path as OpenAPI writes it
 //     ("/studies/{sid}"): a summary, a value of the Go type the handler decodes the body into
 //     (request; nil for no body), a value of the Go type it answers with (response; nil for
-//     204 No Content), and the success status when it is not 200.
+//     204 No Content), the success status when it is not 200, and the values of parameters
+//     that take only a few (params; a name not in the path declares an optional query parameter).
 //
 // Handlers answer with named types, never gin.H or an anonymous struct: the type is the schema
 // (a component named after it). A type that writes its own JSON (MarshalJSON, MarshalJSONTo)
@@ -53,6 +54,9 @@ type opDoc struct {
 	response any  // a value of the 2xx JSON answer's Go type; nil: 204 No Content; files{…}: a download
 	status   int  // the success status; 0 means 200 (204 when response is nil)
 	created  bool // 201 Created as well as status: a PUT that may create
+	// params are the values parameters take: a path parameter's, or an optional query
+	// parameter's (declared by being named here)
+	params map[string][]string
 }
 
 // panelImport stands for the panel import's body: a JSON array of delphi.PanelistInput or a
@@ -68,44 +72,45 @@ type openAPIDocument map[string]any
 const xlsxType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 var opDocs = map[string]opDoc{
-	"GET /openapi.json":                           {summary: "This document", response: openAPIDocument{}},
-	"POST /auth/login":                            {summary: "Sign in as staff; returns a bearer token", request: loginInput{}, response: loginJSON{}},
-	"POST /auth/logout":                           {summary: "End this session: its token and cookie stop working at once"},
-	"POST /auth/password":                         {summary: "Choose a password with a one-time invitation or reset link's token; signs in", request: setPasswordInput{}, response: loginJSON{}},
-	"GET /me":                                     {summary: "The signed-in staff member", response: delphi.Staff{}},
-	"PUT /me/password":                            {summary: "Change one's own password (12+ characters, not a common one); other sessions end", request: changePasswordInput{}},
-	"GET /me/sessions":                            {summary: "One's own live sessions", response: []delphi.SessionInfo{}},
-	"GET /studies/{sid}/privacy":                  {summary: "The study's retention of personal data and its erasure", response: delphi.Privacy{}},
-	"PUT /studies/{sid}/retention":                {summary: "Days after finishing that the panel's names, emails and links are kept (null: until an admin erases)", request: retentionInput{}, response: delphi.Privacy{}},
-	"POST /studies/{sid}/erase":                   {summary: "Erase a finished study's personal data now (admins): names, emails, links, outbox; answers and reports stay", response: store.Erased{}},
-	"GET /studies/{sid}/members":                  {summary: "Who works on the study, and as what", response: []delphi.Member{}},
-	"PUT /studies/{sid}/members/{staff_id}":       {summary: "Add a member to the study (201) or change their role there (200)", request: memberRoleInput{}, response: delphi.Member{}, created: true},
-	"DELETE /studies/{sid}/members/{staff_id}":    {summary: "Remove a member from the study"},
-	"GET /staff/{id}":                             {summary: "A staff account (admins)", response: delphi.Staff{}},
-	"PATCH /staff/{id}":                           {summary: "Change a staff account's role or disable it (admins); its sessions end; the last admin cannot be demoted or disabled (409)", request: delphi.StaffChange{}, response: delphi.Staff{}},
-	"POST /staff/{id}/password-reset":             {summary: "Reset a password (admins): the old one stops working, sessions end, and a one-time link lets the member choose a new one", response: staffJSON{}},
-	"GET /staff/{id}/sessions":                    {summary: "A staff member's live sessions (admins)", response: []delphi.SessionInfo{}},
-	"DELETE /staff/{id}/sessions":                 {summary: "End all of a staff member's sessions (admins)", response: endedJSON{}},
-	"DELETE /staff/{id}/sessions/{session}":       {summary: "End one session of a staff member (admins)", response: endedJSON{}},
-	"GET /surveys":                                {summary: "Survey definitions studies can be created from", response: []surveyJSON{}},
-	"GET /studies":                                {summary: "List studies", response: []studyJSON{}},
-	"POST /studies":                               {summary: "Create a study from a bundled survey or an uploaded definition", request: createStudyInput{}, response: studyJSON{}, status: 201},
-	"GET /studies/{sid}":                          {summary: "A study with its definition and rounds", response: studyJSON{}},
-	"POST /studies/{sid}/finish":                  {summary: "Finish a study after its last round", response: studyJSON{}},
-	"GET /studies/{sid}/panelists":                {summary: "The panel (names and emails: facilitators and admins only)", response: []delphi.Panelist{}},
-	"POST /studies/{sid}/panelists":               {summary: "Add panelists from a JSON array or text/csv, all or nothing", request: panelImport{}, response: []delphi.Panelist{}, status: 201},
-	"POST /studies/{sid}/panelists/preview":       {summary: "Check a panel import without writing anything", request: panelImport{}, response: delphi.ImportPreview{}},
-	"PATCH /studies/{sid}/panelists/{pid}":        {summary: "Edit a panelist", request: delphi.PanelistInput{}, response: delphi.Panelist{}},
-	"DELETE /studies/{sid}/panelists/{pid}":       {summary: "Withdraw a panelist (their links stop working); ?answers=remove_open deletes their answers in rounds still open, else they stay"},
-	"GET /studies/{sid}/rounds/next":              {summary: "The proposed item set and panel of the next round", response: delphi.Proposal{}},
-	"POST /studies/{sid}/rounds":                  {summary: "Open the next round (defaults: the proposal)", request: delphi.OpenRoundInput{}, optional: true, response: roundJSON{}, status: 201},
-	"GET /studies/{sid}/rounds/{n}":               {summary: "A round with its items and frozen rule", response: roundJSON{}},
-	"PATCH /studies/{sid}/rounds/{n}":             {summary: "Change an open round's deadline", request: roundUpdateInput{}, response: roundJSON{}},
-	"POST /studies/{sid}/rounds/{n}/close":        {summary: "Close a round and store its snapshot", response: closeSummaryJSON{}},
-	"GET /studies/{sid}/rounds/{n}/progress":      {summary: "Counts of submitted / started / not started, by group and country", response: delphi.Progress{}},
-	"POST /studies/{sid}/rounds/{n}/invitations":  {summary: "Issue (or re-issue) invite links; optionally queue the emails", request: invitationsInput{}, optional: true, response: []delphi.Link{}, status: 201},
-	"POST /studies/{sid}/rounds/{n}/reminders":    {summary: "Queue reminders to invited panelists who have not submitted", response: queuedJSON{}, status: 201},
-	"GET /studies/{sid}/rounds/{n}/{file}":        {summary: "Exports of a closed round: report.json, report.csv, report.xlsx, report.html, answers.csv (a new pseudonym per round), answers-linked.csv (the study's pseudonyms; facilitators and admins), outcome.csv, comments.csv, suggestions.csv", response: files{"application/json", "text/csv", xlsxType, "text/html"}},
+	"GET /openapi.json":                          {summary: "This document", response: openAPIDocument{}},
+	"POST /auth/login":                           {summary: "Sign in as staff; returns a bearer token", request: loginInput{}, response: loginJSON{}},
+	"POST /auth/logout":                          {summary: "End this session: its token and cookie stop working at once"},
+	"POST /auth/password":                        {summary: "Choose a password with a one-time invitation or reset link's token; signs in", request: setPasswordInput{}, response: loginJSON{}},
+	"GET /me":                                    {summary: "The signed-in staff member", response: delphi.Staff{}},
+	"PUT /me/password":                           {summary: "Change one's own password (12+ characters, not a common one); other sessions end", request: changePasswordInput{}},
+	"GET /me/sessions":                           {summary: "One's own live sessions", response: []delphi.SessionInfo{}},
+	"GET /studies/{sid}/privacy":                 {summary: "The study's retention of personal data and its erasure", response: delphi.Privacy{}},
+	"PUT /studies/{sid}/retention":               {summary: "Days after finishing that the panel's names, emails and links are kept (null: until an admin erases)", request: retentionInput{}, response: delphi.Privacy{}},
+	"POST /studies/{sid}/erase":                  {summary: "Erase a finished study's personal data now (admins): names, emails, links, outbox; answers and reports stay", response: store.Erased{}},
+	"GET /studies/{sid}/members":                 {summary: "Who works on the study, and as what", response: []delphi.Member{}},
+	"PUT /studies/{sid}/members/{staff_id}":      {summary: "Add a member to the study (201) or change their role there (200)", request: memberRoleInput{}, response: delphi.Member{}, created: true},
+	"DELETE /studies/{sid}/members/{staff_id}":   {summary: "Remove a member from the study"},
+	"GET /staff/{id}":                            {summary: "A staff account (admins)", response: delphi.Staff{}},
+	"PATCH /staff/{id}":                          {summary: "Change a staff account's role or disable it (admins); its sessions end; the last admin cannot be demoted or disabled (409)", request: delphi.StaffChange{}, response: delphi.Staff{}},
+	"POST /staff/{id}/password-reset":            {summary: "Reset a password (admins): the old one stops working, sessions end, and a one-time link lets the member choose a new one", response: staffJSON{}},
+	"GET /staff/{id}/sessions":                   {summary: "A staff member's live sessions (admins)", response: []delphi.SessionInfo{}},
+	"DELETE /staff/{id}/sessions":                {summary: "End all of a staff member's sessions (admins)", response: endedJSON{}},
+	"DELETE /staff/{id}/sessions/{session}":      {summary: "End one session of a staff member (admins)", response: endedJSON{}},
+	"GET /surveys":                               {summary: "Survey definitions studies can be created from", response: []surveyJSON{}},
+	"GET /studies":                               {summary: "List studies", response: []studyJSON{}},
+	"POST /studies":                              {summary: "Create a study from a bundled survey or an uploaded definition", request: createStudyInput{}, response: studyJSON{}, status: 201},
+	"GET /studies/{sid}":                         {summary: "A study with its definition and rounds", response: studyJSON{}},
+	"POST /studies/{sid}/finish":                 {summary: "Finish a study after its last round", response: studyJSON{}},
+	"GET /studies/{sid}/panelists":               {summary: "The panel (names and emails: facilitators and admins only)", response: []delphi.Panelist{}},
+	"POST /studies/{sid}/panelists":              {summary: "Add panelists from a JSON array or text/csv, all or nothing", request: panelImport{}, response: []delphi.Panelist{}, status: 201},
+	"POST /studies/{sid}/panelists/preview":      {summary: "Check a panel import without writing anything", request: panelImport{}, response: delphi.ImportPreview{}},
+	"PATCH /studies/{sid}/panelists/{pid}":       {summary: "Edit a panelist", request: delphi.PanelistInput{}, response: delphi.Panelist{}},
+	"DELETE /studies/{sid}/panelists/{pid}":      {summary: "Withdraw a panelist (their links stop working); ?answers=remove_open deletes their answers in rounds still open, else they stay", params: map[string][]string{"answers": {delphi.KeepAnswers, delphi.RemoveOpenAnswers}}},
+	"GET /studies/{sid}/rounds/next":             {summary: "The proposed item set and panel of the next round", response: delphi.Proposal{}},
+	"POST /studies/{sid}/rounds":                 {summary: "Open the next round (defaults: the proposal)", request: delphi.OpenRoundInput{}, optional: true, response: roundJSON{}, status: 201},
+	"GET /studies/{sid}/rounds/{n}":              {summary: "A round with its items and frozen rule", response: roundJSON{}},
+	"PATCH /studies/{sid}/rounds/{n}":            {summary: "Change an open round's deadline", request: roundUpdateInput{}, response: roundJSON{}},
+	"POST /studies/{sid}/rounds/{n}/close":       {summary: "Close a round and store its snapshot", response: closeSummaryJSON{}},
+	"GET /studies/{sid}/rounds/{n}/progress":     {summary: "Counts of submitted / started / not started, by group and country", response: delphi.Progress{}},
+	"POST /studies/{sid}/rounds/{n}/invitations": {summary: "Issue (or re-issue) invite links; optionally queue the emails", request: invitationsInput{}, optional: true, response: []delphi.Link{}, status: 201},
+	"POST /studies/{sid}/rounds/{n}/reminders":   {summary: "Queue reminders to invited panelists who have not submitted", response: queuedJSON{}, status: 201},
+	"GET /studies/{sid}/rounds/{n}/{file}": {summary: "Exports of a closed round: report.json, report.csv, report.xlsx, report.html, answers.csv (a new pseudonym per round), answers-linked.csv (the study's pseudonyms; facilitators and admins), outcome.csv, comments.csv, suggestions.csv", response: files{"application/json", "text/csv", xlsxType, "text/html"},
+		params: map[string][]string{"file": {"report.json", "report.csv", "report.xlsx", "report.html", "answers.csv", "answers-linked.csv", "outcome.csv", "comments.csv", "suggestions.csv"}}},
 	"GET /studies/{sid}/decisions":                {summary: "The decisions of meetings and the committee on the study's items, oldest first", response: []outcome.Decision{}},
 	"POST /studies/{sid}/decisions":               {summary: "Record a committee decision on an item (provisional while the study runs); audited", request: delphi.DecisionInput{}, response: outcome.Decision{}, status: 201},
 	"GET /studies/{sid}/outcome.json":             {summary: "The outcome (outcome-definitions.md §4): frozen rules with hashes, groups, one entry per item ever asked", response: report.OutcomeDoc{}},
@@ -162,7 +167,15 @@ func (s *Server) openAPI() (*openapi3.T, error) {
 			if m[1] == "id" && strings.HasPrefix(rt.path, "/invitations") || m[1] == "file" || m[1] == "session" {
 				schema = openapi3.NewStringSchema()
 			}
+			if v, ok := d.params[m[1]]; ok {
+				schema.Enum = stringsAny(v)
+			}
 			op.AddParameter(openapi3.NewPathParameter(m[1]).WithSchema(schema))
+		}
+		for _, name := range slices.Sorted(maps.Keys(d.params)) {
+			if !strings.Contains(rt.path, ":"+name) {
+				op.AddParameter(openapi3.NewQueryParameter(name).WithSchema(openapi3.NewStringSchema().WithEnum(stringsAny(d.params[name])...)))
+			}
 		}
 		switch req := d.request.(type) {
 		case nil:
@@ -266,6 +279,14 @@ func (s *Server) openAPI() (*openapi3.T, error) {
 			},
 		},
 	}, nil
+}
+
+func stringsAny(v []string) []any {
+	out := make([]any, len(v))
+	for i, s := range v {
+		out[i] = s
+	}
+	return out
 }
 
 // schemaGen makes schemas from Go types with openapi3gen: structs become components named after

@@ -37,8 +37,14 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		if op.Responses.Len() < 2 || op.Responses.Default() == nil {
 			t.Errorf("%s has no success or no error response", key)
 		}
-		if want := strings.Count(rt.path, ":"); len(op.Parameters) != want {
-			t.Errorf("%s declares %d path parameters, want %d", key, len(op.Parameters), want)
+		inPath := 0
+		for _, p := range op.Parameters {
+			if p.Value.In == "path" {
+				inPath++
+			}
+		}
+		if want := strings.Count(rt.path, ":"); inPath != want {
+			t.Errorf("%s declares %d path parameters, want %d", key, inPath, want)
 		}
 	}
 	for key := range opDocs {
