@@ -15,6 +15,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/cart-cd/delphi/internal/consensus"
 	"github.com/cart-cd/delphi/internal/delphi"
 	"github.com/cart-cd/delphi/internal/survey"
 )
@@ -93,11 +94,14 @@ func studyRound(c *gin.Context) (int64, int, error) {
 	return sid, int(n), nil
 }
 
+// loginInput is the body of POST /auth/login.
+type loginInput struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+}
+
 func (s *Server) apiLogin(c *gin.Context) {
-	var in struct {
-		Email    string `json:"email"`
-		Password string `json:"password"`
-	}
+	var in loginInput
 	if err := decodeJSON(c, &in); err != nil {
 		s.fail(c, err)
 		return
@@ -128,12 +132,16 @@ func (s *Server) apiLogout(c *gin.Context) {
 	c.Status(http.StatusNoContent)
 }
 
+// setPasswordInput is the body of POST /auth/password: the token of the link
+// /console/password/{token} and the password chosen (12–72 bytes, not a common one).
+type setPasswordInput struct {
+	Token    string `json:"token"`
+	Password string `json:"password"`
+}
+
 // apiSetPassword uses a one-time link's token to choose a password, and signs in.
 func (s *Server) apiSetPassword(c *gin.Context) {
-	var in struct {
-		Token    string `json:"token"`
-		Password string `json:"password"`
-	}
+	var in setPasswordInput
 	if err := decodeJSON(c, &in); err != nil {
 		s.fail(c, err)
 		return
@@ -152,12 +160,15 @@ func (s *Server) apiMe(c *gin.Context) {
 	c.JSON(http.StatusOK, st)
 }
 
+// changePasswordInput is the body of PUT /me/password.
+type changePasswordInput struct {
+	Current string `json:"current_password"`
+	New     string `json:"new_password"`
+}
+
 // apiChangePassword changes the caller's own password; their other sessions end.
 func (s *Server) apiChangePassword(c *gin.Context) {
-	var in struct {
-		Current string `json:"current_password"`
-		New     string `json:"new_password"`
-	}
+	var in changePasswordInput
 	if err := decodeJSON(c, &in); err != nil {
 		s.fail(c, err)
 		return
@@ -185,18 +196,20 @@ func (s *Server) apiSurveys(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	type surveyJSON struct {
-		ID       string      `json:"id"`
-		Version  int         `json:"version"`
-		Title    survey.Text `json:"title"`
-		Items    int         `json:"items"`
-		Sections int         `json:"sections"`
-	}
 	out := make([]surveyJSON, len(defs))
 	for i, d := range defs {
 		out[i] = surveyJSON{ID: d.ID, Version: d.Version, Title: d.Title, Items: len(d.Items()), Sections: len(d.Sections)}
 	}
 	c.JSON(http.StatusOK, out)
+}
+
+// surveyJSON is a survey definition studies can be created from (GET /surveys).
+type surveyJSON struct {
+	ID       string      `json:"id"`
+	Version  int         `json:"version"`
+	Title    survey.Text `json:"title"`
+	Items    int         `json:"items"`
+	Sections int         `json:"sections"`
 }
 
 // studyJSON is the API view of a study.
@@ -261,13 +274,16 @@ func (s *Server) apiStudies(c *gin.Context) {
 	c.JSON(http.StatusOK, out)
 }
 
+// createStudyInput is the body of POST /studies: a bundled survey's id or a YAML definition.
+type createStudyInput struct {
+	Survey     string `json:"survey"`
+	Definition string `json:"definition"`
+	Title      string `json:"title"`
+	Contact    string `json:"contact"`
+}
+
 func (s *Server) apiCreateStudy(c *gin.Context) {
-	var in struct {
-		Survey     string `json:"survey"`
-		Definition string `json:"definition"`
-		Title      string `json:"title"`
-		Contact    string `json:"contact"`
-	}
+	var in createStudyInput
 	if err := decodeJSON(c, &in); err != nil {
 		s.fail(c, err)
 		return
@@ -495,15 +511,19 @@ func (s *Server) apiRound(c *gin.Context) {
 	s.writeRound(c, http.StatusOK, sid, n)
 }
 
+// roundUpdateInput is the body of PATCH /studies/{sid}/rounds/{n}: the new deadline, or null
+// for none.
+type roundUpdateInput struct {
+	Deadline *time.Time `json:"deadline"`
+}
+
 func (s *Server) apiUpdateRound(c *gin.Context) {
 	sid, n, err := studyRound(c)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	var in struct {
-		Deadline *time.Time `json:"deadline"`
-	}
+	var in roundUpdateInput
 	if err := decodeJSON(c, &in); err != nil {
 		s.fail(c, err)
 		return
@@ -533,8 +553,22 @@ func (s *Server) apiCloseRound(c *gin.Context) {
 	c.JSON(http.StatusOK, closeSummary(snap))
 }
 
-// closeSummary is the short answer to closing a round: participation and counts per class.
-func closeSummary(snap *delphi.Snapshot) gin.H {
+// closeSummaryJSON is the short answer to closing a round: participation and counts per class
+// (consensus_in, consensus_out, no_consensus, unrated). Its members are in the order
+// encoding/json wrote the map it replaced.
+type closeSummaryJSON struct {
+	Classes   map[string]int    `json:"classes"`
+	ClosedAt  time.Time         `json:"closed_at"`
+	Invited   int               `json:"invited"`
+	Items     int               `json:"items"`
+	Kendall   consensus.Kendall `json:"kendall"`
+	Round     int               `json:"round"`
+	Rule      string            `json:"rule"`
+	Submitted int               `json:"submitted"`
+}
+
+// closeSummary is the short answer to closing a round.
+func closeSummary(snap *delphi.Snapshot) closeSummaryJSON {
 	classes := map[string]int{"consensus_in": 0, "consensus_out": 0, "no_consensus": 0, "unrated": 0}
 	for _, it := range snap.Result.Items {
 		if it.Comet == "" {
@@ -543,9 +577,9 @@ func closeSummary(snap *delphi.Snapshot) gin.H {
 			classes[string(it.Comet)]++
 		}
 	}
-	return gin.H{"round": snap.Round, "closed_at": snap.ClosedAt, "invited": snap.Participation.Invited,
-		"submitted": snap.Participation.Submitted, "items": len(snap.Items), "classes": classes,
-		"kendall": snap.Result.Kendall, "rule": snap.RuleText}
+	return closeSummaryJSON{Round: snap.Round, ClosedAt: snap.ClosedAt, Invited: snap.Participation.Invited,
+		Submitted: snap.Participation.Submitted, Items: len(snap.Items), Classes: classes,
+		Kendall: snap.Result.Kendall, Rule: snap.RuleText}
 }
 
 func (s *Server) apiProgress(c *gin.Context) {
@@ -562,16 +596,20 @@ func (s *Server) apiProgress(c *gin.Context) {
 	c.JSON(http.StatusOK, p)
 }
 
+// invitationsInput is the optional body of POST …/rounds/{n}/invitations: the panelists to
+// issue links for (default: the round's), and whether to queue the emails.
+type invitationsInput struct {
+	Panelists []int64 `json:"panelists"`
+	Send      bool    `json:"send"`
+}
+
 func (s *Server) apiIssueInvitations(c *gin.Context) {
 	sid, n, err := studyRound(c)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	var in struct {
-		Panelists []int64 `json:"panelists"`
-		Send      bool    `json:"send"`
-	}
+	var in invitationsInput
 	if c.Request.ContentLength != 0 {
 		if err := decodeJSON(c, &in); err != nil {
 			s.fail(c, err)
@@ -762,6 +800,11 @@ func (s *Server) apiStaffSessions(c *gin.Context) {
 	c.JSON(http.StatusOK, out)
 }
 
+// endedJSON counts the sessions ended.
+type endedJSON struct {
+	Ended int64 `json:"ended"`
+}
+
 // apiEndStaffSessions ends one session (…/sessions/{session}) or all of an account's.
 func (s *Server) apiEndStaffSessions(c *gin.Context) {
 	id, err := pathInt(c, "id")
@@ -774,7 +817,7 @@ func (s *Server) apiEndStaffSessions(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"ended": n})
+	c.JSON(http.StatusOK, endedJSON{Ended: n})
 }
 
 func (s *Server) apiMembers(c *gin.Context) {
@@ -791,6 +834,11 @@ func (s *Server) apiMembers(c *gin.Context) {
 	c.JSON(http.StatusOK, out)
 }
 
+// memberRoleInput is the body of PUT /studies/{sid}/members/{staff_id}.
+type memberRoleInput struct {
+	Role string `json:"role"`
+}
+
 func (s *Server) apiPutMember(c *gin.Context) {
 	sid, err := pathInt(c, "sid")
 	if err != nil {
@@ -802,9 +850,7 @@ func (s *Server) apiPutMember(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	var in struct {
-		Role string `json:"role"`
-	}
+	var in memberRoleInput
 	if err := decodeJSON(c, &in); err != nil {
 		s.fail(c, err)
 		return
@@ -863,15 +909,18 @@ func (s *Server) apiPrivacy(c *gin.Context) {
 	c.JSON(http.StatusOK, p)
 }
 
+// retentionInput is the body of PUT /studies/{sid}/retention: days after finishing, or null.
+type retentionInput struct {
+	Days *int `json:"retention_days"`
+}
+
 func (s *Server) apiSetRetention(c *gin.Context) {
 	sid, err := pathInt(c, "sid")
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	var in struct {
-		Days *int `json:"retention_days"`
-	}
+	var in retentionInput
 	if err := decodeJSON(c, &in); err != nil {
 		s.fail(c, err)
 		return

@@ -47,6 +47,7 @@ func (e *env) consoleLogin(email, pw string) *browser {
 
 func (b *browser) do(req *http.Request) response {
 	b.e.t.Helper()
+	reqBody := requestBody(b.e.t, req)
 	res, err := b.c.Do(req)
 	if err != nil {
 		b.e.t.Fatal(err)
@@ -56,7 +57,9 @@ func (b *browser) do(req *http.Request) response {
 	if m := csrfRe.FindSubmatch(body); m != nil {
 		b.csrf = html.UnescapeString(string(m[1]))
 	}
-	return response{Status: res.StatusCode, Header: res.Header, Body: body}
+	r := response{Status: res.StatusCode, Header: res.Header, Body: body}
+	b.e.checkAPI(req, reqBody, r)
+	return r
 }
 
 func (b *browser) get(path string) response {

@@ -60,13 +60,16 @@ func (x *expertClient) post(path string, form url.Values) response {
 
 func (x *expertClient) send(req *http.Request) response {
 	x.e.t.Helper()
+	body := requestBody(x.e.t, req)
 	res, err := x.c.Do(req)
 	if err != nil {
 		x.e.t.Fatal(err)
 	}
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
-	return response{Status: res.StatusCode, Header: res.Header, Body: b}
+	r := response{Status: res.StatusCode, Header: res.Header, Body: b}
+	x.e.checkAPI(req, body, r)
+	return r
 }
 
 var expertCSRFRe = regexp.MustCompile(`name="csrf-token" content="([^"]+)"`)

@@ -193,6 +193,7 @@ func (s *secEnv) page(method, path string, u who, form url.Values, csrf string) 
 	if u.cookie != nil {
 		req.AddCookie(u.cookie)
 	}
+	sent := requestBody(s.t, req)
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }, Timeout: 20 * time.Second}
 	res, err := client.Do(req)
 	if err != nil {
@@ -200,7 +201,9 @@ func (s *secEnv) page(method, path string, u who, form url.Values, csrf string) 
 	}
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
-	return response{Status: res.StatusCode, Header: res.Header, Body: b}
+	r := response{Status: res.StatusCode, Header: res.Header, Body: b}
+	s.env.checkAPI(req, sent, r)
+	return r
 }
 
 // fill puts real values in a route's parameters.
@@ -1013,12 +1016,14 @@ func TestInputAbuse(t *testing.T) {
 				req.Header.Set("Content-Type", tt.ct)
 			}
 			req.Header.Set("Authorization", "Bearer "+tt.token)
+			sent := requestBody(t, req)
 			res, err := http.DefaultClient.Do(req)
 			if err != nil {
 				t.Fatalf("no answer: %v", err)
 			}
 			b, _ := io.ReadAll(res.Body)
 			res.Body.Close()
+			e.checkAPI(req, sent, response{Status: res.StatusCode, Header: res.Header, Body: b})
 			var eb apiErrorBody
 			if res.StatusCode != tt.status || json.Unmarshal(b, &eb) != nil || eb.Error.Message == "" {
 				t.Fatalf("got %d %.300s, want %d with a JSON error", res.StatusCode, b, tt.status)
