@@ -349,7 +349,7 @@ func TestBrowserExpertJourney(t *testing.T) {
 	}
 	text := browserEval[string](b, fb+`.innerText`)
 	for _, want := range []string{"Round 1 results", "Your answer in round 1: 7 – Critical", "Median:", "By stakeholder group",
-		"2 group(s) with fewer than 5 ratings are not shown separately.", "Comments from the panel (2)"} {
+		"2 groups with fewer than 5 ratings are not shown separately.", "Comments from the panel (2)"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("round-2 feedback lacks %q:\n%s", want, text)
 		}
