@@ -58,6 +58,9 @@ type Snapshot struct {
 	// its reason (and the earlier wording of a reworded item).
 	Changes  []ItemChange `json:"changes,omitempty"`
 	Software string       `json:"software"`
+	// Disclosure is set on the copies made for staff-facing outputs (Disclosed, Full), never
+	// on a stored snapshot: what those copies withhold under the small-cell rule.
+	Disclosure *Disclosure `json:"disclosure,omitempty"`
 }
 
 // ItemChange is an item added, reworded, merged or dropped when a round opened, with the
