@@ -539,6 +539,9 @@ func encodeSnapshot(snap *Snapshot) ([]byte, error) {
 	return b, nil
 }
 
+// EncodeSnapshot writes a snapshot as it would be stored (a disclosed copy for an export).
+func EncodeSnapshot(snap *Snapshot) ([]byte, error) { return encodeSnapshot(snap) }
+
 // decodeSnapshot decodes a stored snapshot. It reads as encoding/json did where the library is
 // stricter by default (a repeated name: the last counts; invalid UTF-8 becomes U+FFFD), which
 // also spares it checking what encodeSnapshot cannot write.
