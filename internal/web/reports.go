@@ -219,12 +219,17 @@ func (s *Server) reportsIndex(c *gin.Context) {
 	s.renderReport(c, templates.ReportsIndex(v))
 }
 
-// reportExports lists the downloads of a round.
-func reportExports(sid int64, n int) []templates.ReportLink {
+// reportExports lists the downloads of a round. small is the number of the panel's group ×
+// country cells under min (the small-cell check of the raw answers), or -1 if unknown.
+func reportExports(sid int64, n, small, min int) []templates.ReportLink {
 	base := fmt.Sprintf("/api/v1/studies/%d/rounds/%d/", sid, n)
+	answers := "raw answers, rounds 1–" + fmt.Sprint(n) + ", a new pseudonym per round"
+	if small > 0 {
+		answers += fmt.Sprintf(". Warning: %d group × country cell(s) of the panel have fewer than %d panelists; with the group column, such a panelist may be recognised: share this file only within the study team", small, min)
+	}
 	return []templates.ReportLink{
 		{Href: base + "report.csv", Label: "Results CSV", Hint: "tidy: one row per item × group"},
-		{Href: base + "answers.csv", Label: "Answers CSV", Hint: "raw answers, rounds 1–" + fmt.Sprint(n) + ", a new pseudonym per round"},
+		{Href: base + "answers.csv", Label: "Answers CSV", Hint: answers},
 		{Href: base + "report.xlsx", Label: "Excel workbook", Hint: "summary, items, groups, participation, comments, outcome"},
 		{Href: base + "report.json", Label: "Snapshot JSON", Hint: "the whole snapshot"},
 		{Href: base + "report.html", Label: "HTML file", Hint: "this summary as one file"},
@@ -345,7 +350,12 @@ func (s *Server) reportSummary(c *gin.Context, rc *reportCache) {
 	pg, err := rc.page(ctx, key, func() (raw, gz []byte, err error) {
 		v := &templates.ReportSummaryPage{Page: s.tpage(templates.Page{Title: fmt.Sprintf("Round %d · %s", n, st.Title),
 			Nav: "reports", Staff: &templates.Staff{Role: staff.Role}}),
-			View: view, StudyID: sid, Round: n, Title: st.Title, Exports: reportExports(sid, n), Rounds: closed}
+			View: view, StudyID: sid, Round: n, Title: st.Title, Rounds: closed}
+		small := -1
+		if panel, err := s.svc.Panel(ctx, sid); err == nil {
+			small = smallCells(panel, minGroupSize(st))
+		}
+		v.Exports = reportExports(sid, n, small, minGroupSize(st))
 		frag, cached := rc.fragment(fk)
 		size := len(frag) + 32<<10
 		var sum *report.Summary
