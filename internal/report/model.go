@@ -109,6 +109,10 @@ type ParticipationView struct {
 	Rounds             []RoundFlow
 	Attrition          string // since the previous round, in words ("" in round 1)
 	PrevRound          int
+	// Disclosure says what the tables withhold under the small-cell rule, in words ("" when
+	// the summary was built from an undisclosed snapshot); Full marks an admin's full export.
+	Disclosure string
+	Full       bool
 }
 
 // PartRow is one line of the participation table.
@@ -118,6 +122,7 @@ type PartRow struct {
 	Rate               string
 	PrevSubmitted      string // submitted in the previous round ("" in round 1)
 	Low                bool   // fewer than the feedback minimum submitted
+	Withheld           bool   // the withheld rows together ("Other …"), each fewer than the minimum
 }
 
 // RoundFlow is one round of the participant flow.
@@ -163,6 +168,10 @@ type GroupCell struct {
 	Class      string
 	ClassLabel string
 	Differs    bool // class differs from the whole panel's
+	// Withheld: the group has fewer than min_group_size panelists here (or would be given away
+	// by subtraction): its figures say Note ("fewer than 5") and nothing else.
+	Withheld bool
+	Note     string
 }
 
 // StatusView lists the items of one status.
@@ -397,7 +406,13 @@ func itemView(snap *delphi.Snapshot, ri delphi.RoundItem, res *consensus.Item, g
 	}
 	iv.Hist = res.Hist
 	in, out := false, false
-	for _, g := range res.Groups {
+	for _, g := range withheldCells(snap, ri.ID, res.Groups) {
+		if g.withheld {
+			iv.Groups = append(iv.Groups, GroupCell{ID: g.Name, Label: groupLabel[g.Name], Withheld: true,
+				Note: delphi.DisclosureNote(snap.Disclosure.MinGroupSize), PctHigh: "–", PctLow: "–", Median: "–",
+				Class: "withheld", ClassLabel: "Withheld"})
+			continue
+		}
 		gc := GroupCell{ID: g.Name, Label: groupLabel[g.Name], NRated: g.NRated, PctHigh: pctp(g.PctHigh),
 			PctLow: pctp(g.PctLow), Median: nump(g.Median), Class: classKey(g.Comet), ClassLabel: classLabels[g.Comet]}
 		if gc.Label == "" {
@@ -565,10 +580,45 @@ func kendallView(k consensus.Kendall) KendallView {
 	return kv
 }
 
+// cell is a group's result of an item, or a group withheld from it.
+type cell struct {
+	consensus.Group
+	withheld bool
+}
+
+// withheldCells returns an item's group results with the groups the snapshot's disclosure
+// withholds put back in place as withheld cells, in the definition's order.
+func withheldCells(snap *delphi.Snapshot, item string, gs consensus.GroupList) []cell {
+	if snap.Disclosure == nil || len(snap.Disclosure.Items[item]) == 0 {
+		out := make([]cell, len(gs))
+		for i, g := range gs {
+			out[i] = cell{Group: g}
+		}
+		return out
+	}
+	byName := map[string]consensus.Group{}
+	for _, g := range gs {
+		byName[g.Name] = g
+	}
+	var out []cell
+	for _, dg := range snap.Groups {
+		if g, ok := byName[dg.ID]; ok {
+			out = append(out, cell{Group: g})
+		} else if snap.Disclosure.Withheld(item, dg.ID) {
+			out = append(out, cell{Group: consensus.Group{Name: dg.ID}, withheld: true})
+		}
+	}
+	return out
+}
+
 func participation(snaps []*delphi.Snapshot, groupLabel map[string]string, minGroup int) ParticipationView {
 	snap := snaps[len(snaps)-1]
 	p := snap.Participation
 	pv := ParticipationView{Invited: p.Invited, Submitted: p.Submitted, Rate: rate(p.Submitted, p.Invited)}
+	if d := snap.Disclosure; d != nil {
+		pv.Disclosure, pv.Full = d.Note, d.Full
+		minGroup = d.MinGroupSize
+	}
 	var prev *delphi.Snapshot
 	if len(snaps) > 1 {
 		prev = snaps[len(snaps)-2]
@@ -592,14 +642,32 @@ func participation(snaps []*delphi.Snapshot, groupLabel map[string]string, minGr
 				pr.Label = l
 			}
 			if prevSub != nil {
-				pr.PrevSubmitted = strconv.Itoa(prevSub[r.Key])
+				pr.PrevSubmitted = "–" // withheld in the previous round
+				if n, ok := prevSub[r.Key]; ok {
+					pr.PrevSubmitted = strconv.Itoa(n)
+				}
 			}
 			out = append(out, pr)
 		}
 		return out
 	}
+	other := func(r *delphi.ParticipationRow, what string) []PartRow {
+		if r == nil {
+			return nil
+		}
+		pr := PartRow{Label: fmt.Sprintf("Other %s (each %s, withheld)", what, delphi.DisclosureNote(minGroup)),
+			Invited: r.Invited, Submitted: r.Submitted, Rate: rate(r.Submitted, r.Invited), Withheld: true}
+		if prev != nil {
+			pr.PrevSubmitted = "–"
+		}
+		return []PartRow{pr}
+	}
 	pv.Groups = rows(p.Groups, prevRows(func(p delphi.Participation) []delphi.ParticipationRow { return p.Groups }), groupLabel)
 	pv.Countries = rows(p.Countries, prevRows(func(p delphi.Participation) []delphi.ParticipationRow { return p.Countries }), nil)
+	if d := snap.Disclosure; d != nil {
+		pv.Groups = append(pv.Groups, other(d.OtherGroups, "groups")...)
+		pv.Countries = append(pv.Countries, other(d.OtherCountries, "countries")...)
+	}
 	for i, sn := range snaps {
 		rf := RoundFlow{Round: sn.Round, Invited: sn.Participation.Invited, Submitted: sn.Participation.Submitted,
 			NotSubmitted: sn.Participation.Invited - sn.Participation.Submitted,

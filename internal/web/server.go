@@ -74,6 +74,9 @@ type Server struct {
 	scales *cache.Cache[scaleKey, roundScale]
 	// panelKey → the panel's part of one item's feedback, rendered (a few KB): at most 16 MB.
 	feedbackPanels *cache.Cache[panelKey, []byte]
+
+	// exports: built export files of closed rounds, shared and bounded (exports.go).
+	exports *exports
 }
 
 // maxThrottled bounds the sign-in throttle's table (about 150 bytes a key).
@@ -96,7 +99,7 @@ func New(d Deps) (*Server, error) {
 			return nil, fmt.Errorf("web: trusted proxy %q is neither an address nor a CIDR", p)
 		}
 	}
-	s := &Server{Deps: d, svc: d.Service, throttle: auth.NewThrottle(d.Now, maxThrottled), maxBody: 1 << 20,
+	s := &Server{Deps: d, svc: d.Service, throttle: auth.NewThrottle(d.Now, maxThrottled), maxBody: 1 << 20, exports: newExports(),
 		respondItems:   cache.NewWeighted[itemsKey, []sharedItem](32<<20, sharedSize),
 		sections:       cache.New[int64, []roundSection](256),
 		scales:         cache.New[scaleKey, roundScale](256),

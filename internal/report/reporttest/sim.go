@@ -33,6 +33,8 @@ type Options struct {
 	Advance func(time.Duration)
 	// Hostile adds comments meant to attack spreadsheets and pages (formula injection, markup).
 	Hostile bool
+	// Panel, if set, may change the i-th panelist before the panel is added (group, country).
+	Panel func(i int, p *delphi.PanelistInput)
 }
 
 // Countries of the simulated panel.
@@ -56,6 +58,9 @@ func Run(ctx context.Context, svc *delphi.Service, opts Options) (int64, error) 
 	for i := range rows {
 		rows[i] = delphi.PanelistInput{Name: fmt.Sprintf("Expert Name%03d", i+1), Email: fmt.Sprintf("expert%03d@hospital.example.org", i+1),
 			Group: def.Groups[i%len(def.Groups)].ID, Country: Countries[(i/len(def.Groups))%len(Countries)], Language: "en"}
+		if opts.Panel != nil {
+			opts.Panel(i, &rows[i])
+		}
 	}
 	if _, err := svc.AddPanelists(ctx, delphi.System, st.ID, rows); err != nil {
 		return 0, fmt.Errorf("add panel: %w", err)
