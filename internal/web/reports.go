@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"net/http"
 	"regexp"
@@ -37,6 +38,8 @@ type reportKey struct {
 	sid    int64
 	n      int
 	slides bool // the slides view's fragment, which has the slide-sized tables too
+	// sugg fingerprints the suggestions section: triage goes on after the round closed.
+	sugg uint64
 }
 
 // pageKey names a cached whole summary page.
@@ -45,6 +48,7 @@ type pageKey struct {
 	n          int
 	view, role string
 	rounds     string // the study's closed rounds, shown in the page's round menu
+	sugg       uint64 // the suggestions section's fingerprint (reportKey.sugg)
 }
 
 // cachedPage is a page as sent: raw and gzipped. The first reader gets it gzipped fast
@@ -276,7 +280,31 @@ func (s *Server) buildSummary(ctx context.Context, sid int64, n int) (*report.Su
 		return nil, nil, nil, err
 	}
 	sum, err := report.Build(report.StudyOf(st), snaps)
-	return sum, st, snaps, err
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if sum.Suggestions, err = s.suggestionViews(ctx, sid, n); err != nil {
+		return nil, nil, nil, err
+	}
+	return sum, st, snaps, nil
+}
+
+// suggestionViews returns the suggestions made up to round n with their triage.
+func (s *Server) suggestionViews(ctx context.Context, sid int64, n int) ([]report.SuggestionView, error) {
+	sgs, err := s.svc.Suggestions(ctx, sid)
+	if err != nil {
+		return nil, err
+	}
+	return report.SuggestionViews(sgs, n), nil
+}
+
+// suggestionsPrint fingerprints the suggestions section of a summary.
+func suggestionsPrint(vs []report.SuggestionView) uint64 {
+	h := fnv.New64a()
+	for _, v := range vs {
+		fmt.Fprintf(h, "%d\x00%s\x00%s\x00%s\x00%s\x00", v.Round, v.Label, v.Rationale, v.Status, v.Triage)
+	}
+	return h.Sum64()
 }
 
 func (s *Server) reportSummary(c *gin.Context, rc *reportCache) {
@@ -291,7 +319,12 @@ func (s *Server) reportSummary(c *gin.Context, rc *reportCache) {
 		s.fail(c, delphi.Errorf(delphi.EInvalid, "view", "view must be screen, print or slides"))
 		return
 	}
-	fk := reportKey{sid, n, view == "slides"}
+	sugg, err := s.suggestionViews(ctx, sid, n)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	fk := reportKey{sid, n, view == "slides", suggestionsPrint(sugg)}
 	snaps := func() ([]*delphi.Snapshot, error) { return s.roundSnapshots(ctx, sid, n) }
 	if _, ok := rc.fragment(fk); !ok {
 		// The summary must be built: its snapshots take longer to read than the study (whose
@@ -314,7 +347,7 @@ func (s *Server) reportSummary(c *gin.Context, rc *reportCache) {
 	// closed), the view, the reader's role (the admin sees one more menu entry) and the list of
 	// closed rounds. It holds nothing of the reader (no email, no CSRF token: sign-out goes
 	// through a confirmation page), so a workshop room reloading it costs a map lookup.
-	key := pageKey{sid: sid, n: n, view: view, role: staff.Role, rounds: fmt.Sprint(closed)}
+	key := pageKey{sid: sid, n: n, view: view, role: staff.Role, rounds: fmt.Sprint(closed), sugg: fk.sugg}
 	pg, err := rc.page(ctx, key, func() (raw, gz []byte, err error) {
 		v := &templates.ReportSummaryPage{Page: s.tpage(templates.Page{Title: fmt.Sprintf("Round %d · %s", n, st.Title),
 			Nav: "reports", Staff: &templates.Staff{Role: staff.Role}}),
@@ -330,6 +363,7 @@ func (s *Server) reportSummary(c *gin.Context, rc *reportCache) {
 			if sum, err = report.Build(report.StudyOf(st), sn); err != nil {
 				return nil, nil, err
 			}
+			sum.Suggestions = sugg
 			sum = sum.ForView(view)
 			size = 96<<10 + 8<<10*len(sum.Items) // more than a summary takes: no regrowing
 		}
