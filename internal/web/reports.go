@@ -446,15 +446,29 @@ func (s *Server) reportOutcome(c *gin.Context) {
 		s.fail(c, delphi.Errorf(delphi.EConflict, "", "study %d has no closed round yet", sid))
 		return
 	}
-	snaps, err := s.roundSnapshots(ctx, sid, last)
+	// the whole study: an open round's items, every decision, the frozen rule
+	so, err := s.svc.Outcome(ctx, sid)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	rows := report.Outcome(report.StudyOf(st), snaps)
+	rows := report.OutcomeRows(so.Groups, so.Snapshots)
 	v := &templates.ReportOutcomePage{Page: s.reportPage(c, "Outcome · "+st.Title), StudyID: sid, Title: st.Title,
-		Round: last, Finished: st.State == "finished", Rows: rows, Counts: report.OutcomeCounts(rows), Rule: report.OutcomeRule,
-		CSV: fmt.Sprintf("/api/v1/studies/%d/rounds/%d/outcome.csv", sid, last)}
+		Round: last, Finished: st.State == "finished", Groups: templates.GroupOutcome(rows), Counts: report.OutcomeCounts(rows),
+		Rule: report.OutcomeRuleText(so.Rule), RuleHash: so.RuleHash, Modules: map[string]string{},
+		CSV:    fmt.Sprintf("/api/v1/studies/%d/rounds/%d/outcome.csv", sid, last),
+		JSON:   fmt.Sprintf("/api/v1/studies/%d/outcome.json", sid),
+		REDCap: fmt.Sprintf("/api/v1/studies/%d/outcome/redcap.csv", sid),
+		ODM:    fmt.Sprintf("/api/v1/studies/%d/outcome/odm.xml", sid)}
+	if n := len(so.Snapshots); n > 0 {
+		snap := so.Snapshots[n-1]
+		v.Consensus, v.ConsensusHash = snap.RuleText, snap.RuleHash
+	}
+	if st.Def != nil {
+		for _, m := range st.Def.Modules {
+			v.Modules[m.ID] = m.Label.In("en")
+		}
+	}
 	s.renderReport(c, templates.ReportOutcome(v))
 }
 
