@@ -18,6 +18,7 @@ import (
 	"github.com/klauspost/compress/gzip"
 
 	"github.com/cart-cd/delphi/internal/delphi"
+	"github.com/cart-cd/delphi/internal/outcome"
 	"github.com/cart-cd/delphi/internal/report"
 	"github.com/cart-cd/delphi/templates"
 )
@@ -453,8 +454,14 @@ func (s *Server) reportOutcome(c *gin.Context) {
 		return
 	}
 	rows := report.OutcomeRows(so.Groups, so.Snapshots)
+	// every group, the empty ones too (an empty core set is news)
+	var groups []templates.OutcomeGroup
+	for _, g := range so.Groups {
+		groups = append(groups, templates.OutcomeGroup{Kind: g.Kind, Label: g.Label.In("en"),
+			Rows: report.OutcomeRows([]outcome.Group{g}, so.Snapshots)})
+	}
 	v := &templates.ReportOutcomePage{Page: s.reportPage(c, "Outcome · "+st.Title), StudyID: sid, Title: st.Title,
-		Round: last, Finished: st.State == "finished", Groups: templates.GroupOutcome(rows), Counts: report.OutcomeCounts(rows),
+		Round: last, Finished: st.State == "finished", Groups: groups, Counts: report.OutcomeCounts(rows),
 		Rule: report.OutcomeRuleText(so.Rule), RuleHash: so.RuleHash, Modules: map[string]string{},
 		CSV:    fmt.Sprintf("/api/v1/studies/%d/rounds/%d/outcome.csv", sid, last),
 		JSON:   fmt.Sprintf("/api/v1/studies/%d/outcome.json", sid),
