@@ -136,6 +136,30 @@ func TestReportBrowser(t *testing.T) {
 	do(chromedp.Navigate(base+"?view=print"), chromedp.WaitVisible(chromedp.ID("h-overview")))
 	pdf := shot(chromedp.PrintToPDF(chromedp.PDFPreferCSSPageSize(), chromedp.PDFPrintBackground()))
 
+	// the summary and the outcome page fit a phone and a laptop without sideways scroll, and
+	// the outcome page shows its groups
+	for _, vp := range []struct {
+		name string
+		w, h int64
+		opts []chromedp.EmulateViewportOption
+	}{{"phone", 390, 844, []chromedp.EmulateViewportOption{chromedp.EmulateMobile}}, {"laptop", 1366, 768, nil}} {
+		do(chromedp.EmulateViewport(vp.w, vp.h, vp.opts...))
+		for _, u := range []string{base + "?view=screen", base + "?view=print", fmt.Sprintf("%s/reports/studies/%d/outcome", e.srv.URL, sid)} {
+			do(chromedp.Navigate(u), chromedp.WaitVisible(chromedp.CSS("h1")))
+			over, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth - window.innerWidth`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if over > 0 {
+				t.Errorf("%s at %d px: the page scrolls sideways by %d px", u, vp.w, over)
+			}
+			save(fmt.Sprintf("width-%s-%d.png", vp.name, len(u)), shot(chromedp.FullScreenshot(60)))
+		}
+	}
+	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("section.outcome-group").length`)); err != nil || n < 3 {
+		t.Errorf("outcome page: %d groups (%v); want the core set, undecided and excluded at least", n, err)
+	}
+
 	save("screen.jpg", screen)
 	save("slide-1.png", slide1)
 	save("slide-4.png", slide2)
