@@ -113,7 +113,7 @@ func TestReportBrowser(t *testing.T) {
 	title := run(chromedp.Text(chromedp.ID("h-overview")))
 	screen := shot(chromedp.FullScreenshot(70))
 	if shots != "" { // a look at parts of the screen view
-		for _, id := range []string{"participation", "results", "groups", "contested", "change", "comments"} {
+		for _, id := range []string{"participation", "flow", "results", "placement", "groups", "contested", "change", "comments"} {
 			do(chromedp.ScrollIntoView(chromedp.ID(id)))
 			save("screen-"+id+".png", shot(chromedp.CaptureScreenshot()))
 		}
