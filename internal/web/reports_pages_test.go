@@ -8,6 +8,7 @@ import (
 
 	"github.com/cart-cd/delphi/internal/consensus"
 	"github.com/cart-cd/delphi/internal/delphi"
+	"github.com/cart-cd/delphi/internal/report/reporttest"
 	"github.com/cart-cd/delphi/internal/survey"
 )
 
@@ -107,4 +108,44 @@ func wantIn(t *testing.T, what string, b []byte, wants ...string) {
 			t.Errorf("%s lacks %q", what, w)
 		}
 	}
+}
+
+// TestReportSuggestions checks the summary's suggestions section: the triage in words, hostile
+// text escaped, and a triage after the round closed shown at once (the cached page is keyed
+// by the suggestions).
+func TestReportSuggestions(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	sid, err := reporttest.Run(ctx, e.svc, reporttest.Options{Definition: reporttest.Fixture, Panelists: 12, Rounds: 1, Seed: 7,
+		Advance: e.clock.Add, Hostile: true, Suggestions: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.admin = e.login("admin@test", adminPassword)
+	sgs, err := e.svc.Suggestions(ctx, sid)
+	if err != nil || len(sgs) != 2 {
+		t.Fatalf("suggestions: %d, %v", len(sgs), err)
+	}
+	url := fmt.Sprintf("/reports/studies/%d/rounds/1", sid)
+	before := e.must(e.get(url), 200).Body
+	wantIn(t, "summary", before, `id="suggestions"`, "not triaged yet", "Suggested item 1 &lt;img")
+	if err := e.svc.TriageSuggestion(ctx, delphi.System, sid, sgs[0].ID, delphi.Triage{Decision: "reject", Note: "covered by <b>another</b> item"}); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := e.svc.Study(ctx, sid)
+	if err := e.svc.TriageSuggestion(ctx, delphi.System, sid, sgs[1].ID, delphi.Triage{Decision: "accept", ItemID: "suggested_one",
+		Section: st.Def.Sections[0].ID}); err != nil {
+		t.Fatal(err)
+	}
+	for _, view := range []string{"", "?view=print", "?view=slides"} {
+		after := e.must(e.get(url+view), 200).Body
+		wantIn(t, "summary after triage"+view, after, "rejected because: covered by &lt;b&gt;another&lt;/b&gt; item", "accepted as suggested_one")
+		for _, bad := range []string{"<img src=x", "<b>another", "<b>bold"} {
+			if bytes.Contains(after, []byte(bad)) {
+				t.Errorf("unescaped %q", bad)
+			}
+		}
+	}
+	html := e.must(e.get(fmt.Sprintf("/api/v1/studies/%d/rounds/1/report.html", sid)), 200).Body
+	wantIn(t, "report.html", html, "accepted as suggested_one")
 }
