@@ -26,4 +26,6 @@ func TestSummaryKendallNotReported(t *testing.T) {
 	}
 }
 
-func stripQuote(s string) string { return string(bytes.ReplaceAll([]byte(s), []byte("&#39;"), []byte("'"))) }
+func stripQuote(s string) string {
+	return string(bytes.ReplaceAll([]byte(s), []byte("&#39;"), []byte("'")))
+}
