@@ -82,19 +82,6 @@ type OutcomeGroup struct {
 	Rows        []report.OutcomeRow
 }
 
-// GroupOutcome splits rows (in the grouped order) into their groups.
-func GroupOutcome(rows []report.OutcomeRow) []OutcomeGroup {
-	var out []OutcomeGroup
-	for _, r := range rows {
-		if n := len(out); n > 0 && out[n-1].Kind == r.Group && out[n-1].Label == r.GroupLabel {
-			out[n-1].Rows = append(out[n-1].Rows, r)
-			continue
-		}
-		out = append(out, OutcomeGroup{Kind: r.Group, Label: r.GroupLabel, Rows: []report.OutcomeRow{r}})
-	}
-	return out
-}
-
 func (v *ReportOutcomePage) module(id string) string {
 	if l := v.Modules[id]; l != "" {
 		return l
