@@ -270,6 +270,14 @@ type DraftRow struct {
 	Reworded     bool
 	Class        string // class in the previous round ("" when new)
 	Note         string
+	// Reason is why the row is reworded, merged, added or (unkept) dropped: the form field
+	// reason.<index>, required by the domain for every change from round 2.
+	Reason string
+}
+
+// NeedsReason reports whether the domain asks a reason for the row as it stands.
+func (r DraftRow) NeedsReason() bool {
+	return r.Reworded || !r.Known || len(r.DerivedFrom) > 0 || (!r.Keep && r.Class == "no_consensus")
 }
 
 // NewItemForm is the merge or add fieldset of the draft, as posted.

@@ -370,3 +370,23 @@ func TestConsoleEscaping(t *testing.T) {
 		}
 	}
 }
+
+// The hostile-text test reaches the new parts of the summary and the outcome page.
+func TestHostileReachesNewParts(t *testing.T) {
+	sum := filled[report.Summary](true)
+	var b bytes.Buffer
+	if err := Summary(sum).Render(context.Background(), &b); err != nil {
+		t.Fatal(err)
+	}
+	out := filled[ReportOutcomePage](true)
+	out.Page = page(true)
+	if err := ReportOutcome(out).Render(context.Background(), &b); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`class="compact placement-table"`, `class="compact change-log"`, `class="compact suggestions"`,
+		`Item flow: round`, `class="place-group"`, `class="compact outcome"`, `class="decisions"`} {
+		if !bytes.Contains(b.Bytes(), []byte(want)) {
+			t.Errorf("filled pages lack %s: the hostile-text test does not reach it", want)
+		}
+	}
+}

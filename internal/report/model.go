@@ -81,6 +81,16 @@ type Summary struct {
 	Kendall     KendallView
 	Comments    Items    // items with comments or reasons
 	Methods     []string // paragraphs
+
+	// Placed: the survey asks the placement question (items' Place is set).
+	Placed bool
+	// ItemFlow counts the items of each round up to this one; FinalFlow where they stand
+	// after it by the tier rule (the core set, each module, undecided, excluded).
+	ItemFlow  []ItemFlow
+	FinalFlow []FinalCount
+	// Suggestions are the panelists' suggestions up to this round with their triage (set by
+	// the caller: triage is not part of the snapshot).
+	Suggestions []SuggestionView
 }
 
 // Point is a point of the rating scale with its band (id and position: low, mid, high).
@@ -155,7 +165,8 @@ type ItemView struct {
 	Change                  *ItemChange
 	Comments, Reasons       []string
 	Contested               bool
-	Why                     string // why it is contested, in words
+	Why                     string     // why it is contested, in words
+	Place                   *PlaceView // placement (nil without a placement question)
 }
 
 // GroupCell is one item in one stakeholder group.
@@ -210,6 +221,7 @@ type ChangeView struct {
 	Dropped   []DroppedItem
 	Stable    int // items whose class did not change
 	MethodRef string
+	Log       []ChangeLogRow // the recorded changes, with reasons and earlier wording
 }
 
 // ItemChange is one item's change from the previous round.
@@ -351,6 +363,7 @@ func Build(st Study, snaps []*delphi.Snapshot) (*Summary, error) {
 		s.Kendall.OK, s.Kendall.Note = false, "Not shown: "+strings.TrimPrefix(why, "not computed: ")+"."
 	}
 	s.Methods = Methods(st, snaps)
+	s.pages(st, snaps)
 	return s, nil
 }
 

@@ -35,9 +35,6 @@ type nextView struct {
 // their section; their wording is compared with Orig to tell a rewording.
 type draftRow struct {
 	templates.DraftRow
-	// Reason is why the row is reworded, merged, added or (unkept) dropped: the form field
-	// reason.<index>, required by the domain for every change from round 2.
-	Reason    string
 	origLabel survey.Text
 	origDesc  survey.Text
 }
@@ -235,7 +232,7 @@ func readDraft(c *gin.Context, b *draftBase) []draftRow {
 		}
 		r := draftRow{DraftRow: templates.DraftRow{ID: id, Keep: c.PostForm("keep."+k) != "", Section: c.PostForm("section." + k),
 			Label: norm(c.PostForm("label." + k)), Description: norm(c.PostForm("desc." + k)),
-			Note: c.PostForm("note." + k)}, Reason: strings.TrimSpace(c.PostForm("reason." + k))}
+			Note: c.PostForm("note." + k), Reason: strings.TrimSpace(c.PostForm("reason." + k))}}
 		if d := strings.TrimSpace(c.PostForm("derived." + k)); d != "" {
 			r.DerivedFrom = strings.Split(d, ",")
 		}

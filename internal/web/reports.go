@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"net/http"
 	"regexp"
@@ -17,6 +18,7 @@ import (
 	"github.com/klauspost/compress/gzip"
 
 	"github.com/cart-cd/delphi/internal/delphi"
+	"github.com/cart-cd/delphi/internal/outcome"
 	"github.com/cart-cd/delphi/internal/report"
 	"github.com/cart-cd/delphi/templates"
 )
@@ -37,6 +39,8 @@ type reportKey struct {
 	sid    int64
 	n      int
 	slides bool // the slides view's fragment, which has the slide-sized tables too
+	// sugg fingerprints the suggestions section: triage goes on after the round closed.
+	sugg uint64
 }
 
 // pageKey names a cached whole summary page.
@@ -45,6 +49,7 @@ type pageKey struct {
 	n          int
 	view, role string
 	rounds     string // the study's closed rounds, shown in the page's round menu
+	sugg       uint64 // the suggestions section's fingerprint (reportKey.sugg)
 }
 
 // cachedPage is a page as sent: raw and gzipped. The first reader gets it gzipped fast
@@ -284,7 +289,31 @@ func (s *Server) buildSummary(ctx context.Context, sid int64, n int, full bool) 
 	}
 	snaps = disclose(st, snaps, full)
 	sum, err := report.Build(report.StudyOf(st), snaps)
-	return sum, st, snaps, err
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if sum.Suggestions, err = s.suggestionViews(ctx, sid, n); err != nil {
+		return nil, nil, nil, err
+	}
+	return sum, st, snaps, nil
+}
+
+// suggestionViews returns the suggestions made up to round n with their triage.
+func (s *Server) suggestionViews(ctx context.Context, sid int64, n int) ([]report.SuggestionView, error) {
+	sgs, err := s.svc.Suggestions(ctx, sid)
+	if err != nil {
+		return nil, err
+	}
+	return report.SuggestionViews(sgs, n), nil
+}
+
+// suggestionsPrint fingerprints the suggestions section of a summary.
+func suggestionsPrint(vs []report.SuggestionView) uint64 {
+	h := fnv.New64a()
+	for _, v := range vs {
+		fmt.Fprintf(h, "%d\x00%s\x00%s\x00%s\x00%s\x00", v.Round, v.Label, v.Rationale, v.Status, v.Triage)
+	}
+	return h.Sum64()
 }
 
 // minGroupSize is the study's feedback.min_group_size (5 by default): the one disclosure rule
@@ -323,7 +352,12 @@ func (s *Server) reportSummary(c *gin.Context, rc *reportCache) {
 		s.fail(c, delphi.Errorf(delphi.EInvalid, "view", "view must be screen, print or slides"))
 		return
 	}
-	fk := reportKey{sid, n, view == "slides"}
+	sugg, err := s.suggestionViews(ctx, sid, n)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	fk := reportKey{sid, n, view == "slides", suggestionsPrint(sugg)}
 	snaps := func() ([]*delphi.Snapshot, error) { return s.roundSnapshots(ctx, sid, n) }
 	if _, ok := rc.fragment(fk); !ok {
 		// The summary must be built: its snapshots take longer to read than the study (whose
@@ -346,7 +380,7 @@ func (s *Server) reportSummary(c *gin.Context, rc *reportCache) {
 	// closed), the view, the reader's role (the admin sees one more menu entry) and the list of
 	// closed rounds. It holds nothing of the reader (no email, no CSRF token: sign-out goes
 	// through a confirmation page), so a workshop room reloading it costs a map lookup.
-	key := pageKey{sid: sid, n: n, view: view, role: staff.Role, rounds: fmt.Sprint(closed)}
+	key := pageKey{sid: sid, n: n, view: view, role: staff.Role, rounds: fmt.Sprint(closed), sugg: fk.sugg}
 	pg, err := rc.page(ctx, key, func() (raw, gz []byte, err error) {
 		v := &templates.ReportSummaryPage{Page: s.tpage(templates.Page{Title: fmt.Sprintf("Round %d · %s", n, st.Title),
 			Nav: "reports", Staff: &templates.Staff{Role: staff.Role}}),
@@ -367,6 +401,7 @@ func (s *Server) reportSummary(c *gin.Context, rc *reportCache) {
 			if sum, err = report.Build(report.StudyOf(st), disclose(st, sn, false)); err != nil {
 				return nil, nil, err
 			}
+			sum.Suggestions = sugg
 			sum = sum.ForView(view)
 			size = 96<<10 + 8<<10*len(sum.Items) // more than a summary takes: no regrowing
 		}
@@ -449,15 +484,35 @@ func (s *Server) reportOutcome(c *gin.Context) {
 		s.fail(c, delphi.Errorf(delphi.EConflict, "", "study %d has no closed round yet", sid))
 		return
 	}
-	snaps, err := s.roundSnapshots(ctx, sid, last)
+	// the whole study: an open round's items, every decision, the frozen rule
+	so, err := s.svc.Outcome(ctx, sid)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	rows := report.Outcome(report.StudyOf(st), snaps)
+	rows := report.OutcomeRows(so.Groups, so.Snapshots)
+	// every group, the empty ones too (an empty core set is news)
+	var groups []templates.OutcomeGroup
+	for _, g := range so.Groups {
+		groups = append(groups, templates.OutcomeGroup{Kind: g.Kind, Label: g.Label.In("en"),
+			Rows: report.OutcomeRows([]outcome.Group{g}, so.Snapshots)})
+	}
 	v := &templates.ReportOutcomePage{Page: s.reportPage(c, "Outcome · "+st.Title), StudyID: sid, Title: st.Title,
-		Round: last, Finished: st.State == "finished", Rows: rows, Counts: report.OutcomeCounts(rows), Rule: report.OutcomeRule,
-		CSV: fmt.Sprintf("/api/v1/studies/%d/rounds/%d/outcome.csv", sid, last)}
+		Round: last, Finished: st.State == "finished", Groups: groups, Counts: report.OutcomeCounts(rows),
+		Rule: report.OutcomeRuleText(so.Rule), RuleHash: so.RuleHash, Modules: map[string]string{},
+		CSV:    fmt.Sprintf("/api/v1/studies/%d/rounds/%d/outcome.csv", sid, last),
+		JSON:   fmt.Sprintf("/api/v1/studies/%d/outcome.json", sid),
+		REDCap: fmt.Sprintf("/api/v1/studies/%d/outcome/redcap.csv", sid),
+		ODM:    fmt.Sprintf("/api/v1/studies/%d/outcome/odm.xml", sid)}
+	if n := len(so.Snapshots); n > 0 {
+		snap := so.Snapshots[n-1]
+		v.Consensus, v.ConsensusHash = snap.RuleText, snap.RuleHash
+	}
+	if st.Def != nil {
+		for _, m := range st.Def.Modules {
+			v.Modules[m.ID] = m.Label.In("en")
+		}
+	}
 	s.renderReport(c, templates.ReportOutcome(v))
 }
 

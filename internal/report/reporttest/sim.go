@@ -35,6 +35,8 @@ type Options struct {
 	Hostile bool
 	// Panel, if set, may change the i-th panelist before the panel is added (group, country).
 	Panel func(i int, p *delphi.PanelistInput)
+	// Suggestions is how many panelists suggest an item in round 1 (hostile text when Hostile).
+	Suggestions int
 }
 
 // Countries of the simulated panel.
@@ -89,6 +91,7 @@ func Run(ctx context.Context, svc *delphi.Service, opts Options) (int64, error) 
 	}
 	prev := map[string]map[string]int{} // panelist pseudonym → item → round-1 rating
 	var prevMedian map[string]float64
+	suggested := 0
 	for n := 1; n <= opts.Rounds; n++ {
 		r, err := svc.OpenRound(ctx, delphi.System, st.ID, delphi.OpenRoundInput{})
 		if err != nil {
@@ -124,6 +127,17 @@ func Run(ctx context.Context, svc *delphi.Service, opts Options) (int64, error) 
 				if e, err = svc.Expert(ctx, l.Token); err != nil {
 					return 0, err
 				}
+			}
+			if n == 1 && suggested < opts.Suggestions {
+				label, why := fmt.Sprintf("Suggested item %d", suggested+1), "missing from the list"
+				if opts.Hostile {
+					label += ` <img src=x onerror=alert(1)>`
+					why = `=HYPERLINK("http://evil.example") <b>bold</b>`
+				}
+				if _, err := svc.Suggest(ctx, e, label, why); err != nil {
+					return 0, fmt.Errorf("suggest: %w", err)
+				}
+				suggested++
 			}
 			pid := e.Panelist.Pseudonym
 			if prev[pid] == nil {
