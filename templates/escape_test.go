@@ -166,6 +166,11 @@ func TestComponentsEscapeHostileText(t *testing.T) {
 		review.Expert = expert()
 		suggest := filled[SuggestPage](on)
 		suggest.Expert = expert()
+		data := filled[DataPage](on)
+		data.Expert = expert()
+		withdrawn := filled[WithdrawnPage](on)
+		withdrawn.Page = p
+		withdrawn.Answers = "keep"
 
 		panel := filled[FeedbackPanel](on)
 		panel.Page = &p
@@ -203,6 +208,8 @@ func TestComponentsEscapeHostileText(t *testing.T) {
 			{"home", Home(home), false},
 			{"review", Review(review), false},
 			{"suggest", Suggest(suggest), false},
+			{"data", Data(data), false},
+			{"withdrawn", Withdrawn(withdrawn), false},
 			{"feedback", PanelFeedback(panel), false},
 			{"section", Section(section), false},
 			{"section, kept parts", Section(&kept), false},

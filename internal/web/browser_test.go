@@ -385,6 +385,19 @@ func TestBrowserExpertJourney(t *testing.T) {
 	b.screenshot("expert-phone-round2-fb", "#item-"+items[0]+" aside.feedback")
 	b.do("desktop round 2", chromedp.EmulateViewport(1200, 900))
 	b.screenshot("expert-desktop-round2", "#item-"+items[0])
+
+	// Your data: the header links to it; the expert withdraws, keeping the answers given.
+	b.do("data page", chromedp.Click(`a.data-link`), chromedp.WaitVisible(`form.withdraw-form`))
+	if h := browserEval[string](b, `document.querySelector('a[href="/respond/my-data"]').textContent`); !strings.Contains(h, "Download everything stored about you") {
+		t.Errorf("download link: %q", h)
+	}
+	b.screenshot("expert-data", "")
+	b.do("withdraw", chromedp.Click(`input[name="answers"][value="keep"]`), chromedp.Click(`input[name="confirm"]`),
+		chromedp.Click(`#withdraw-button`), chromedp.WaitVisible(`section.withdrawn`))
+	if text := browserEval[string](b, `document.querySelector("section.withdrawn").innerText`); !strings.Contains(text, "Your personal link no longer works") {
+		t.Errorf("withdrawn page: %s", text)
+	}
+	e.must(e.call("GET", "/api/v1/respond", tok2, nil, nil), 410)
 }
 
 func answers2(e *env, tok string) map[string]delphi.Answer {

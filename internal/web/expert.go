@@ -34,6 +34,9 @@ func (s *Server) expertRoutes(r *gin.Engine) {
 	g.POST("/submit", s.expertSubmit)
 	g.GET("/suggest", s.expertSuggestions)
 	g.POST("/suggest", s.expertSuggest)
+	g.GET("/data", s.expertData)
+	g.GET("/my-data", s.apiMyData) // the same download as the API's, with the cookie
+	g.POST("/withdraw", s.expertWithdraw)
 }
 
 // openLink checks an invite link, sets the expert cookie and redirects to a clean URL.
@@ -130,6 +133,9 @@ func (s *Server) expertState(c *gin.Context) (*delphi.Expert, *delphi.Questionna
 	b := expertBase{Page: s.tpage(templates.Page{Lang: s.langFor(e), CSRF: s.Signer.CSRF(expertCSRFKey(e))}),
 		Contact: e.Study.Contact, Editable: q.Editable, Consented: q.Consented, SubmittedAt: dateText(q.SubmittedAt),
 		Total: len(q.Items), Answered: q.Answered()}
+	if q.Consented && !e.Panelist.ConsentAt.IsZero() {
+		b.ConsentAt, b.ConsentVer = dateText(e.Panelist.ConsentAt), e.Panelist.ConsentVersion
+	}
 	b.StudyTitle = def.Title.In(b.Lang)
 	if b.StudyTitle == "" {
 		b.StudyTitle = e.Study.Title
@@ -819,4 +825,52 @@ func (s *Server) expertSuggest(c *gin.Context) {
 		return
 	}
 	c.Redirect(http.StatusSeeOther, "/respond/suggest?m=suggested")
+}
+
+// expertData is the expert's own data: the download, their consent and the withdrawal form.
+func (s *Server) expertData(c *gin.Context) {
+	s.renderData(c, http.StatusOK, "", "")
+}
+
+func (s *Server) renderData(c *gin.Context, status int, answers, fail string) {
+	_, _, b, ok := s.expertState(c)
+	if !ok {
+		return
+	}
+	v := &templates.DataPage{Expert: b, Answers: answers}
+	v.Title = v.T("data.title") + " · " + b.StudyTitle
+	if fail != "" {
+		v.Error = v.T(fail)
+	}
+	s.renderPage(c, status, templates.Data(v), 0)
+}
+
+// expertWithdraw is the expert leaving the study through the form: they must choose what
+// becomes of their answers in rounds still open and confirm. The link stops working at once,
+// so the confirmation is this response, and the cookie is cleared.
+func (s *Server) expertWithdraw(c *gin.Context) {
+	e, _ := expertFrom(c)
+	answers := c.PostForm("answers")
+	if (answers != delphi.KeepAnswers && answers != delphi.RemoveOpenAnswers) || c.PostForm("confirm") != "yes" {
+		if answers != delphi.KeepAnswers && answers != delphi.RemoveOpenAnswers {
+			answers = ""
+		}
+		s.renderData(c, http.StatusUnprocessableEntity, answers, "error.withdraw")
+		return
+	}
+	if err := s.svc.WithdrawSelf(c.Request.Context(), e, answers); err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.setCookie(c, expertCookie, "", -1, "/")
+	s.Log.Info("panelist withdrew", "study", e.Study.ID, "panelist", e.Panelist.ID, "answers", answers, "request_id", requestID(c))
+	lang := s.langFor(e)
+	v := &templates.WithdrawnPage{Page: s.tpage(templates.Page{Lang: lang}), Contact: e.Study.Contact, Answers: answers}
+	v.StudyTitle = e.Study.Def.Title.In(lang)
+	if v.StudyTitle == "" {
+		v.StudyTitle = e.Study.Title
+	}
+	v.Title = v.T("withdrawn.title")
+	c.Header("Cache-Control", "private, no-store")
+	s.renderPage(c, http.StatusOK, templates.Withdrawn(v), 0)
 }

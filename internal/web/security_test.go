@@ -57,6 +57,9 @@ var pageRules = map[string]string{
 	"POST /respond/submit":          expert,
 	"GET /respond/suggest":          expert,
 	"POST /respond/suggest":         expert,
+	"GET /respond/data":             expert,
+	"GET /respond/my-data":          expert,
+	"POST /respond/withdraw":        expert,
 
 	"GET /console":                                     anyStaff,
 	"GET /console/logout":                              anyStaff,
