@@ -499,7 +499,7 @@ func (s *Server) reportOutcome(c *gin.Context) {
 	}
 	v := &templates.ReportOutcomePage{Page: s.reportPage(c, "Outcome · "+st.Title), StudyID: sid, Title: st.Title,
 		Round: last, Finished: st.State == "finished", Groups: groups, Counts: report.OutcomeCounts(rows),
-		Rule: report.OutcomeRuleText(so.Rule), RuleHash: so.RuleHash, Modules: map[string]string{},
+		Rule: report.OutcomeRuleText(so.Rule), RuleHash: so.RuleHash, Modules: map[string]string{}, CanDecide: canRun(c),
 		CSV:    fmt.Sprintf("/api/v1/studies/%d/rounds/%d/outcome.csv", sid, last),
 		JSON:   fmt.Sprintf("/api/v1/studies/%d/outcome.json", sid),
 		REDCap: fmt.Sprintf("/api/v1/studies/%d/outcome/redcap.csv", sid),
