@@ -110,4 +110,20 @@ func TestConsoleDecisions(t *testing.T) {
 	if !found {
 		t.Errorf("outcome.json lacks %s", item)
 	}
+
+	// the methods text of the round's summary states how many panelists consented
+	panel, err := e.svc.Panel(ctx, sid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	consented := 0
+	for _, p := range panel {
+		if p.Consented {
+			consented++
+		}
+	}
+	if consented == 0 {
+		t.Fatal("nobody consented in the simulated run")
+	}
+	has(t, admin.get(fmt.Sprintf("/reports/studies/%d/rounds/1", sid)), fmt.Sprintf("(%d panelists consented)", consented))
 }
