@@ -8,6 +8,8 @@ import (
 	"github.com/a-h/templ"
 
 	"github.com/cart-cd/delphi/internal/delphi"
+	"github.com/cart-cd/delphi/internal/outcome"
+	"github.com/cart-cd/delphi/internal/report"
 )
 
 // The facilitator console's view models (console.templ). The console is in English; its
@@ -363,4 +365,56 @@ func studyVersion(st *delphi.Study) string {
 		return ""
 	}
 	return fmt.Sprint(st.Def.Version)
+}
+
+// DecisionsPage is a study's committee decisions: the items its outcome leaves undecided (or
+// pending), each with the decision form for those who run the study, and the decisions recorded.
+type DecisionsPage struct {
+	Page
+	StudyTabs
+	CanDecide bool
+	// NoOutcome says why there is nothing to decide yet (no round opened); "" otherwise.
+	NoOutcome string
+	Undecided []report.OutcomeRow
+	Decisions []outcome.Decision // newest first
+	Modules   []Choice
+	// Form is what was typed into the form of Form.Item when it was refused (Page.Error says why).
+	Form DecisionForm
+}
+
+// DecisionForm is the committee decision form: the item, its tier, the module of an expansion
+// item, and the reason.
+type DecisionForm struct{ Item, Tier, Module, Reason string }
+
+// form returns the form's values for item: what was typed when it was refused, else empty.
+func (v *DecisionsPage) form(item string) DecisionForm {
+	if v.Form.Item == item {
+		return v.Form
+	}
+	return DecisionForm{Item: item}
+}
+
+// formOther reports whether the refused form named an item not listed as undecided.
+func (v *DecisionsPage) formOther() bool {
+	if v.Form.Item == "" && v.Form.Tier == "" && v.Form.Reason == "" {
+		return false
+	}
+	for _, r := range v.Undecided {
+		if r.Item == v.Form.Item {
+			return false
+		}
+	}
+	return true
+}
+
+func (v *DecisionsPage) tierText(tier, module string) string {
+	if tier == "expansion" && module != "" {
+		for _, m := range v.Modules {
+			if m.ID == module {
+				return "expansion: " + m.Label
+			}
+		}
+		return "expansion: " + module
+	}
+	return tier
 }

@@ -365,6 +365,11 @@ func TestConsoleEscaping(t *testing.T) {
 		sg.Page = p
 		nx := filled[NextPage](on)
 		nx.Page = p
+		dc := filled[DecisionsPage](on)
+		dc.Page = p
+		dc2 := filled[DecisionsPage](on) // a refused form for an item not listed as undecided
+		dc2.Page = p
+		dc2.Form.Item, dc2.Form.Tier = "other "+hostile, "expansion"
 		for name, c := range map[string]templ.Component{
 			"login": ConsoleLogin(login), "logout": ConsoleLogout(&p), "password": ConsolePassword(pw),
 			"account": ConsoleAccount(acc), "staff": ConsoleStaff(sl), "staff member": ConsoleStaffMember(sm),
@@ -372,6 +377,7 @@ func TestConsoleEscaping(t *testing.T) {
 			"audit": ConsoleAudit(au), "panel": ConsolePanel(pan), "preview": ConsolePreview(pre),
 			"panelist": ConsolePanelist(pl), "round": ConsoleRound(rd), "outbox": ConsoleOutbox(ob),
 			"suggestions": ConsoleSuggestions(sg), "next": ConsoleNext(nx),
+			"decisions": ConsoleDecisions(dc), "decisions, other item": ConsoleDecisions(dc2),
 		} {
 			render(t, fmt.Sprintf("console %s (%v)", name, on), c, false)
 		}

@@ -74,6 +74,9 @@ type ReportOutcomePage struct {
 	Consensus, ConsensusHash string
 	Modules                  map[string]string // module id → label
 	CSV, JSON, REDCap, ODM   string
+	// CanDecide: the viewer may record committee decisions (admins and the study's
+	// facilitators); undecided items then link to the console's decision form.
+	CanDecide bool
 }
 
 // OutcomeGroup is one group of the outcome page.

@@ -138,6 +138,9 @@ func writeReport(ctx context.Context, w io.Writer, svc *delphi.Service, sid int6
 		snaps = append(snaps, snap)
 	}
 	rs := report.StudyOf(study)
+	if rs.Consented, err = svc.ConsentCount(ctx, sid); err != nil {
+		return err
+	}
 	switch format {
 	case "json":
 		b, err := delphi.EncodeSnapshot(snaps[len(snaps)-1])

@@ -339,6 +339,12 @@ func (s *Service) ImportPanel(ctx context.Context, a Actor, studyID int64, pv Im
 	return out, err
 }
 
+// ConsentCount counts the study's panelists who recorded consent (withdrawn ones included),
+// for the methods text.
+func (s *Service) ConsentCount(ctx context.Context, studyID int64) (int, error) {
+	return s.st.ConsentCount(ctx, studyID)
+}
+
 // Panel lists a study's panelists.
 func (s *Service) Panel(ctx context.Context, studyID int64) ([]Panelist, error) {
 	if _, err := s.st.Study(ctx, studyID); err != nil {

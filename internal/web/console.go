@@ -65,6 +65,8 @@ func (s *Server) consoleRoutes(r *gin.Engine) {
 	g.GET("/studies/:sid/outbox", run, s.consoleOutbox)
 	g.GET("/studies/:sid/suggestions", run, s.consoleSuggestions)
 	g.POST("/studies/:sid/suggestions/:id", run, s.consoleTriage)
+	g.GET("/studies/:sid/decisions", anyone, s.consoleDecisions)
+	g.POST("/studies/:sid/decisions", run, s.consoleDecide)
 
 	g.GET("/audit", admin, s.consoleAudit)
 	g.GET("/studies/:sid/audit", admin, s.consoleAudit)

@@ -288,7 +288,11 @@ func (s *Server) buildSummary(ctx context.Context, sid int64, n int, full bool) 
 		return nil, nil, nil, err
 	}
 	snaps = disclose(st, snaps, full)
-	sum, err := report.Build(report.StudyOf(st), snaps)
+	rs, err := s.reportStudy(ctx, st)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	sum, err := report.Build(rs, snaps)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -398,7 +402,11 @@ func (s *Server) reportSummary(c *gin.Context, rc *reportCache) {
 			if err != nil {
 				return nil, nil, err
 			}
-			if sum, err = report.Build(report.StudyOf(st), disclose(st, sn, false)); err != nil {
+			rs, err := s.reportStudy(ctx, st)
+			if err != nil {
+				return nil, nil, err
+			}
+			if sum, err = report.Build(rs, disclose(st, sn, false)); err != nil {
 				return nil, nil, err
 			}
 			sum.Suggestions = sugg
@@ -499,7 +507,7 @@ func (s *Server) reportOutcome(c *gin.Context) {
 	}
 	v := &templates.ReportOutcomePage{Page: s.reportPage(c, "Outcome · "+st.Title), StudyID: sid, Title: st.Title,
 		Round: last, Finished: st.State == "finished", Groups: groups, Counts: report.OutcomeCounts(rows),
-		Rule: report.OutcomeRuleText(so.Rule), RuleHash: so.RuleHash, Modules: map[string]string{},
+		Rule: report.OutcomeRuleText(so.Rule), RuleHash: so.RuleHash, Modules: map[string]string{}, CanDecide: canRun(c),
 		CSV:    fmt.Sprintf("/api/v1/studies/%d/rounds/%d/outcome.csv", sid, last),
 		JSON:   fmt.Sprintf("/api/v1/studies/%d/outcome.json", sid),
 		REDCap: fmt.Sprintf("/api/v1/studies/%d/outcome/redcap.csv", sid),
@@ -514,6 +522,18 @@ func (s *Server) reportOutcome(c *gin.Context) {
 		}
 	}
 	s.renderReport(c, templates.ReportOutcome(v))
+}
+
+// reportStudy is the study as reports describe it, with the number of panelists who
+// recorded consent (the methods text states it).
+func (s *Server) reportStudy(ctx context.Context, st *delphi.Study) (report.Study, error) {
+	rs := report.StudyOf(st)
+	n, err := s.svc.ConsentCount(ctx, st.ID)
+	if err != nil {
+		return rs, err
+	}
+	rs.Consented = n
+	return rs, nil
 }
 
 // lastClosed returns the number of the study's last closed round, or 0.
@@ -694,14 +714,20 @@ func (s *Server) buildExport(ctx context.Context, sid int64, n int, file string,
 		// what), with Kendall's status, placements, the item flow and the outcome rule
 		var b []byte
 		if b, err = delphi.EncodeSnapshot(snap); err == nil {
-			err = report.AugmentJSON(&body, b, report.StudyOf(st), snaps)
+			var rs report.Study
+			if rs, err = s.reportStudy(ctx, st); err == nil {
+				err = report.AugmentJSON(&body, b, rs, snaps)
+			}
 		}
 		ex.ctype, ex.name = "application/json", exportName(snap.SurveyID, sid, n, ".json")
 	case "report.csv":
 		err = report.CSV(&body, snaps...)
 		ex.ctype, ex.name = "text/csv; charset=utf-8", exportName(snap.SurveyID, sid, n, ".csv")
 	case "report.xlsx":
-		err = report.XLSX(&body, report.StudyOf(st), snaps...)
+		var rs report.Study
+		if rs, err = s.reportStudy(ctx, st); err == nil {
+			err = report.XLSX(&body, rs, snaps...)
+		}
 		ex.ctype, ex.name = xlsxType, exportName(snap.SurveyID, sid, n, ".xlsx")
 	case "report.html":
 		err = templates.WriteReport(ctx, &body, sum)
@@ -719,7 +745,10 @@ func (s *Server) buildExport(ctx context.Context, sid int64, n int, file string,
 		}
 		ex.ctype, ex.name = "text/csv; charset=utf-8", exportName(snap.SurveyID, sid, n, "-"+file)
 	case "outcome.csv":
-		err = report.OutcomeCSV(&body, report.Outcome(report.StudyOf(st), snaps))
+		var rs report.Study
+		if rs, err = s.reportStudy(ctx, st); err == nil {
+			err = report.OutcomeCSV(&body, report.Outcome(rs, snaps))
+		}
 		ex.ctype, ex.name = "text/csv; charset=utf-8", exportName(snap.SurveyID, sid, n, "-outcome.csv")
 	case "comments.csv":
 		err = report.CommentsCSV(&body, snap)

@@ -96,6 +96,8 @@ var pageRules = map[string]string{
 	"GET /console/studies/:sid/outbox":                 runners,
 	"GET /console/studies/:sid/suggestions":            runners,
 	"POST /console/studies/:sid/suggestions/:id":       runners,
+	"GET /console/studies/:sid/decisions":              anyStaff,
+	"POST /console/studies/:sid/decisions":             runners,
 	"GET /console/audit":                               adminOnly,
 	"GET /console/studies/:sid/audit":                  adminOnly,
 	"GET /console/staff":                               adminOnly,
