@@ -48,6 +48,8 @@ type Signer struct {
 	// with every request. Whether the session has ended is the caller's check, every time.
 	sessions  sync.Map // token → Session
 	nSessions atomic.Int64
+	// attendees are meeting attendees' tokens already checked, in the same way.
+	attendees checkedAttendees
 }
 
 // maxCheckedInvites bounds Signer.invites (a few hundred bytes each): more than a panel's
