@@ -2,25 +2,25 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 )
 
 // Meeting is a consensus meeting of a study.
 type Meeting struct {
-	ID        int64          `db:"id"`
-	StudyID   int64          `db:"study_id"`
-	Title     string         `db:"title"`
-	Date      string         `db:"date"`
-	Place     string         `db:"place"`
-	JoinCode  sql.NullString `db:"join_code"`
-	State     string         `db:"state"` // running, ended
-	CreatedBy int64          `db:"created_by"`
-	CreatedAt string         `db:"created_at"`
-	EndedAt   string         `db:"ended_at"`
+	ID        int64  `db:"id"`
+	StudyID   int64  `db:"study_id"`
+	Title     string `db:"title"`
+	Date      string `db:"date"`
+	Place     string `db:"place"`
+	JoinCode  string `db:"join_code"`
+	JoinOpen  bool   `db:"join_open"`
+	State     string `db:"state"` // running, ended
+	CreatedBy int64  `db:"created_by"`
+	CreatedAt string `db:"created_at"`
+	EndedAt   string `db:"ended_at"`
 }
 
-const meetingCols = `id, study_id, title, date, place, join_code, state, COALESCE(created_by, 0) AS created_by,
+const meetingCols = `id, study_id, title, date, place, join_code, join_open, state, COALESCE(created_by, 0) AS created_by,
 	created_at, COALESCE(ended_at, '') AS ended_at`
 
 // MeetingItem is an item on a meeting's list.
@@ -81,7 +81,7 @@ func meeting(ctx context.Context, db q, id int64) (Meeting, error) {
 	return m, err
 }
 
-// MeetingByCode finds the meeting that takes attendees with a join code.
+// MeetingByCode finds the meeting with a join code (open to attendees or not).
 func (s *Store) MeetingByCode(ctx context.Context, code string) (Meeting, error) {
 	var m Meeting
 	err := get(ctx, s.r, "meeting by code", &m, `SELECT `+meetingCols+` FROM meetings WHERE join_code = ?`, code)
@@ -95,15 +95,15 @@ func (s *Store) StudyMeetings(ctx context.Context, studyID int64) ([]Meeting, er
 	return out, err
 }
 
-// SetJoinCode changes a meeting's join code; an empty code closes joining.
-func (tx *Tx) SetJoinCode(id int64, code string) error {
-	_, err := tx.exec("set join code", `UPDATE meetings SET join_code = NULLIF(?, '') WHERE id = ?`, code, id)
+// SetJoin sets a meeting's join code and whether it takes attendees.
+func (tx *Tx) SetJoin(id int64, code string, open bool) error {
+	_, err := tx.exec("set join", `UPDATE meetings SET join_code = ?, join_open = ? WHERE id = ?`, code, open, id)
 	return err
 }
 
 // EndMeeting ends a meeting and closes joining.
 func (tx *Tx) EndMeeting(id int64) error {
-	_, err := tx.exec("end meeting", `UPDATE meetings SET state = 'ended', ended_at = ?, join_code = NULL WHERE id = ?`, tx.now, id)
+	_, err := tx.exec("end meeting", `UPDATE meetings SET state = 'ended', ended_at = ?, join_open = 0 WHERE id = ?`, tx.now, id)
 	return err
 }
 
@@ -235,6 +235,9 @@ func (v *VoteTx) MeetingItem(id int64, item string) (MeetingItem, error) {
 	return it, err
 }
 
+// AddAttendee records someone joining a meeting.
+func (v *VoteTx) AddAttendee(a Attendee) (int64, error) { return v.tx.AddAttendee(a) }
+
 // Attendee reads an attendee.
 func (v *VoteTx) Attendee(id int64) (Attendee, error) {
 	var a Attendee
@@ -252,4 +255,25 @@ func (v *VoteTx) PutVote(meetingID int64, item string, attendeeID int64, group, 
 // Audit records an entry of the audit log; see Tx.Audit.
 func (v *VoteTx) Audit(actor, action string, studyID int64, detail string) error {
 	return v.tx.Audit(actor, action, studyID, detail)
+}
+
+// Context is the unit's context.
+func (v *VoteTx) Context() context.Context { return v.tx.ctx }
+
+// OpenMeetingItem returns the meeting's item whose vote is open, or ErrNotFound.
+func (s *Store) OpenMeetingItem(ctx context.Context, id int64) (MeetingItem, error) {
+	var it MeetingItem
+	err := get(ctx, s.r, "open meeting item", &it, `SELECT `+meetingItemCols+` FROM meeting_items
+		WHERE meeting_id = ? AND state = 'open'`, id)
+	return it, err
+}
+
+// MyVote returns an attendee's vote on an open item ("" for none).
+func (s *Store) MyVote(ctx context.Context, id int64, item string, attendee int64) (string, error) {
+	var o []string
+	err := sel(ctx, s.r, "my vote", &o, `SELECT option FROM meeting_votes WHERE meeting_id = ? AND item_id = ? AND attendee_id = ?`, id, item, attendee)
+	if len(o) == 0 {
+		return "", err
+	}
+	return o[0], err
 }

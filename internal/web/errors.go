@@ -24,6 +24,7 @@ var statuses = map[string]int{
 	"unsupported":        http.StatusUnsupportedMediaType,
 	"rate_limited":       http.StatusTooManyRequests,
 	"method":             http.StatusMethodNotAllowed,
+	"busy":               http.StatusServiceUnavailable,
 }
 
 func malformed(format string, args ...any) error {

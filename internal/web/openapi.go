@@ -68,6 +68,20 @@ var opDocs = map[string]opDoc{
 	"GET /studies/{sid}/outbox":                   {"Queued and sent emails", "", "MessageList", 0},
 	"GET /studies/{sid}/audit":                    {"The study's audit log (admins)", "", "AuditList", 0},
 	"DELETE /invitations/{id}":                    {"Revoke an invite link", "", "", 204},
+	"GET /studies/{sid}/meetings":                 {"The study's consensus meetings, newest first", "", "MeetingList", 0},
+	"POST /studies/{sid}/meetings":                {"Create a consensus meeting with a join code; without items, the items the outcome leaves undecided, closest first", "MeetingInput", "Meeting", 201},
+	"POST /meetings/join":                         {"Join a meeting with its code; a panelist sending their invite token joins under their own name and group; returns an attendee token", "JoinInput", "Joined", 201},
+	"PUT /meetings/vote":                          {"Attendee: vote on the open item (replaces one's earlier vote until it closes); 2xx means durable", "VoteInput", "VoteAck", 0},
+	"GET /meetings/current":                       {"Attendee: the meeting and its open vote, with one's own vote", "", "Attending", 0},
+	"GET /meetings/{mid}":                         {"A meeting: its list with closeness, open vote with the count of votes cast (not their split), results, attendees per group", "", "Meeting", 0},
+	"PUT /meetings/{mid}/items":                   {"Edit and reorder a meeting's list (items voted on stay)", "MeetingItems", "Meeting", 0},
+	"POST /meetings/{mid}/items/{item}/open":      {"Open the vote on an item: a proposal (tier, module) or options; one vote open at a time (409)", "Question", "Meeting", 0},
+	"POST /meetings/{mid}/items/{item}/close":     {"Close the open vote: it becomes a decision (outcome-definitions.md §3) and the votes are untied from their attendees; audited", "", "Meeting", 0},
+	"PUT /meetings/{mid}/join":                    {"Open or close joining, or give the meeting a new code (the old one stops working)", "JoinAction", "Meeting", 0},
+	"POST /meetings/{mid}/end":                    {"End the meeting: joining closes, no more votes", "", "Meeting", 0},
+	"GET /meetings/{mid}/events":                  {"Server-sent events: a pulse event (state, open item, votes cast, attendees) at the start and after every change", "", "Pulse", 0},
+	"GET /meetings/{mid}/report.json":             {"The meeting's record: attendees by group (never by name), each item's question, counts and result; audited", "", "MeetingReport", 0},
+	"GET /meetings/{mid}/report.csv":              {"The meeting's record as CSV; audited", "", "file", 0},
 	"GET /staff":                                  {"Staff accounts (admins)", "", "StaffList", 0},
 	"POST /staff":                                 {"Add a staff account (admins); without a password it is invited, and the answer carries the one-time link to choose one", "NewStaff", "StaffWithLink", 201},
 	"GET /respond":                                {"Expert: the current round, saved answers and feedback", "", "Questionnaire", 0},
@@ -143,6 +157,22 @@ var schemas = map[string]any{
 	"Submitted":     obj(props{"submitted_at": datetime()}),
 	"Questionnaire": map[string]any{"type": "object", "description": "study, round, editable, consented, submitted_at, items (with feedback from round 2), answers, scale, placement"},
 	"object":        map[string]any{"type": "object"},
+	"MeetingInput":  obj(props{"title": str(""), "date": str("YYYY-MM-DD"), "place": str(""), "items": arr(str("item ids in order; leave out for the ranked undecided items"))}, "title", "date"),
+	"MeetingItems":  obj(props{"items": arr(str("item id"))}, "items"),
+	"Question":      obj(props{"question": enum("proposal", "options"), "tier": enum("core", "expansion", "excluded"), "module": str("with tier expansion")}, "question"),
+	"JoinAction":    obj(props{"join": enum("open", "close", "new_code")}, "join"),
+	"MeetingList":   arr(obj(props{"id": integer(), "title": str(""), "date": str(""), "place": str(""), "state": enum("running", "ended")})),
+	"Meeting": obj(props{"id": integer(), "study_id": integer(), "title": str(""), "date": str(""), "place": str(""), "state": enum("running", "ended"),
+		"join_code": str(""), "join_open": boolean(), "join_url": str(""), "open": str("the item whose vote is open"), "attendees": integer(),
+		"attendee_groups": map[string]any{"type": "object", "additionalProperties": integer()}, "rule": map[string]any{"type": "object"}, "min_group_size": integer(),
+		"items": arr(map[string]any{"type": "object", "description": "item, label, section, closeness {reason, pct_high, threshold, pct_distance, placement, placement_distance, groups_disagree, distance}, position, state, question, options, votes_cast (open), result (closed)"})}),
+	"JoinInput":     obj(props{"code": str("the code on the screen"), "name": str(""), "group": str("a stakeholder group id of the study")}, "code"),
+	"Joined":        obj(props{"token": str("attendee bearer token"), "expires_at": datetime(), "meeting": integer(), "title": str(""), "name": str(""), "group": str("")}),
+	"VoteInput":     obj(props{"item": str(""), "option": str("agree, disagree, abstain (proposal); core, expansion:<module>, exclude, abstain (options)")}, "item", "option"),
+	"VoteAck":       obj(props{"item": str(""), "option": str("")}),
+	"Attending":     obj(props{"meeting": integer(), "title": str(""), "state": str(""), "group": str(""), "open": map[string]any{"type": []string{"object", "null"}}}),
+	"Pulse":         obj(props{"meeting": integer(), "state": str(""), "join_open": boolean(), "join_code": str(""), "attendees": integer(), "open": str(""), "votes_cast": integer(), "closed": integer()}),
+	"MeetingReport": map[string]any{"type": "object", "description": "meeting, study, title, date, place, state, attendees, attendee_groups, rule, rule_hash, min_group_size, items"},
 }
 
 type props map[string]any
@@ -184,7 +214,7 @@ func (s *Server) buildOpenAPI() ([]byte, error) {
 		var params []any
 		for _, m := range ginParam.FindAllStringSubmatch(rt.path, -1) {
 			schema := integer()
-			if m[1] == "id" && strings.HasPrefix(rt.path, "/invitations") || m[1] == "file" {
+			if m[1] == "id" && strings.HasPrefix(rt.path, "/invitations") || m[1] == "file" || m[1] == "item" {
 				schema = str("")
 			}
 			params = append(params, map[string]any{"name": m[1], "in": "path", "required": true, "schema": schema})
@@ -223,6 +253,8 @@ func (s *Server) buildOpenAPI() ([]byte, error) {
 			op["security"] = []any{}
 		case expert:
 			op["security"] = []any{map[string]any{"invite": []any{}}}
+		case attendee:
+			op["security"] = []any{map[string]any{"attendee": []any{}}}
 		default:
 			op["security"] = []any{map[string]any{"staff": []any{}}}
 			op["x-roles"] = map[string][]string{anyStaff: {"admin", "facilitator", "presenter"}, runners: {"admin", "facilitator"}, adminOnly: {"admin"}}[rt.access]
@@ -241,8 +273,9 @@ func (s *Server) buildOpenAPI() ([]byte, error) {
 		"components": map[string]any{
 			"schemas": schemas,
 			"securitySchemes": map[string]any{
-				"staff":  map[string]any{"type": "http", "scheme": "bearer", "description": "token from POST /auth/login"},
-				"invite": map[string]any{"type": "http", "scheme": "bearer", "description": "an expert's invite token (the part after /r/ in their link)"},
+				"staff":    map[string]any{"type": "http", "scheme": "bearer", "description": "token from POST /auth/login"},
+				"invite":   map[string]any{"type": "http", "scheme": "bearer", "description": "an expert's invite token (the part after /r/ in their link)"},
+				"attendee": map[string]any{"type": "http", "scheme": "bearer", "description": "a meeting attendee's token from POST /meetings/join"},
 			},
 		},
 	}

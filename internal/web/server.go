@@ -59,6 +59,7 @@ type Server struct {
 	maxBody  int64
 	catalog  *i18n.Catalog
 	openapi  []byte // the OpenAPI document, built once from the route table
+	hub      *hub   // the meetings' live streams
 
 	respondBufs sync.Pool // *[]byte: questionnaires are tens of KB with the panel's comments
 	pageBufs    sync.Pool // *bytes.Buffer: rendered pages (render)
@@ -97,7 +98,7 @@ func New(d Deps) (*Server, error) {
 			return nil, fmt.Errorf("web: trusted proxy %q is neither an address nor a CIDR", p)
 		}
 	}
-	s := &Server{Deps: d, svc: d.Service, throttle: auth.NewThrottle(d.Now, maxThrottled), maxBody: 1 << 20,
+	s := &Server{Deps: d, svc: d.Service, hub: newHub(), throttle: auth.NewThrottle(d.Now, maxThrottled), maxBody: 1 << 20,
 		respondItems:   cache.NewWeighted[itemsKey, *roundItemsJSON](32<<20, func(r *roundItemsJSON) int { return r.size }),
 		sections:       cache.New[int64, []roundSection](256),
 		scales:         cache.New[scaleKey, []ratingPoint](256),

@@ -7,15 +7,15 @@ CREATE TABLE meetings (
     title      TEXT NOT NULL CHECK (length(title) BETWEEN 1 AND 200),
     date       TEXT NOT NULL, -- YYYY-MM-DD
     place      TEXT NOT NULL DEFAULT '',
-    -- join_code is the short code attendees type; NULL while joining is closed. Codes are
-    -- unique among meetings that take attendees.
-    join_code  TEXT,
+    -- join_code is the short code attendees type, unique and never reused (a changed code
+    -- stops working); join_open says whether it takes attendees now.
+    join_code  TEXT NOT NULL UNIQUE,
+    join_open  INTEGER NOT NULL DEFAULT 1 CHECK (join_open IN (0, 1)),
     state      TEXT NOT NULL DEFAULT 'running' CHECK (state IN ('running', 'ended')),
     created_by INTEGER REFERENCES staff (id),
     created_at TEXT NOT NULL,
     ended_at   TEXT
 );
-CREATE UNIQUE INDEX meetings_join_code ON meetings (join_code) WHERE join_code IS NOT NULL;
 CREATE INDEX meetings_study ON meetings (study_id);
 
 -- The items put to the meeting, in the presenter's order. question is the JSON of the
