@@ -361,4 +361,3 @@ func TestSuppressGroups(t *testing.T) {
 		})
 	}
 }
-
