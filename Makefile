@@ -5,7 +5,7 @@ LDFLAGS := -X main.version=$(VERSION)
 BIN     := bin/delphi
 export CGO_ENABLED := 1
 
-.PHONY: help run build test test-short lint fmt vet bench load fuzz cover browser-deps clean test-long
+.PHONY: help run build generate generate-check test test-short lint fmt vet bench load fuzz cover browser-deps clean test-long
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -13,13 +13,24 @@ help: ## list targets
 build: ## build bin/delphi
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/delphi
 
+generate: ## regenerate the templ components (templates/*_templ.go) with the templ pinned in go.mod
+	$(GO) tool templ generate -path templates
+
+generate-check: ## fail when templates/*_templ.go are not what the .templ files generate
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && cp -R templates "$$tmp/" && \
+	  { out=$$($(GO) tool templ generate -path "$$tmp/templates" 2>&1) || { echo "$$out"; exit 1; }; } && \
+	  stale=0 && for f in $$tmp/templates/*_templ.go; do \
+	    cmp -s "$$f" "templates/$${f##*/}" || { echo "stale: templates/$${f##*/}"; stale=1; }; done && \
+	  for f in templates/*_templ.go; do [ -e "$$tmp/templates/$${f##*/}" ] || { echo "no .templ for $$f"; stale=1; }; done && \
+	  if [ $$stale = 1 ]; then echo "run make generate and commit the result"; exit 1; fi
+
 run: build ## start the service on ./data/delphi.db with a ready CART-CD study
 	./$(BIN) serve
 
-test: lint browser-deps ## lint, then every test (race detector on, browser tests included)
+test: generate-check lint browser-deps ## generated files current, lint, then every test (race detector on, browser tests included)
 	$(GO) test -race -count=1 ./...
 
-test-short: ## every test except the browser suite, without -race
+test-short: generate-check ## every test except the browser suite, without -race
 	$(GO) test -short -count=1 ./...
 
 test-long: ## the long reliability run: crash test with DELPHI_CRASH_KILLS (25) SIGKILLs, then every fuzz target for FUZZTIME (2m)

@@ -152,11 +152,7 @@ func writeReport(ctx context.Context, w io.Writer, svc *delphi.Service, sid int6
 		if err != nil {
 			return err
 		}
-		r, err := report.NewRenderer(templates.FS)
-		if err != nil {
-			return err
-		}
-		return r.HTML(w, sum)
+		return templates.WriteReport(ctx, w, sum)
 	}
 	return usageError{fmt.Sprintf("delphi report: unknown format %q (csv, answers, answers-linked, outcome, comments, xlsx, json, html)", format)}
 }

@@ -1,11 +1,5 @@
 package consensus
 
-import (
-	"encoding/json"
-
-	"github.com/cart-cd/delphi/internal/jsonscan"
-)
-
 // RoundResult is the result of one round (definitions, `rounds."1"`), the snapshot the service
 // stores when it closes a round.
 type RoundResult struct {
@@ -19,26 +13,6 @@ type RoundResult struct {
 	GroupsSubmitted Counts   `json:"groups_submitted"`
 	Items           ItemList `json:"items"`
 	Kendall         Kendall  `json:"kendall"`
-}
-
-// UnmarshalJSON reads what json.Marshal writes. The items, most of a snapshot, go straight to
-// ItemList's reader rather than through encoding/json, which would first check them whole.
-func (r *RoundResult) UnmarshalJSON(b []byte) error {
-	type plain RoundResult // without this method
-	vals, rest, ok, err := jsonscan.Split(b, "items")
-	switch {
-	case err != nil:
-		return err
-	case !ok:
-		return json.Unmarshal(b, (*plain)(r))
-	}
-	if err := json.Unmarshal(rest, (*plain)(r)); err != nil {
-		return err
-	}
-	if vals[0] != nil {
-		return r.Items.UnmarshalJSON(vals[0])
-	}
-	return nil
 }
 
 // ComputeRound computes every per-round statistic of the definitions for rd on scale s under

@@ -27,5 +27,7 @@
 //
 // Entry points: ComputeRound (one round), ComputeStability (two rounds) and Analyze (the whole
 // JSON document of the definitions). Result types carry the JSON tags of the definitions and
-// round-trip through encoding/json, so the service can store a snapshot and read it back.
+// round-trip through github.com/go-json-experiment/json (the service stores snapshots with it)
+// and encoding/json alike; the ordered objects (items, groups, rounds) have typed
+// (un)marshalers for the first and MarshalJSON/UnmarshalJSON for the second.
 package consensus

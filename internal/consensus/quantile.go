@@ -1,9 +1,10 @@
 package consensus
 
 import (
-	"fmt"
 	"math"
 
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 	"gonum.org/v1/gonum/stat"
 	"gonum.org/v1/gonum/stat/distuv"
 )
@@ -84,22 +85,19 @@ const (
 	Appropriate   Category = "appropriate"
 )
 
-// MarshalJSON writes the category, or null for the zero Category.
-func (c Category) MarshalJSON() ([]byte, error) { return nullString(string(c)) }
+// MarshalJSONTo writes the category, or null for the zero Category.
+func (c Category) MarshalJSONTo(enc *jsontext.Encoder) error { return writeEnum(enc, string(c)) }
 
-// UnmarshalJSON reads a category or null.
-func (c *Category) UnmarshalJSON(b []byte) error {
-	s, err := readNullString(b)
-	if err != nil {
-		return fmt.Errorf("rand category: %w", err)
-	}
-	switch Category(s) {
-	case "", Inappropriate, Uncertain, Appropriate:
-		*c = Category(s)
-		return nil
-	}
-	return fmt.Errorf("rand category: unknown %q", s)
+// UnmarshalJSONFrom reads a category or null.
+func (c *Category) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	return readEnum(dec, "rand category", c, Inappropriate, Uncertain, Appropriate)
 }
+
+// MarshalJSON is MarshalJSONTo for encoding/json.
+func (c Category) MarshalJSON() ([]byte, error) { return json.Marshal(c) }
+
+// UnmarshalJSON is UnmarshalJSONFrom for encoding/json.
+func (c *Category) UnmarshalJSON(b []byte) error { return json.Unmarshal(b, c) }
 
 // RAND is the RAND/UCLA block of an item (definitions, "rand"), on the 1–9 scale only.
 type RAND struct {

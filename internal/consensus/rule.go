@@ -1,8 +1,10 @@
 package consensus
 
 import (
-	"encoding/json"
 	"fmt"
+
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // Rule is the COMET consensus rule of a round, as data, so that a study can state it before
@@ -86,22 +88,19 @@ const (
 	NoConsensus  Class = "no_consensus"
 )
 
-// MarshalJSON writes the class, or null for the zero Class.
-func (c Class) MarshalJSON() ([]byte, error) { return nullString(string(c)) }
+// MarshalJSONTo writes the class, or null for the zero Class.
+func (c Class) MarshalJSONTo(enc *jsontext.Encoder) error { return writeEnum(enc, string(c)) }
 
-// UnmarshalJSON reads a class or null.
-func (c *Class) UnmarshalJSON(b []byte) error {
-	s, err := readNullString(b)
-	if err != nil {
-		return fmt.Errorf("comet class: %w", err)
-	}
-	switch Class(s) {
-	case "", ConsensusIn, ConsensusOut, NoConsensus:
-		*c = Class(s)
-		return nil
-	}
-	return fmt.Errorf("comet class: unknown %q", s)
+// UnmarshalJSONFrom reads a class or null.
+func (c *Class) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	return readEnum(dec, "comet class", c, ConsensusIn, ConsensusOut, NoConsensus)
 }
+
+// MarshalJSON is MarshalJSONTo for encoding/json.
+func (c Class) MarshalJSON() ([]byte, error) { return json.Marshal(c) }
+
+// UnmarshalJSON is UnmarshalJSONFrom for encoding/json.
+func (c *Class) UnmarshalJSON(b []byte) error { return json.Unmarshal(b, c) }
 
 // classify applies the COMET rule on integer counts; n > 0.
 func (r Rule) classify(nLow, nHigh, n int) Class {
@@ -132,24 +131,4 @@ func (r Rule) fragile(c Class, high, low Interval) bool {
 		return ll < out || hh >= outHigh
 	}
 	return (hh >= in && ll < inLow) || (lh >= out && hl < outHigh)
-}
-
-// nullString writes s as a JSON string, or null when s is empty.
-func nullString(s string) ([]byte, error) {
-	if s == "" {
-		return []byte("null"), nil
-	}
-	return json.Marshal(s)
-}
-
-// readNullString reads a JSON string or null (as "").
-func readNullString(b []byte) (string, error) {
-	if string(b) == "null" {
-		return "", nil
-	}
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return "", err
-	}
-	return s, nil
 }

@@ -1,8 +1,9 @@
 package consensus
 
 import (
-	"encoding/json"
 	"fmt"
+
+	"github.com/go-json-experiment/json"
 )
 
 // Values in Round.Ratings that are not ratings. A rating is 1..Scale.Max.

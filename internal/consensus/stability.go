@@ -1,9 +1,10 @@
 package consensus
 
 import (
-	"fmt"
 	"math"
 
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 	"gonum.org/v1/gonum/stat/distuv"
 )
 
@@ -86,22 +87,19 @@ const (
 	AllDifferencesZero WilcoxonError = "all_differences_zero"
 )
 
-// MarshalJSON writes the error, or null for none.
-func (e WilcoxonError) MarshalJSON() ([]byte, error) { return nullString(string(e)) }
+// MarshalJSONTo writes the error, or null for none.
+func (e WilcoxonError) MarshalJSONTo(enc *jsontext.Encoder) error { return writeEnum(enc, string(e)) }
 
-// UnmarshalJSON reads an error or null.
-func (e *WilcoxonError) UnmarshalJSON(b []byte) error {
-	s, err := readNullString(b)
-	if err != nil {
-		return fmt.Errorf("wilcoxon error: %w", err)
-	}
-	switch WilcoxonError(s) {
-	case "", NoPairs, AllDifferencesZero:
-		*e = WilcoxonError(s)
-		return nil
-	}
-	return fmt.Errorf("wilcoxon error: unknown %q", s)
+// UnmarshalJSONFrom reads an error or null.
+func (e *WilcoxonError) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	return readEnum(dec, "wilcoxon error", e, NoPairs, AllDifferencesZero)
 }
+
+// MarshalJSON is MarshalJSONTo for encoding/json.
+func (e WilcoxonError) MarshalJSON() ([]byte, error) { return json.Marshal(e) }
+
+// UnmarshalJSON is UnmarshalJSONFrom for encoding/json.
+func (e *WilcoxonError) UnmarshalJSON(b []byte) error { return json.Unmarshal(b, e) }
 
 // ComputeStability computes the stability of every item present in both rounds, from round
 // `from` to round `to`, with panelists matched by id, under one rule for both rounds' classes.

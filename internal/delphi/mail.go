@@ -102,8 +102,8 @@ func (s *Service) QueueMail(ctx context.Context, a Actor, studyID int64, n int, 
 	return len(links), err
 }
 
-// ReminderLinks returns the links of invited panelists of an open round who have not submitted:
-// their current link when it is still valid (signed again, byte for byte the same), or a new one.
+// ReminderLinks returns the links for a reminder: the invited panelists who have not submitted
+// round n, each with the link they already have (see LiveLinks).
 func (s *Service) ReminderLinks(ctx context.Context, a Actor, studyID int64, n int, baseURL string) ([]Link, error) {
 	if err := a.mustRun(); err != nil {
 		return nil, err
@@ -114,6 +114,48 @@ func (s *Service) ReminderLinks(ctx context.Context, a Actor, studyID int64, n i
 	}
 	if pr.State != "open" {
 		return nil, Errorf(EConflict, "", "round %d is %s: reminders are for an open round", n, pr.State)
+	}
+	ids := make([]int64, len(pr.NotYet))
+	for i, p := range pr.NotYet {
+		ids[i] = p.PanelistID
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	return s.LiveLinks(ctx, a, studyID, n, ids, baseURL)
+}
+
+// LiveLinks returns the links of round n's invited panelists (only those in only, when given)
+// without revoking any: a panelist with a live link gets that same link (the token is signed
+// again from the stored invitation, so it is byte for byte the one they have); one without gets
+// a new one. Sending invitations or a CSV of links twice must not stop links already sent.
+func (s *Service) LiveLinks(ctx context.Context, a Actor, studyID int64, n int, only []int64, baseURL string) ([]Link, error) {
+	if err := a.mustRun(); err != nil {
+		return nil, err
+	}
+	r, err := s.st.Round(ctx, studyID, n)
+	if err != nil {
+		return nil, notFound(err, "study %d has no round %d", studyID, n)
+	}
+	if r.State != "open" {
+		return nil, Errorf(EConflict, "", "round %d is %s: links are for an open round", n, r.State)
+	}
+	invited, err := s.st.RoundPanelists(ctx, r.ID)
+	if err != nil {
+		return nil, err
+	}
+	ids := invited
+	if len(only) > 0 {
+		in := map[int64]bool{}
+		for _, id := range invited {
+			in[id] = true
+		}
+		for i, id := range only {
+			if !in[id] {
+				return nil, Errorf(EInvalid, fmt.Sprintf("panelists[%d]", i), "panelist %d is not invited to round %d", id, n)
+			}
+		}
+		ids = only
 	}
 	invs, err := s.st.Invitations(ctx, studyID)
 	if err != nil {
@@ -126,21 +168,30 @@ func (s *Service) ReminderLinks(ctx context.Context, a Actor, studyID int64, n i
 			live[inv.PanelistID] = inv
 		}
 	}
+	panel, err := s.st.Panelists(ctx, studyID)
+	if err != nil {
+		return nil, err
+	}
+	byID := panelByID(panel)
 	var links, fresh []Link
 	var need []int64
-	for _, p := range pr.NotYet {
-		inv, ok := live[p.PanelistID]
+	for _, id := range ids {
+		p := byID[id]
+		if p.WithdrawnAt != "" {
+			continue
+		}
+		inv, ok := live[id]
 		if !ok {
-			need = append(need, p.PanelistID)
+			need = append(need, id)
 			continue
 		}
 		exp := store.ParseTime(inv.ExpiresAt)
-		tok, err := s.signer.SignInvite(auth.Invite{ID: inv.ID, StudyID: studyID, PanelistID: p.PanelistID, Expires: exp,
+		tok, err := s.signer.SignInvite(auth.Invite{ID: inv.ID, StudyID: studyID, PanelistID: id, Expires: exp,
 			IssuedAt: store.ParseTime(inv.IssuedAt).Truncate(time.Second)})
 		if err != nil {
 			return nil, err
 		}
-		links = append(links, Link{InvitationID: inv.ID, PanelistID: p.PanelistID, Pseudonym: p.Pseudonym, Name: p.Name,
+		links = append(links, Link{InvitationID: inv.ID, PanelistID: id, Pseudonym: p.Pseudonym, Name: p.Name,
 			Email: p.Email, Token: tok, URL: strings.TrimRight(baseURL, "/") + "/r/" + tok, ExpiresAt: exp})
 	}
 	if len(need) > 0 {

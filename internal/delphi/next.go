@@ -3,6 +3,8 @@ package delphi
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -46,12 +48,8 @@ func (s *Service) ProposeNextRound(ctx context.Context, studyID int64) (*Proposa
 }
 
 func (s *Service) proposal(tx *store.Tx, st *Study, prev *store.Round) (*Proposal, error) {
-	b, err := tx.Snapshot(prev.ID)
+	snap, err := s.snapshotIn(tx, prev)
 	if err != nil {
-		return nil, err
-	}
-	var snap Snapshot
-	if err := jsonUnmarshal(b, &snap); err != nil {
 		return nil, err
 	}
 	p := &Proposal{FromRound: prev.Number, Leaving: map[string]consensus.Class{}}
@@ -62,9 +60,10 @@ func (s *Service) proposal(tx *store.Tx, st *Study, prev *store.Round) (*Proposa
 			continue
 		}
 		sp := ItemSpec{ID: it.ID}
-		if it.Changed {
-			sp = ItemSpec{ID: it.ID, Section: it.SectionID, Label: it.Label, Description: it.Description, Unit: it.Unit,
-				Categories: it.Categories, ProposedTier: it.ProposedTier, Module: it.Module, DerivedFrom: it.DerivedFrom}
+		if it.Changed { // copies: the snapshot is shared, the proposal is the facilitator's to edit
+			sp = ItemSpec{ID: it.ID, Section: it.SectionID, Label: maps.Clone(it.Label), Description: maps.Clone(it.Description),
+				Unit: it.Unit, Categories: slices.Clone(it.Categories), ProposedTier: it.ProposedTier, Module: it.Module,
+				DerivedFrom: slices.Clone(it.DerivedFrom)}
 		}
 		p.Items = append(p.Items, sp)
 	}

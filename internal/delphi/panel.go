@@ -168,6 +168,29 @@ func csvError(err error) error {
 
 // checkPanel validates rows against the definition and the existing panel and normalises them.
 // lines, when given, are the CSV lines of the rows.
+// groupByName finds a stakeholder group by its id or by its label in any language of the
+// definition, ignoring case and surrounding space: a facilitator's CSV says "Nurse" or
+// "Pflege" as often as "nurse".
+func groupByName(def *survey.Definition, name string) (string, bool) {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return "", false
+	}
+	for _, g := range def.Groups {
+		if strings.EqualFold(g.ID, name) {
+			return g.ID, true
+		}
+	}
+	for _, g := range def.Groups {
+		for _, l := range g.Label {
+			if strings.EqualFold(strings.TrimSpace(l), name) {
+				return g.ID, true
+			}
+		}
+	}
+	return "", false
+}
+
 func checkPanel(def *survey.Definition, existing []store.Panelist, rows []PanelistInput, lines []int, skip int64) []RowProblem {
 	var ps []RowProblem
 	seen := map[string]int{}
@@ -210,7 +233,9 @@ func checkPanel(def *survey.Definition, existing []store.Panelist, rows []Paneli
 		} else {
 			seen[strings.ToLower(r.Email)] = i + 1
 		}
-		if !def.HasGroup(r.Group) {
+		if id, ok := groupByName(def, r.Group); ok {
+			r.Group = id
+		} else {
 			add("group", "unknown stakeholder group %q (known: %s)", r.Group, strings.Join(groups, ", "))
 		}
 		if r.Country != "" && !countryRe.MatchString(r.Country) {

@@ -156,3 +156,25 @@ func TestRenderMail(t *testing.T) {
 		}
 	}
 }
+
+// TestPanelGroupByLabel: a panel file may name a group by its id or its label in any language
+// of the survey, in any case; the row gets the group's id.
+func TestPanelGroupByLabel(t *testing.T) {
+	def := exampleDef(t)
+	tests := []struct{ in, want string }{
+		{"nurse", "nurse"}, {"Nurse", "nurse"}, {" NURSE ", "nurse"}, {"Pflege", "nurse"}, {"pflege", "nurse"},
+		{"Haematologist / oncologist", "haematologist"}, {"Hämatologie / Onkologie (ärztlich)", "haematologist"},
+		{"DATA_MANAGER", "data_manager"}, {"Patientenvertretung", "patient_representative"},
+		{"Nurses", ""}, {"", ""}, {"haematologist / oncologist / nurse", ""},
+	}
+	for _, tt := range tests {
+		rows := []PanelistInput{{Name: "X", Email: "x@x.org", Group: tt.in}}
+		ps := checkPanel(def, nil, rows, nil, 0)
+		switch {
+		case tt.want == "" && len(ps) == 0:
+			t.Errorf("%q: taken as %q", tt.in, rows[0].Group)
+		case tt.want != "" && (len(ps) != 0 || rows[0].Group != tt.want):
+			t.Errorf("%q: group %q, problems %+v; want %q", tt.in, rows[0].Group, ps, tt.want)
+		}
+	}
+}

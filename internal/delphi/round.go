@@ -424,12 +424,8 @@ const maxReason = 2000
 // is its reason when the facilitator gives none. Items that left by consensus need none.
 func (s *Service) itemChanges(tx *store.Tx, st *Study, prev *store.Round, prevItems map[string]RoundItem, specs []ItemSpec,
 	items []store.RoundItem, dropped map[string]string) ([]store.ItemChange, error) {
-	b, err := tx.Snapshot(prev.ID)
+	snap, err := s.snapshotIn(tx, prev) // kept from the close: no decoding on the writer
 	if err != nil {
-		return nil, err
-	}
-	var snap Snapshot
-	if err := jsonUnmarshal(b, &snap); err != nil {
 		return nil, err
 	}
 	sugs, err := tx.Suggestions(st.ID)

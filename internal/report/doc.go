@@ -1,6 +1,7 @@
 // Package report builds round summaries and exports from round snapshots: the view model of
 // the summary page (screen, print and slides), the methods paragraph, the final outcome as a
-// data dictionary, and the CSV, XLSX, JSON and standalone HTML exports.
+// data dictionary, and the CSV, XLSX and JSON exports. Its markup (the summary page and the
+// standalone report.html) is the templates package's: this package holds no HTML.
 //
 // It is fed by snapshots only (delphi.Snapshot, written once when a round closes) and by the
 // pseudonymous raw answers of closed rounds, so a report of a closed round never changes. It

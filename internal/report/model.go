@@ -2,7 +2,6 @@ package report
 
 import (
 	"fmt"
-	"html/template"
 	"math"
 	"runtime"
 	"sort"
@@ -67,7 +66,7 @@ type Summary struct {
 	Software string
 
 	Participation ParticipationView
-	Flow          template.HTML // participant flow diagram (SVG)
+	Points        []Point // the scale's points, for the histograms
 
 	Groups   []GroupHead
 	Items    []*ItemView
@@ -82,8 +81,13 @@ type Summary struct {
 	Kendall     KendallView
 	Comments    Items    // items with comments or reasons
 	Methods     []string // paragraphs
+}
 
-	out *output // shared with the items
+// Point is a point of the rating scale with its band (id and position: low, mid, high).
+type Point struct {
+	Value     int
+	Band      string
+	BandIndex int
 }
 
 // BandView is one band of the scale.
@@ -137,8 +141,8 @@ type ItemView struct {
 	Class                   string // consensus_in, consensus_out, no_consensus, unrated
 	ClassLabel              string
 	Fragile                 bool
-	Disagree                bool // one group in, another out
-	Hist                    template.HTML
+	Disagree                bool  // one group in, another out
+	Hist                    []int // ratings per point of the scale, from 1
 	Groups                  []GroupCell
 	Placement               string
 	New, Reworded           bool
@@ -147,8 +151,6 @@ type ItemView struct {
 	Comments, Reasons       []string
 	Contested               bool
 	Why                     string // why it is contested, in words
-
-	out *output // the summary's
 }
 
 // GroupCell is one item in one stakeholder group.
@@ -269,7 +271,14 @@ func Build(st Study, snaps []*delphi.Snapshot) (*Summary, error) {
 	s := &Summary{StudyID: snap.StudyID, Title: title, SurveyID: snap.SurveyID, Round: snap.Round,
 		Opened: day(snap.OpenedAt), Closed: day(snap.ClosedAt), Deadline: day(snap.Deadline),
 		RuleText: ruleWords(snap), RuleHash: short(snap.RuleHash), Scale: scaleWords(snap.Scale),
-		Software: snap.Software, out: new(output)}
+		Software: snap.Software}
+	for v := 1; v <= snap.Scale.Max; v++ {
+		p := Point{Value: v, BandIndex: snap.Scale.BandOf(v)}
+		if p.BandIndex >= 0 {
+			p.Band = snap.Scale.Bands[p.BandIndex].ID
+		}
+		s.Points = append(s.Points, p)
+	}
 	for _, b := range snap.Scale.Bands {
 		s.Bands = append(s.Bands, BandView{ID: b.ID, Label: b.Label.In("en"), Range: rangeText(b.From, b.To)})
 	}
@@ -279,7 +288,6 @@ func Build(st Study, snaps []*delphi.Snapshot) (*Summary, error) {
 		s.Groups = append(s.Groups, GroupHead{ID: g.ID, Label: g.Label.In("en")})
 	}
 	s.Participation = participation(snaps, groupLabel, st.Feedback.MinGroupSize)
-	s.Flow = flowSVG(s.Participation.Rounds)
 
 	sectionLabel := map[string]string{}
 	for _, sec := range snap.Sections {
@@ -298,7 +306,6 @@ func Build(st Study, snaps []*delphi.Snapshot) (*Summary, error) {
 	for k, ri := range snap.Items {
 		iv := ivs[k]
 		iv.Section = sectionLabel[ri.SectionID]
-		iv.out = s.out
 		if prev != nil {
 			_, had := prevItems[ri.ID]
 			iv.New = !had
@@ -388,7 +395,7 @@ func itemView(snap *delphi.Snapshot, ri delphi.RoundItem, res *consensus.Item, g
 	if w := res.PctLowWilson95; w != nil {
 		iv.WilsonLow = interval(*w)
 	}
-	iv.Hist = histSVG(snap.Scale, res.Hist, iv.Label)
+	iv.Hist = res.Hist
 	in, out := false, false
 	for _, g := range res.Groups {
 		gc := GroupCell{ID: g.Name, Label: groupLabel[g.Name], NRated: g.NRated, PctHigh: pctp(g.PctHigh),
@@ -771,3 +778,6 @@ func ruleWords(snap *delphi.Snapshot) string {
 	s += " Percentages are of the panelists who gave a rating; counts are compared, not rounded percentages."
 	return s
 }
+
+// Items is a list of a summary's items.
+type Items []*ItemView

@@ -6,7 +6,6 @@ import (
 	"encoding/csv"
 	"flag"
 	"fmt"
-	"html/template"
 	"io"
 	"log/slog"
 	mrand "math/rand/v2"
@@ -176,11 +175,7 @@ func exports(t *testing.T, f *fixture) map[string][]byte {
 			if err != nil {
 				return err
 			}
-			r, err := report.NewRenderer(templates.FS)
-			if err != nil {
-				return err
-			}
-			return r.HTML(w, sum)
+			return templates.WriteReport(context.Background(), w, sum)
 		})
 		put(fmt.Sprintf("round%d-methods.txt", n), func(w io.Writer) error {
 			_, err := io.WriteString(w, strings.Join(report.Methods(f.study, snaps), "\n\n")+"\n")
@@ -425,8 +420,8 @@ func TestSummary(t *testing.T) {
 	if len(sum.Participation.Rounds) != 2 || sum.Participation.Attrition == "" {
 		t.Errorf("participation: %+v", sum.Participation)
 	}
-	if !strings.Contains(string(sum.Flow), "<svg") || !strings.Contains(string(sum.Items[0].Hist), "<svg") {
-		t.Error("no SVG charts")
+	if len(sum.Points) != 9 || len(sum.Items[0].Hist) != 9 {
+		t.Errorf("scale of %d points, a histogram of %d", len(sum.Points), len(sum.Items[0].Hist))
 	}
 	n := 0
 	for _, s := range sum.Status {
@@ -508,78 +503,5 @@ func TestReproduceInR(t *testing.T) {
 			t.Fatalf("%s: %v\n%s", round, err, out)
 		}
 		t.Logf("%s", out)
-	}
-}
-
-// The items' markup written in place (into a bytes.Buffer) is what the same template gives
-// through strings (any other writer), in every view and in the standalone file.
-func TestFragmentInPlace(t *testing.T) {
-	f := loadFixture(t)
-	r, err := report.NewRenderer(templates.FS)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for n := 1; n <= 2; n++ {
-		sum, err := report.Build(f.study, f.snaps[:n])
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, view := range []string{"screen", "print", "slides"} {
-			var inPlace bytes.Buffer
-			var viaStrings strings.Builder
-			if err := r.Fragment(&inPlace, sum.ForView(view)); err != nil {
-				t.Fatal(err)
-			}
-			if err := r.Fragment(&viaStrings, sum.ForView(view)); err != nil {
-				t.Fatal(err)
-			}
-			if inPlace.String() != viaStrings.String() {
-				t.Errorf("round %d, %s: in place %d bytes, through strings %d", n, view, inPlace.Len(), viaStrings.Len())
-			}
-			if !strings.Contains(inPlace.String(), `<tr id="row-`) {
-				t.Errorf("round %d, %s: no result rows", n, view)
-			}
-		}
-	}
-}
-
-// The loops built in Go (report.Items) give the bytes of the template loops they replaced,
-// hostile text included. (The rows of the results and group tables and the cards were built in
-// Go before, item by item; the golden standalone files hold their markup.)
-func TestItemsMatchTemplate(t *testing.T) {
-	const loops = `{{define "links"}}{{range .}}<li><a href="#item-{{.ID}}">{{.Label}}</a>{{if .Fragile}} <span class="flag">fragile</span>{{end}}</li>{{end}}{{end}}` +
-		`{{define "changes"}}{{range .}}<tr{{if .Change.ClassChanged}} class="class-changed"{{end}}><th scope="row">{{.Label}}</th>{{with .Change}}<td><span class="badge {{.FromClass}}">{{.FromLabel}}</span></td><td><span class="badge {{.ToClass}}">{{.ToLabel}}</span></td><td class="num">{{.DeltaPctHigh}}</td><td class="num">{{.DeltaIQR}}</td><td class="num">{{.NPairs}}</td><td class="num">{{.PctChanged}}</td><td{{if .Significant}} class="signif"{{end}}>{{.Wilcoxon}}</td>{{end}}</tr>{{end}}{{end}}` +
-		`{{define "comments"}}{{range .}}<div class="comment-block">
-<h3 class="h4"><a href="#item-{{.ID}}">{{.Label}}</a> <span class="badge {{.Class}}">{{.ClassLabel}}</span></h3>
-{{if .Comments}}<ul class="comments">{{range .Comments}}<li>{{.}}</li>{{end}}</ul>{{end}}
-{{if .Reasons}}<p class="muted small">Reasons given for changed ratings:</p><ul class="comments reasons">{{range .Reasons}}<li>{{.}}</li>{{end}}</ul>{{end}}
-</div>{{end}}{{end}}`
-	tt := template.Must(template.New("").Parse(loops))
-	bad := `<script>"a" & 'b' + =1 ü/#?%`
-	items := report.Items{
-		{ID: "i 1/" + bad, Label: bad, Class: bad, ClassLabel: bad, Fragile: true, Disagree: true, Section: bad, Why: bad,
-			Description: bad, PctLow: bad, Median: bad, Q1: bad, WilsonHigh: bad, Hist: "<svg></svg>", Placement: bad,
-			Groups:   []report.GroupCell{{Label: bad, Class: bad, Differs: true, PctHigh: bad, Median: bad, ClassLabel: bad}},
-			Comments: []string{bad, "plain"}, Reasons: []string{bad},
-			Change: &report.ItemChange{FromClass: bad, FromLabel: bad, ToClass: bad, ClassChanged: true, DeltaPctHigh: bad,
-				NPairs: 12, Wilcoxon: bad, Significant: true}},
-		{ID: "item_002", Label: "Plain", Class: "consensus_in", Change: &report.ItemChange{}},
-	}
-	for _, tc := range []struct {
-		name string
-		got  template.HTML
-	}{
-		{"links", items.Links()}, {"changes", items.ChangeRows()}, {"comments", items.CommentBlocks()},
-	} {
-		var want strings.Builder
-		if err := tt.ExecuteTemplate(&want, tc.name, items); err != nil {
-			t.Fatal(err)
-		}
-		if string(tc.got) != want.String() {
-			t.Errorf("%s:\n got %s\nwant %s", tc.name, tc.got, want.String())
-		}
-	}
-	if got := (report.Items{}).Cards(); got != "" {
-		t.Errorf("no items: %q", got)
 	}
 }

@@ -330,8 +330,12 @@ func TestBrowserExpertJourney(t *testing.T) {
 	b.do("round 2", chromedp.Navigate(base+"/r/"+tok2), chromedp.WaitVisible(`.section-list`),
 		chromedp.Click(`a.button[href^="/respond/section/"]`), chromedp.WaitVisible(`aside.feedback`))
 	fb := fmt.Sprintf(`document.getElementById("item-%s").querySelector("aside.feedback")`, items[0])
-	if n := browserEval[int](b, fb+`.querySelectorAll("svg.hist-chart rect.bar").length`); n != 9 {
-		t.Errorf("histogram has %d bars, want 9", n)
+	// the shared histogram: a scale point under each bar, the bars one path per band
+	if n := browserEval[int](b, fb+`.querySelectorAll("svg.hist-chart g.tick text").length`); n != 9 {
+		t.Errorf("histogram has %d scale points, want 9", n)
+	}
+	if n := browserEval[int](b, fb+`.querySelectorAll("svg.hist-chart path.bar").length`); n < 1 || n > 3 {
+		t.Errorf("histogram has %d band paths, want 1 to 3", n)
 	}
 	text := browserEval[string](b, fb+`.innerText`)
 	for _, want := range []string{"Round 1 results", "Your answer in round 1: 7 – Critical", "Median:", "By stakeholder group",

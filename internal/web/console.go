@@ -46,6 +46,7 @@ func (s *Server) consoleRoutes(r *gin.Engine) {
 	g.POST("/studies/:sid/panel", run, s.consoleAddPanelist)
 	g.POST("/studies/:sid/panel/preview", run, s.consolePreviewPanel)
 	g.POST("/studies/:sid/panel/import", run, s.consoleImportPanel)
+	g.GET("/studies/:sid/panel/template.csv", run, s.consolePanelTemplate)
 	g.GET("/studies/:sid/panel/:pid", run, s.consolePanelistForm)
 	g.POST("/studies/:sid/panel/:pid", run, s.consoleUpdatePanelist)
 	g.POST("/studies/:sid/panel/:pid/withdraw", run, s.consoleWithdraw)
@@ -57,6 +58,7 @@ func (s *Server) consoleRoutes(r *gin.Engine) {
 	g.POST("/studies/:sid/rounds/:n/deadline", run, s.consoleDeadline)
 	g.POST("/studies/:sid/rounds/:n/invitations", run, s.consoleSendInvitations)
 	g.POST("/studies/:sid/rounds/:n/links.csv", run, s.consoleLinksCSV)
+	g.POST("/studies/:sid/rounds/:n/reissue", run, s.consoleReissue)
 	g.POST("/studies/:sid/rounds/:n/reminders", run, s.consoleReminders)
 
 	g.GET("/studies/:sid/outbox", run, s.consoleOutbox)

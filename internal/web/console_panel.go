@@ -1,6 +1,8 @@
 package web
 
 import (
+	"bytes"
+	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/cart-cd/delphi/internal/delphi"
+	"github.com/cart-cd/delphi/internal/report"
 )
 
 // panelView is a study's panel: the list, the form to add one panelist, and the CSV import.
@@ -105,6 +108,7 @@ type previewView struct {
 type previewRow struct {
 	Line     int
 	Input    delphi.PanelistInput
+	Group    string // the group the row got, by its label (or as written, when unknown)
 	Problems []string
 }
 
@@ -162,7 +166,12 @@ func (s *Server) renderPreview(c *gin.Context, status int, st *delphi.Study, tex
 	v := &previewView{page: s.consolePage(c, "Import preview · "+st.Title, "studies"), Tab: "panel", Study: st, CSV: text, Problems: len(pv.Problems)}
 	v.Error = errMsg
 	for i, r := range pv.Rows {
-		row := previewRow{Input: r}
+		row := previewRow{Input: r, Group: r.Group}
+		for _, g := range st.Def.Groups {
+			if g.ID == r.Group {
+				row.Group = g.Label.In("en")
+			}
+		}
 		if i < len(pv.Lines) {
 			row.Line = pv.Lines[i]
 		}
@@ -296,4 +305,23 @@ func (v *panelView) AddFields() panelistFields { return panelistFields{Form: v.A
 // EditFields feeds the edit form.
 func (v *panelistView) EditFields() panelistFields {
 	return panelistFields{Form: v.Form, Groups: v.Groups}
+}
+
+// consolePanelTemplate is a CSV to fill in: the header the import reads and one example row
+// per stakeholder group, named by its label (ids work too).
+func (s *Server) consolePanelTemplate(c *gin.Context) {
+	st, ok := s.consoleStudyParam(c)
+	if !ok {
+		return
+	}
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	_ = w.Write([]string{"name", "email", "group", "country", "language"})
+	for i, g := range st.Def.Groups {
+		_ = w.Write([]string{report.Cell(fmt.Sprintf("Example Person %d", i+1)), fmt.Sprintf("person%d@example.org", i+1),
+			report.Cell(g.Label.In("en")), "DE", st.Def.Languages[0]})
+	}
+	w.Flush()
+	c.Header("Content-Disposition", `attachment; filename="panel-template.csv"`)
+	c.Data(http.StatusOK, "text/csv; charset=utf-8", b.Bytes())
 }

@@ -243,8 +243,9 @@ func formIDs(c *gin.Context, name string) ([]int64, error) {
 	return out, nil
 }
 
-// consoleSendInvitations issues links (re-issuing revokes older ones) and queues an invitation
-// email for each: sent through SMTP when configured, otherwise listed in the outbox.
+// consoleSendInvitations emails each invited panelist (or the ones named) their link: the link
+// they already have while it is valid, a new one otherwise. Sent through SMTP when configured,
+// otherwise listed in the outbox.
 func (s *Server) consoleSendInvitations(c *gin.Context) {
 	st, r, ok := s.consoleRoundParam(c)
 	if !ok {
@@ -253,7 +254,7 @@ func (s *Server) consoleSendInvitations(c *gin.Context) {
 	only, err := formIDs(c, "panelist")
 	var links []delphi.Link
 	if err == nil {
-		links, err = s.svc.IssueInvitations(c.Request.Context(), actorFrom(c), st.ID, r.Number, only, s.BaseURL)
+		links, err = s.svc.LiveLinks(c.Request.Context(), actorFrom(c), st.ID, r.Number, only, s.BaseURL)
 	}
 	if err == nil {
 		err = s.queueInvitations(c, st.ID, r.Number, links, "invitation")
@@ -262,8 +263,32 @@ func (s *Server) consoleSendInvitations(c *gin.Context) {
 		s.roundError(c, st, r, err)
 		return
 	}
-	s.done(c, roundURL(st.ID, r.Number), fmt.Sprintf("%d new links issued (older links of these panelists are revoked) and %d invitation emails queued. %s",
-		len(links), len(links), s.mailNote()))
+	s.done(c, roundURL(st.ID, r.Number), fmt.Sprintf("%d invitation %s queued, each with the panelist's current link. %s",
+		len(links), plural(len(links), "email", "emails"), s.mailNote()))
+}
+
+// consoleReissue issues new links, revoking the panelists' current ones: an explicit act, with
+// the form's confirmation (a lost or leaked link, a mistyped email).
+func (s *Server) consoleReissue(c *gin.Context) {
+	st, r, ok := s.consoleRoundParam(c)
+	if !ok {
+		return
+	}
+	if c.PostForm("confirm") != "yes" {
+		s.roundError(c, st, r, delphi.Errorf(delphi.EInvalid, "confirm", "tick the box to confirm: every link sent so far stops working at once"))
+		return
+	}
+	only, err := formIDs(c, "panelist")
+	var links []delphi.Link
+	if err == nil {
+		links, err = s.svc.IssueInvitations(c.Request.Context(), actorFrom(c), st.ID, r.Number, only, s.BaseURL)
+	}
+	if err != nil {
+		s.roundError(c, st, r, err)
+		return
+	}
+	s.done(c, roundURL(st.ID, r.Number), fmt.Sprintf("%d new %s issued; the old ones no longer work. Email them or download them as a CSV.",
+		len(links), plural(len(links), "link", "links")))
 }
 
 func (s *Server) mailNote() string {
@@ -292,8 +317,8 @@ func (s *Server) consoleReminders(c *gin.Context) {
 	s.done(c, roundURL(st.ID, r.Number), fmt.Sprintf("%d reminders queued for panelists who have not submitted. %s", len(links), s.mailNote()))
 }
 
-// consoleLinksCSV issues fresh links (revoking older ones) and returns them as a CSV download:
-// tokens are not stored, so the links exist only in this answer.
+// consoleLinksCSV returns the invited panelists' links as a CSV download: each panelist's
+// current link while it is valid (signed again from the stored invitation), a new one otherwise.
 func (s *Server) consoleLinksCSV(c *gin.Context) {
 	st, r, ok := s.consoleRoundParam(c)
 	if !ok {
@@ -302,7 +327,7 @@ func (s *Server) consoleLinksCSV(c *gin.Context) {
 	only, err := formIDs(c, "panelist")
 	var links []delphi.Link
 	if err == nil {
-		links, err = s.svc.IssueInvitations(c.Request.Context(), actorFrom(c), st.ID, r.Number, only, s.BaseURL)
+		links, err = s.svc.LiveLinks(c.Request.Context(), actorFrom(c), st.ID, r.Number, only, s.BaseURL)
 	}
 	if err != nil {
 		s.roundError(c, st, r, err)

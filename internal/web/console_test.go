@@ -597,7 +597,7 @@ func TestConsoleIllegalSteps(t *testing.T) {
 	r = b.submit(study+"/rounds/1/deadline", url.Values{"deadline": {deadline}}, http.StatusConflict)
 	has(t, r, "round 1 is closed: its deadline cannot change")
 	r = b.submit(study+"/rounds/1/invitations", nil, http.StatusConflict)
-	has(t, r, "links are issued for an open round")
+	has(t, r, "links are for an open round")
 	st := e.studyJSON(sid)
 	if len(st.Rounds) != 1 || st.Rounds[0].State != "closed" {
 		t.Fatalf("rounds after refused steps: %+v", st.Rounds)
@@ -725,7 +725,7 @@ func TestConsoleThreeRounds(t *testing.T) {
 	}
 	// invitations by email: the outbox holds them (no SMTP), and the links in them work
 	r = b.submit(study+"/rounds/2/invitations", nil, http.StatusSeeOther)
-	has(t, r, "27 new links issued", "27 invitation emails queued")
+	has(t, r, "27 invitation emails queued, each with the panelist's current link")
 	r = b.get(study + "/outbox")
 	tokRe := regexp.MustCompile(`http://delphi\.test/r/([A-Za-z0-9._-]+)`)
 	var toks2 []string
@@ -958,5 +958,87 @@ func TestConsoleLoginCrossSite(t *testing.T) {
 				has(t, r, "did not come from this site", `name="password"`, `name="csrf"`)
 			}
 		})
+	}
+}
+
+// TestConsolePanelTemplate: the template CSV the panel page offers imports as it is: its groups
+// are named by label, which the import takes, and the preview shows the group each row got.
+func TestConsolePanelTemplate(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	sid := e.study("example")
+	b := e.consoleLogin("admin@test", adminPassword)
+	r := b.get(fmt.Sprintf("/console/studies/%d/panel", sid))
+	has(t, r, "panel/template.csv", "by its id or its name")
+	tpl := b.get(fmt.Sprintf("/console/studies/%d/panel/template.csv", sid))
+	if tpl.Status != 200 || !strings.HasPrefix(string(tpl.Body), "name,email,group,country,language\n") || !strings.Contains(string(tpl.Body), "Nurse") {
+		t.Fatalf("template: %d %s", tpl.Status, tpl.Body)
+	}
+	r = b.post(fmt.Sprintf("/console/studies/%d/panel/preview", sid), url.Values{"csv": {string(tpl.Body)}})
+	if r.Status != 200 {
+		t.Fatalf("preview of the template: %s", pageText(r.Body))
+	}
+	has(t, r, "<td>Nurse</td>", "<td>Haematologist / oncologist</td>")
+	r = b.submit(fmt.Sprintf("/console/studies/%d/panel/import", sid), url.Values{"csv": {string(tpl.Body)}}, http.StatusSeeOther)
+	var ps []delphi.Panelist
+	e.must(e.call("GET", fmt.Sprintf("/api/v1/studies/%d/panelists", sid), e.admin, nil, &ps), 200)
+	if len(ps) != 4 || ps[1].Group != "nurse" {
+		t.Fatalf("imported %+v", ps)
+	}
+}
+
+// TestConsoleLinksReused: emailing the links again, or downloading them, reuses each panelist's
+// current link (links already sent keep working); issuing new links is an explicit act that
+// must be confirmed, and then the old ones stop.
+func TestConsoleLinksReused(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	sid := e.study("example")
+	ids := e.panel(sid, 3, "nurse")
+	e.must(e.call("POST", fmt.Sprintf("/api/v1/studies/%d/rounds", sid), e.admin, map[string]any{}, nil), 201)
+	b := e.consoleLogin("admin@test", adminPassword)
+	round := fmt.Sprintf("/console/studies/%d/rounds/1", sid)
+	links := func() map[string]string { // email → link, from the CSV
+		r := b.post(round+"/links.csv", nil)
+		if r.Status != 200 {
+			t.Fatalf("links.csv: %s", r)
+		}
+		recs, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(r.Body, []byte("\xef\xbb\xbf")))).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]string{}
+		for _, rec := range recs[1:] {
+			out[rec[2]] = rec[5]
+		}
+		return out
+	}
+	first := links()
+	b.submit(round+"/invitations", nil, http.StatusSeeOther)
+	second := links()
+	for email, l := range first {
+		if second[email] != l {
+			t.Errorf("%s: the link changed on sending again", email)
+		}
+		tok := l[strings.LastIndex(l, "/")+1:]
+		e.must(e.call("GET", "/api/v1/respond", tok, nil, nil), 200)
+	}
+	r := b.submit(round+"/reissue", nil, http.StatusUnprocessableEntity)
+	has(t, r, "tick the box to confirm")
+	r = b.submit(round+"/reissue", url.Values{"confirm": {"yes"}, "panelist": {fmt.Sprint(ids[0])}}, http.StatusSeeOther)
+	has(t, r, "1 new link issued; the old ones no longer work")
+	third := links()
+	changed := 0
+	for email, l := range first {
+		tok := l[strings.LastIndex(l, "/")+1:]
+		if third[email] != l {
+			changed++
+			e.must(e.call("GET", "/api/v1/respond", tok, nil, nil), 410)
+		} else {
+			e.must(e.call("GET", "/api/v1/respond", tok, nil, nil), 200)
+		}
+	}
+	if changed != 1 {
+		t.Errorf("%d links changed, want the one reissued", changed)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/cart-cd/delphi/internal/delphi"
+	"github.com/cart-cd/delphi/templates"
 )
 
 // statuses maps domain error codes to HTTP statuses, in one place.
@@ -90,24 +91,17 @@ func (s *Server) fail(c *gin.Context, err error) {
 		c.AbortWithStatusJSON(status, apiErrorBody{Error: e})
 		return
 	}
-	v := &errorPage{page: page{Title: http.StatusText(status)}, Status: status, Message: e.Message}
+	p := templates.Page{Title: http.StatusText(status)}
 	if ex, ok := expertFrom(c); ok {
-		v.Lang = ex.Panelist.Language
+		p.Lang = s.pageLang(ex.Panelist.Language)
 	}
 	if st, ok := staffFrom(c); ok {
-		v.Staff = &staffView{ID: st.ID, Email: st.Email, Role: st.Role}
+		p.Staff = &templates.Staff{ID: st.ID, Email: st.Email, Role: st.Role}
 	}
-	s.render(c, status, "error", v)
+	s.renderPage(c, status, templates.Error(&templates.ErrorPage{Page: s.tpage(p), Status: status, Message: e.Message}), 0)
 	c.Abort()
 }
 
 func wantsJSON(c *gin.Context) bool {
 	return strings.Contains(c.GetHeader("Accept"), "application/json") && !strings.Contains(c.GetHeader("Accept"), "text/html")
-}
-
-type errorPage struct {
-	page
-	Status  int
-	Message string
-	Contact string
 }

@@ -2,9 +2,9 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
-	"html/template"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -16,6 +16,7 @@ import (
 
 	"github.com/cart-cd/delphi/internal/delphi"
 	"github.com/cart-cd/delphi/internal/survey"
+	"github.com/cart-cd/delphi/templates"
 )
 
 // expertRoutes registers the expert pages (/r/{token}, /respond/…). The link sets the expert
@@ -79,14 +80,6 @@ func (s *Server) expertPageAuth(c *gin.Context) {
 // errNoLink: a questionnaire page opened without the link (no cookie, or another browser).
 var errNoLink = delphi.Errorf(delphi.EUnauthorized, "", "open the personal link from your invitation email to take part")
 
-// linkPage explains why a link does not work and whom to ask.
-type linkPage struct {
-	page
-	Kind    string // expired, revoked, withdrawn, invalid, error
-	Status  int
-	Contact string
-}
-
 func (s *Server) linkRefused(c *gin.Context, tok string, err error) {
 	status, _ := s.classify(c, err) // logs internal errors
 	kind := "error"
@@ -107,9 +100,9 @@ func (s *Server) linkRefused(c *gin.Context, tok string, err error) {
 		contact, lang = s.svc.LinkHelp(c.Request.Context(), tok)
 	}
 	s.Log.Warn("invite link refused", "reason", kind, "status", status, "request_id", requestID(c))
-	v := &linkPage{page: page{Expert: true, Lang: s.pageLang(lang), cat: s.catalog}, Kind: kind, Status: status, Contact: contact}
+	v := &templates.LinkPage{Page: s.tpage(templates.Page{Lang: s.pageLang(lang)}), Kind: kind, Status: status, Contact: contact}
 	v.Title = v.T("link." + kind + ".title")
-	s.render(c, status, "expert/link", v)
+	s.renderPage(c, status, templates.Link(v), 0)
 }
 
 // pageLang returns lang when the catalogue has it, else English.
@@ -123,38 +116,7 @@ func (s *Server) pageLang(lang string) string {
 }
 
 // expertBase is what every questionnaire page shows around its content.
-type expertBase struct {
-	page
-	StudyTitle  string
-	Contact     string
-	Round       int
-	Deadline    time.Time
-	ClosedAt    time.Time
-	Editable    bool
-	Consented   bool
-	SubmittedAt time.Time
-	Total       int
-	Answered    int
-	Sections    []sectionNav
-	StoreKey    string // localStorage key for unsent answers
-	CanSuggest  bool
-}
-
-// ProgressText says how many items are answered.
-func (b *expertBase) ProgressText() string {
-	return b.T("progress.answered", strconv.Itoa(b.Answered), b.Total)
-}
-
-// ProgressTemplate is ProgressText with {n} for the count, for expert.js.
-func (b *expertBase) ProgressTemplate() string { return b.T("progress.answered", "{n}", b.Total) }
-
-type sectionNav struct {
-	ID       string
-	Label    string
-	Total    int
-	Answered int
-	Current  bool
-}
+type expertBase = templates.Expert
 
 // expertState loads the questionnaire and builds the common part of every page.
 func (s *Server) expertState(c *gin.Context) (*delphi.Expert, *delphi.Questionnaire, expertBase, bool) {
@@ -165,8 +127,8 @@ func (s *Server) expertState(c *gin.Context) (*delphi.Expert, *delphi.Questionna
 		return nil, nil, expertBase{}, false
 	}
 	def := e.Study.Def
-	b := expertBase{page: page{Expert: true, Lang: s.langFor(e), CSRF: s.Signer.CSRF(expertCSRFKey(e)), cat: s.catalog},
-		Contact: e.Study.Contact, Editable: q.Editable, Consented: q.Consented, SubmittedAt: q.SubmittedAt,
+	b := expertBase{Page: s.tpage(templates.Page{Lang: s.langFor(e), CSRF: s.Signer.CSRF(expertCSRFKey(e))}),
+		Contact: e.Study.Contact, Editable: q.Editable, Consented: q.Consented, SubmittedAt: dateText(q.SubmittedAt),
 		Total: len(q.Items), Answered: q.Answered()}
 	b.StudyTitle = def.Title.In(b.Lang)
 	if b.StudyTitle == "" {
@@ -174,13 +136,13 @@ func (s *Server) expertState(c *gin.Context) (*delphi.Expert, *delphi.Questionna
 	}
 	if q.Round != nil {
 		b.Round = q.Round.Number
-		b.Deadline = q.Round.Deadline
-		b.ClosedAt = q.Round.ClosedAt
+		b.Deadline = dateText(q.Round.Deadline)
+		b.ClosedAt = dateText(q.Round.ClosedAt)
 		b.StoreKey = fmt.Sprintf("delphi:%d:%d:%d", e.Study.ID, q.Round.Number, e.Panelist.ID)
 		b.CanSuggest = q.Round.Number == 1 && q.Editable
 	}
 	for _, sec := range s.roundSections(def, q) {
-		n := sectionNav{ID: sec.ID, Label: sec.Label.In(b.Lang), Total: len(sec.Items)}
+		n := templates.SectionNav{ID: sec.ID, Label: sec.Label.In(b.Lang), Total: len(sec.Items)}
 		for _, it := range sec.Items {
 			if q.Answers[it.ID].Answered() {
 				n.Answered++
@@ -271,33 +233,13 @@ func (s *Server) flash(c *gin.Context, b *expertBase) {
 	}
 }
 
-// homePage is the welcome page (consent), the overview, or the closed round's answers.
-type homePage struct {
-	expertBase
-	Description string
-	First       string // first section id
-	Closed      []closedSection
-}
-
-type closedSection struct {
-	Label string
-	Items []closedItem
-}
-
-type closedItem struct {
-	Label     string
-	Answer    string
-	Placement string
-	Comment   string
-}
-
 func (s *Server) expertHome(c *gin.Context) {
 	e, q, b, ok := s.expertState(c)
 	if !ok {
 		return
 	}
 	s.flash(c, &b)
-	v := &homePage{expertBase: b, Description: e.Study.Def.Description.In(b.Lang)}
+	v := &templates.HomePage{Expert: b, Description: e.Study.Def.Description.In(b.Lang)}
 	if len(b.Sections) > 0 {
 		v.First = b.Sections[0].ID
 		for _, sec := range b.Sections {
@@ -310,10 +252,10 @@ func (s *Server) expertHome(c *gin.Context) {
 	if q.Round != nil && !q.Editable {
 		def := e.Study.Def
 		for _, sec := range s.roundSections(def, q) {
-			cs := closedSection{Label: sec.Label.In(b.Lang)}
+			cs := templates.ClosedSection{Label: sec.Label.In(b.Lang)}
 			for _, it := range sec.Items {
 				a := q.Answers[it.ID]
-				ci := closedItem{Label: it.Label.In(b.Lang), Answer: answerText(&v.page, def, a), Comment: a.Comment}
+				ci := templates.ClosedItem{Label: it.Label.In(b.Lang), Answer: answerText(&v.Page, def, a), Comment: a.Comment}
 				if a.Placement != "" {
 					ci.Placement = v.T("placement." + a.Placement)
 				}
@@ -322,17 +264,17 @@ func (s *Server) expertHome(c *gin.Context) {
 			v.Closed = append(v.Closed, cs)
 		}
 	}
-	s.render(c, http.StatusOK, "expert/home", v)
+	s.renderPage(c, http.StatusOK, templates.Home(v), 0)
 }
 
 // answerText says an answer in words: "7 – Critical", "Unable to score" or "no answer".
-func answerText(p *page, def *survey.Definition, a delphi.Answer) string {
+func answerText(p *templates.Page, def *survey.Definition, a delphi.Answer) string {
 	switch {
 	case a.Unable:
-		return p.L(def.Scale.Unable)
+		return def.Scale.Unable.In(p.Lang)
 	case a.Rating != nil:
 		if i := def.Scale.BandOf(*a.Rating); i >= 0 {
-			return fmt.Sprintf("%d – %s", *a.Rating, p.L(def.Scale.Bands[i].Label))
+			return fmt.Sprintf("%d – %s", *a.Rating, def.Scale.Bands[i].Label.In(p.Lang))
 		}
 		return strconv.Itoa(*a.Rating)
 	}
@@ -346,9 +288,9 @@ func (s *Server) expertConsent(c *gin.Context) {
 		if !ok {
 			return
 		}
-		v := &homePage{expertBase: b, Description: e.Study.Def.Description.In(b.Lang)}
+		v := &templates.HomePage{Expert: b, Description: e.Study.Def.Description.In(b.Lang)}
 		v.Error = v.T("error.consent")
-		s.render(c, http.StatusUnprocessableEntity, "expert/home", v)
+		s.renderPage(c, http.StatusUnprocessableEntity, templates.Home(v), 0)
 		return
 	}
 	if err := s.svc.Consent(c.Request.Context(), e, s.consentVersion(e.Panelist.Language)); err != nil {
@@ -359,130 +301,7 @@ func (s *Server) expertConsent(c *gin.Context) {
 }
 
 // sectionPage is one section of the questionnaire.
-type sectionPage struct {
-	expertBase
-	ID          string
-	Label       string
-	Description string
-	Index       int // 1-based
-	Prev, Next  string
-	Items       []itemView
-	Bands       []bandView
-	Unable      string
-	Placement   *placementView
-	FromRound   int
-	MaxComment  int
-	MaxReason   int
-	ErrorItem   string
-	Text        sectionTexts
-	rating      []ratingPoint // the scale's markup, built once per page (appendRating)
-}
-
-// sectionTexts are the catalogue texts every item of a section repeats, looked up once per page
-// (a template call per item and text cost more than the rest of the item's markup).
-type sectionTexts struct {
-	Rate, Comment, Reason                        string
-	Changed, Unit, Values, Derived, DerivedYes   string
-	Tier, FeedbackTitle, FeedbackOwn, OwnComment string
-	AnswerNone                                   string
-}
-
-type bandView struct {
-	ID     string
-	Label  string
-	From   int
-	To     int
-	Points []pointView
-}
-
-type pointView struct {
-	Value int
-	Label string // the scale's label for this point, if any
-	Band  string
-}
-
-type placementView struct {
-	Question string
-	Options  []option
-}
-
-type option struct{ Value, Label string }
-
-type itemView struct {
-	ID          string
-	Label       string
-	Description string
-	Unit        string
-	Values      string
-	Derived     bool
-	Tier        string
-	Changed     bool
-	Rating      *int
-	Unable      bool
-	Placement   string
-	Comment     string
-	Reason      string
-	Answered    bool
-	AskReason   bool // there is a previous rating to compare with
-	ReasonOpen  bool // the current rating is in another band than the previous one, or a reason is given
-	Feedback    *feedbackView
-	Error       string
-}
-
-type feedbackView struct {
-	Own          string
-	OwnBand      string
-	OwnComment   string
-	NRated       int
-	NUnable      int
-	Bars         []barView
-	ChartWidth   int
-	ChartLabel   string
-	Bands        []bandStat
-	Median       string
-	Class        string
-	ClassLabel   string
-	Groups       []groupStat
-	HiddenGroups int
-	MinGroup     int
-	Comments     []string
-	ShowOwn      bool
-	ShowDist     bool
-	ShowMedian   bool
-	Panel        template.HTML // the panel's part, rendered once (feedbackPanel)
-}
-
-type barView struct {
-	Value, N     int
-	Band         string
-	X, Y, H      int
-	TextX, TextY int
-	LabelY       int
-}
-
-type bandStat struct {
-	ID    string
-	Label string
-	From  int
-	To    int
-	N     int
-	Pct   string
-}
-
-type groupStat struct {
-	Label  string
-	N      int
-	Median string
-	Bands  []bandStat
-}
-
-// Histogram geometry, in SVG user units.
-const (
-	barW    = 18
-	barGap  = 4
-	barMaxH = 40
-	barBase = 54
-)
+type sectionPage = templates.SectionPage
 
 func (s *Server) expertSection(c *gin.Context) {
 	e, q, b, ok := s.expertState(c)
@@ -503,7 +322,7 @@ func (s *Server) expertSection(c *gin.Context) {
 
 // renderSection renders a section page into a buffer of about its size.
 func (s *Server) renderSection(c *gin.Context, status int, v *sectionPage) {
-	s.renderHinted(c, status, "expert/section", v, 16<<10+12<<10*len(v.Items))
+	s.renderPage(c, status, templates.Section(v), 16<<10+12<<10*len(v.Items))
 }
 
 // buildSection builds a section page; posted answers (after a refused save) replace saved ones.
@@ -525,11 +344,10 @@ func (s *Server) buildSection(c *gin.Context, e *delphi.Expert, q *delphi.Questi
 	for i := range b.Sections {
 		b.Sections[i].Current = b.Sections[i].ID == id
 	}
-	v := &sectionPage{expertBase: b, ID: sec.ID, Label: sec.Label.In(b.Lang), Description: sec.Description.In(b.Lang),
-		Index: idx + 1, Unable: def.Scale.Unable.In(b.Lang), FromRound: q.PrevRound,
-		MaxComment: delphi.MaxComment, MaxReason: delphi.MaxReason}
+	v := &sectionPage{Expert: b, ID: sec.ID, Label: sec.Label.In(b.Lang), Description: sec.Description.In(b.Lang),
+		Index: idx + 1, FromRound: q.PrevRound, MaxComment: delphi.MaxComment, MaxReason: delphi.MaxReason}
 	v.Title = v.Label + " · " + b.StudyTitle
-	v.Text = sectionTexts{Rate: v.T("item.rate"), Comment: v.T("item.comment"), Reason: v.T("item.reason", q.PrevRound),
+	v.Text = templates.SectionTexts{Rate: v.T("item.rate"), Comment: v.T("item.comment"), Reason: v.T("item.reason", q.PrevRound),
 		Changed: v.T("item.changed"), Unit: v.T("item.unit"), Values: v.T("item.values"), Derived: v.T("item.derived"),
 		DerivedYes: v.T("item.derived.yes"), Tier: v.T("item.tier"), FeedbackTitle: v.T("feedback.title", q.PrevRound),
 		FeedbackOwn: v.T("feedback.own", q.PrevRound), OwnComment: v.T("feedback.owncomment"), AnswerNone: v.T("answer.none")}
@@ -539,42 +357,28 @@ func (s *Server) buildSection(c *gin.Context, e *delphi.Expert, q *delphi.Questi
 	if idx+1 < len(secs) {
 		v.Next = secs[idx+1].ID
 	}
-	for _, band := range def.Scale.Bands {
-		bv := bandView{ID: band.ID, Label: band.Label.In(b.Lang), From: band.From, To: band.To}
-		for p := band.From; p <= band.To; p++ {
-			bv.Points = append(bv.Points, pointView{Value: p, Label: def.Scale.Labels[p].In(b.Lang), Band: band.ID})
-		}
-		v.Bands = append(v.Bands, bv)
-	}
+	v.Scale, v.Parts = s.scale(def, q, b.Lang, b.Editable)
 	if pl := def.Placement; pl != nil {
-		pv := &placementView{Question: pl.Label.In(b.Lang)}
+		pv := &templates.Placement{Question: pl.Label.In(b.Lang)}
 		if pv.Question == "" {
 			pv.Question = v.T("placement.question")
 		}
 		for _, o := range pl.Options {
-			pv.Options = append(pv.Options, option{Value: o, Label: v.T("placement." + o)})
+			pv.Options = append(pv.Options, templates.Option{Value: o, Label: v.T("placement." + o)})
 		}
 		v.Placement = pv
 	}
-	if q.Round != nil { // the scale's markup is the round's in each language (see appendRating)
-		k := scaleKey{q.Round.ID, b.Lang, v.Editable}
-		var ok bool
-		if v.rating, ok = s.scales.Get(k); !ok {
-			v.rating = v.ratingParts()
-			s.scales.Put(k, v.rating)
-		}
-	}
 	var fc feedbackContext
 	if q.Round != nil {
-		fc = feedbackContext{round: q.Round.ID, from: q.PrevRound, lang: e.Panelist.Language, scaleBands: v.Bands}
+		fc = feedbackContext{round: q.Round.ID, from: q.PrevRound, lang: e.Panelist.Language, scale: v.Scale}
 	}
-	v.Items = make([]itemView, 0, len(sec.Items))
+	v.Items = make([]templates.Item, 0, len(sec.Items))
 	for _, it := range sec.Items {
 		a, ok := posted[it.ID]
 		if !ok {
 			a = q.Answers[it.ID]
 		}
-		iv, err := s.itemView(&v.page, def, it, a, q.Feedback[it.ID], fc)
+		iv, err := s.itemView(&v.Page, def, it, a, q.Feedback[it.ID], fc)
 		if err != nil {
 			s.fail(c, err)
 			return nil, false
@@ -584,9 +388,48 @@ func (s *Server) buildSection(c *gin.Context, e *delphi.Expert, q *delphi.Questi
 	return v, true
 }
 
-func (s *Server) itemView(p *page, def *survey.Definition, it delphi.RoundItem, a delphi.Answer, f *delphi.ItemFeedback,
-	fc feedbackContext) (itemView, error) {
-	iv := itemView{ID: it.ID, Label: p.L(it.Label), Description: p.L(it.Description), Unit: it.Unit,
+// scaleKey names a round's rating scale in one language, editable or not.
+type scaleKey struct {
+	round    int64
+	lang     string
+	editable bool
+}
+
+// roundScale is a round's rating scale in one language and the items' markup kept with it.
+type roundScale struct {
+	scale *templates.Scale
+	parts *templates.Parts
+}
+
+// scale returns the rating scale as the section page shows it and the items' markup kept for
+// the round, language and editability: a round's items and definition never change once it
+// is open. Without a round (nothing to ask) nothing is kept.
+func (s *Server) scale(def *survey.Definition, q *delphi.Questionnaire, lang string, editable bool) (*templates.Scale, *templates.Parts) {
+	var k scaleKey
+	if q.Round != nil {
+		k = scaleKey{q.Round.ID, lang, editable}
+		if rs, ok := s.scales.Get(k); ok {
+			return rs.scale, rs.parts
+		}
+	}
+	sc := &templates.Scale{Unable: def.Scale.Unable.In(lang)}
+	for _, band := range def.Scale.Bands {
+		sb := templates.ScaleBand{ID: band.ID, Label: band.Label.In(lang), From: band.From, To: band.To}
+		for p := band.From; p <= band.To; p++ {
+			sb.Points = append(sb.Points, p)
+		}
+		sc.Bands = append(sc.Bands, sb)
+	}
+	if q.Round == nil {
+		return sc, nil
+	}
+	rs, _ := s.scales.LoadOrStore(k, roundScale{sc, templates.NewParts()})
+	return rs.scale, rs.parts
+}
+
+func (s *Server) itemView(p *templates.Page, def *survey.Definition, it delphi.RoundItem, a delphi.Answer, f *delphi.ItemFeedback,
+	fc feedbackContext) (templates.Item, error) {
+	iv := templates.Item{ID: it.ID, Label: it.Label.In(p.Lang), Description: it.Description.In(p.Lang), Unit: it.Unit,
 		Values: strings.Join(it.Categories, ", "), Derived: it.Derived, Changed: it.Changed,
 		Rating: a.Rating, Unable: a.Unable, Placement: a.Placement, Comment: a.Comment, Reason: a.Reason,
 		Answered: a.Answered()}
@@ -597,7 +440,7 @@ func (s *Server) itemView(p *page, def *survey.Definition, it delphi.RoundItem, 
 		mod := it.Module
 		for _, m := range def.Modules {
 			if m.ID == it.Module {
-				mod = p.L(m.Label)
+				mod = m.Label.In(p.Lang)
 			}
 		}
 		if mod == "" {
@@ -609,7 +452,7 @@ func (s *Server) itemView(p *page, def *survey.Definition, it delphi.RoundItem, 
 	if f == nil {
 		return iv, nil
 	}
-	fv := &feedbackView{ShowOwn: len(def.Feedback.Show) == 0 || def.Feedback.Shows("own")}
+	fv := &templates.Feedback{ShowOwn: len(def.Feedback.Show) == 0 || def.Feedback.Shows("own")}
 	if f.Own != nil && fv.ShowOwn {
 		fv.Own = answerText(p, def, *f.Own)
 		fv.OwnComment = f.Own.Comment
@@ -639,12 +482,12 @@ func (s *Server) itemView(p *page, def *survey.Definition, it delphi.RoundItem, 
 
 // feedbackContext is what the feedback of a section's items shares: the round it is shown in,
 // the one it comes from, the expert's language (the panel's feedback is built in it) and the
-// scale's bands as the page shows them.
+// scale as the page shows it.
 type feedbackContext struct {
-	round      int64
-	from       int
-	lang       string
-	scaleBands []bandView
+	round int64
+	from  int
+	lang  string
+	scale *templates.Scale
 }
 
 // panelKey names the panel's part of one item's feedback in one round, for one language of
@@ -656,37 +499,31 @@ type panelKey struct {
 }
 
 // feedbackPanel returns the panel's part of an item's feedback (distribution, median, class,
-// groups, comments) as HTML. It comes from the previous round's snapshot, so it is the same
-// for every expert reading this round in one language: rendered once by the section page's
-// "feedback_panel" template (escaped there), then kept.
-func (s *Server) feedbackPanel(p *page, def *survey.Definition, item string, f *delphi.ItemFeedback, fc feedbackContext) (template.HTML, error) {
+// groups, comments) as markup. It comes from the previous round's snapshot, so it is the same
+// for every expert reading this round in one language: rendered once by the PanelFeedback
+// component (escaped there), then kept as bytes.
+func (s *Server) feedbackPanel(p *templates.Page, def *survey.Definition, item string, f *delphi.ItemFeedback, fc feedbackContext) ([]byte, error) {
 	key := panelKey{round: fc.round, item: item, lang: p.Lang, expertLang: fc.lang}
-	if h, ok := s.feedbackPanels.Get(key); ok {
-		return h, nil
+	if b, ok := s.feedbackPanels.Get(key); ok {
+		return b, nil
 	}
 	fv := panelFeedbackView(p, def, f)
-	pt, ok := s.pages["expert/section"]
-	if !ok {
-		return "", fmt.Errorf("web: no section page template")
+	fv.FromRound = fc.from
+	if fc.scale != nil {
+		fv.ScaleBands = fc.scale.Bands
 	}
 	var buf bytes.Buffer
-	data := struct {
-		*feedbackView
-		Base       *page
-		FromRound  int
-		ScaleBands []bandView
-	}{fv, p, fc.from, fc.scaleBands}
-	if err := pt.t.ExecuteTemplate(&buf, "feedback_panel", data); err != nil {
-		return "", fmt.Errorf("web: feedback of %s: %w", item, err)
+	if err := templates.PanelFeedback(fv).Render(context.Background(), &buf); err != nil {
+		return nil, fmt.Errorf("web: feedback of %s: %w", item, err)
 	}
-	h := template.HTML(buf.String()) // rendered by html/template: escaped
-	s.feedbackPanels.Put(key, h)
-	return h, nil
+	b := buf.Bytes()
+	s.feedbackPanels.Put(key, b)
+	return b, nil
 }
 
-// panelFeedbackView is the panel's part of an item's feedback as the template shows it.
-func panelFeedbackView(p *page, def *survey.Definition, f *delphi.ItemFeedback) *feedbackView {
-	fv := &feedbackView{NRated: f.NRated, NUnable: f.NUnable, Median: fptrText(f.Median), Class: f.Class,
+// panelFeedbackView is the panel's part of an item's feedback as the component shows it.
+func panelFeedbackView(p *templates.Page, def *survey.Definition, f *delphi.ItemFeedback) *templates.FeedbackPanel {
+	fv := &templates.FeedbackPanel{Page: p, NRated: f.NRated, NUnable: f.NUnable, Median: fptrText(f.Median), Class: f.Class,
 		Comments: f.Comments, HiddenGroups: f.HiddenGroups, MinGroup: def.Feedback.MinGroupSize}
 	shows := func(part string) bool { return len(def.Feedback.Show) == 0 || def.Feedback.Shows(part) }
 	fv.ShowDist, fv.ShowMedian = shows("distribution"), shows("median")
@@ -696,54 +533,36 @@ func panelFeedbackView(p *page, def *survey.Definition, f *delphi.ItemFeedback) 
 	if f.Class != "" {
 		fv.ClassLabel = p.T("class." + f.Class)
 	}
-	max := 0
-	for _, n := range f.Hist {
-		if n > max {
-			max = n
-		}
-	}
-	var parts []string
+	fv.Hist = templates.Hist{Class: "hist-chart", Points: make([]templates.HistPoint, len(f.Hist))}
 	for i, n := range f.Hist {
-		pt := def.Scale.Min + i
-		h := 0
-		if max > 0 {
-			h = (n*barMaxH + max/2) / max
+		pt := templates.HistPoint{Value: def.Scale.Min + i, N: n, Index: def.Scale.BandOf(def.Scale.Min + i)}
+		if pt.Index >= 0 {
+			pt.Band = def.Scale.Bands[pt.Index].ID
 		}
-		if n > 0 && h < 2 {
-			h = 2
-		}
-		band := ""
-		if j := def.Scale.BandOf(pt); j >= 0 {
-			band = def.Scale.Bands[j].ID
-		}
-		x := i * (barW + barGap)
-		fv.Bars = append(fv.Bars, barView{Value: pt, N: n, Band: band, X: x, Y: barBase - h, H: h,
-			TextX: x + barW/2, TextY: barBase - h - 3, LabelY: barBase + 13})
-		parts = append(parts, fmt.Sprintf("%d: %d", pt, n))
+		fv.Hist.Points[i] = pt
 	}
-	fv.ChartWidth = len(f.Hist)*(barW+barGap) - barGap
-	fv.ChartLabel = p.T("feedback.chart", strings.Join(parts, ", "))
+	fv.Hist.Label = p.T("feedback.chart", templates.HistDesc(fv.Hist.Points))
 	fv.Bands = bandStats(p, def, f.Bands)
 	for _, g := range f.Groups {
 		label := g.ID
 		for _, dg := range def.Groups {
 			if dg.ID == g.ID {
-				label = p.L(dg.Label)
+				label = dg.Label.In(p.Lang)
 			}
 		}
-		fv.Groups = append(fv.Groups, groupStat{Label: label, N: g.NRated, Median: fptrText(g.Median), Bands: bandStats(p, def, g.Bands)})
+		fv.Groups = append(fv.Groups, templates.GroupStat{Label: label, N: g.NRated, Median: fptrText(g.Median), Bands: bandStats(p, def, g.Bands)})
 	}
 	return fv
 }
 
-func bandStats(p *page, def *survey.Definition, bs []delphi.BandFeedback) []bandStat {
-	out := make([]bandStat, 0, len(bs))
+func bandStats(p *templates.Page, def *survey.Definition, bs []delphi.BandFeedback) []templates.BandStat {
+	out := make([]templates.BandStat, 0, len(bs))
 	for i, bf := range bs {
 		label := bf.Label
 		if i < len(def.Scale.Bands) {
-			label = p.L(def.Scale.Bands[i].Label)
+			label = def.Scale.Bands[i].Label.In(p.Lang)
 		}
-		out = append(out, bandStat{ID: bf.ID, Label: label, From: bf.From, To: bf.To, N: bf.N, Pct: fmt.Sprintf("%.0f%%", bf.Pct)})
+		out = append(out, templates.BandStat{ID: bf.ID, Label: label, From: bf.From, To: bf.To, N: bf.N, Pct: fmt.Sprintf("%.0f%%", bf.Pct)})
 	}
 	return out
 }
@@ -753,6 +572,14 @@ func fptrText(f *float64) string {
 		return "–"
 	}
 	return formatNum(*f)
+}
+
+// dateText is a date and time as the expert pages show it, "" for none.
+func dateText(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("2 Jan 2006 15:04 UTC")
 }
 
 // Form field names of a section: rating:<item>, placement:<item>, comment:<item>, reason:<item>,
@@ -906,31 +733,13 @@ func (s *Server) sectionError(c *gin.Context, e *delphi.Expert, q *delphi.Questi
 	case "item":
 		msg = v.T("error.item", item)
 	}
-	found := false
 	for j := range v.Items {
 		if v.Items[j].ID == item {
 			v.Items[j].Error = msg
-			found = true
 		}
 	}
 	v.Error = v.T("error.notsaved") + " " + msg
-	if found {
-		v.ErrorItem = item
-	}
 	s.renderSection(c, status, v)
-}
-
-// reviewPage lists what is unanswered and offers to submit.
-type reviewPage struct {
-	expertBase
-	Unanswered []reviewSection
-	Missing    int
-}
-
-type reviewSection struct {
-	ID    string
-	Label string
-	Items []option
 }
 
 func (s *Server) expertReview(c *gin.Context) {
@@ -943,13 +752,13 @@ func (s *Server) expertReview(c *gin.Context) {
 		return
 	}
 	s.flash(c, &b)
-	v := &reviewPage{expertBase: b}
+	v := &templates.ReviewPage{Expert: b}
 	v.Title = v.T("review.title") + " · " + b.StudyTitle
 	for _, sec := range s.roundSections(e.Study.Def, q) {
-		rs := reviewSection{ID: sec.ID, Label: sec.Label.In(b.Lang)}
+		rs := templates.ReviewSection{ID: sec.ID, Label: sec.Label.In(b.Lang)}
 		for _, it := range sec.Items {
 			if !q.Answers[it.ID].Answered() {
-				rs.Items = append(rs.Items, option{Value: it.ID, Label: it.Label.In(b.Lang)})
+				rs.Items = append(rs.Items, templates.Option{Value: it.ID, Label: it.Label.In(b.Lang)})
 			}
 		}
 		if len(rs.Items) > 0 {
@@ -957,7 +766,7 @@ func (s *Server) expertReview(c *gin.Context) {
 			v.Missing += len(rs.Items)
 		}
 	}
-	s.render(c, http.StatusOK, "expert/review", v)
+	s.renderPage(c, http.StatusOK, templates.Review(v), 0)
 }
 
 func (s *Server) expertSubmit(c *gin.Context) {
@@ -967,17 +776,6 @@ func (s *Server) expertSubmit(c *gin.Context) {
 		return
 	}
 	c.Redirect(http.StatusSeeOther, "/respond/review?m=submitted")
-}
-
-// suggestPage is round 1's form to suggest missing parameters.
-type suggestPage struct {
-	expertBase
-	Mine       []delphi.Suggestion
-	Label      string
-	Rationale  string
-	FieldError string
-	MaxLabel   int
-	MaxReason  int
 }
 
 func (s *Server) expertSuggestions(c *gin.Context) {
@@ -995,14 +793,17 @@ func (s *Server) renderSuggest(c *gin.Context, status int, label, rationale stri
 		s.fail(c, err)
 		return
 	}
-	v := &suggestPage{expertBase: b, Mine: mine, Label: label, Rationale: rationale, MaxLabel: 300, MaxReason: delphi.MaxComment}
+	v := &templates.SuggestPage{Expert: b, Label: label, Rationale: rationale, MaxLabel: 300, MaxReason: delphi.MaxComment}
+	for _, sg := range mine {
+		v.Mine = append(v.Mine, templates.Suggestion{Label: sg.Label, Rationale: sg.Rationale, Status: sg.Status})
+	}
 	v.Title = v.T("suggest.title") + " · " + b.StudyTitle
 	if fail != nil {
 		_, ae := s.classify(c, fail)
 		v.Error = v.T("error.notsaved") + " " + ae.Message
 		v.FieldError = ae.Field
 	}
-	s.render(c, status, "expert/suggest", v)
+	s.renderPage(c, status, templates.Suggest(v), 0)
 }
 
 func (s *Server) expertSuggest(c *gin.Context) {

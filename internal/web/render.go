@@ -11,30 +11,23 @@ import (
 	"strings"
 	"time"
 
+	"github.com/a-h/templ"
 	"github.com/gin-gonic/gin"
 
 	"github.com/cart-cd/delphi/internal/i18n"
-	"github.com/cart-cd/delphi/internal/survey"
+	"github.com/cart-cd/delphi/templates"
 )
 
 // pageTemplate is one page's template set: the layout, every partial, and the page.
 type pageTemplate struct{ t *template.Template }
 
-// funcs is the one fixed FuncMap; nothing in it depends on the request.
+// funcs is the FuncMap of the console's templates, the last pages on html/template; the
+// other pages are compiled templ components (templates/*.templ). Nothing in it depends on the
+// request.
 var funcs = template.FuncMap{
-	"add":  func(a, b int) int { return a + b },
-	"sub":  func(a, b int) int { return a - b },
-	"mul":  func(a, b float64) float64 { return a * b },
-	"seq":  seq,
-	"pct":  func(v float64) string { return fmt.Sprintf("%.0f%%", v) },
-	"pct1": func(v float64) string { return fmt.Sprintf("%.1f%%", v) },
-	"num":  formatNum,
-	"fptr": func(p *float64) string {
-		if p == nil {
-			return "–"
-		}
-		return formatNum(*p)
-	},
+	"add": func(a, b int) int { return a + b },
+	"sub": func(a, b int) int { return a - b },
+	"pct": func(v float64) string { return fmt.Sprintf("%.0f%%", v) },
 	"date": func(t time.Time) string {
 		if t.IsZero() {
 			return "–"
@@ -47,42 +40,7 @@ var funcs = template.FuncMap{
 		}
 		return t.UTC().Format("2 Jan 2006")
 	},
-	"iso":   func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-	"lower": strings.ToLower,
-	"join":  strings.Join,
-	"intp": func(p *int) int {
-		if p == nil {
-			return 0
-		}
-		return *p
-	},
-	"isint": func(p *int, v int) bool { return p != nil && *p == v },
-	"ratio": func(a, b int) float64 {
-		if b == 0 {
-			return 0
-		}
-		return float64(a) / float64(b)
-	},
-	"maxint": func(xs []int) int {
-		m := 0
-		for _, x := range xs {
-			if x > m {
-				m = x
-			}
-		}
-		return m
-	},
-}
-
-func seq(from, to int) []int {
-	if to < from {
-		return nil
-	}
-	out := make([]int, 0, to-from+1)
-	for i := from; i <= to; i++ {
-		out = append(out, i)
-	}
-	return out
+	"join": strings.Join,
 }
 
 // formatNum prints a statistic: integers without decimals, others with up to two.
@@ -97,8 +55,8 @@ func formatNum(v float64) string {
 	return strings.TrimRight(strings.TrimRight(s, "0"), ".")
 }
 
-// parseTemplates builds one set per page under pages/: layout + partials + that page, so that
-// each page's "content" block does not replace another's.
+// parseTemplates builds one set per page under pages/ (the console's): layout + partials +
+// that page, so that each page's "content" block does not replace another's.
 func parseTemplates(fsys fs.FS) (map[string]*pageTemplate, error) {
 	base := template.New("layout.html").Funcs(funcs)
 	base, err := base.ParseFS(fsys, "layout.html")
@@ -143,15 +101,10 @@ type page struct {
 	CSRF    string
 	Flash   string
 	Error   string
-	Staff   *staffView // set on console and report pages
-	Expert  bool
+	Staff   *staffView // set on console pages
 	Version string
 	Nav     string // which menu entry is current
 	cat     *i18n.Catalog
-	// out is the buffer the page is being rendered into. The templates write to it directly,
-	// action by action, so a view method may append its markup to it in place and return
-	// nothing (sectionPage.ContentHTML): the bytes land where the method is called.
-	out *bytes.Buffer
 }
 
 type staffView struct {
@@ -171,22 +124,25 @@ func (p *page) T(key string, args ...any) string {
 	return p.cat.T(p.Lang, key, args...)
 }
 
-// L picks the page's language from a definition text, falling back to English.
-func (p *page) L(t survey.Text) string { return t.In(p.Lang) }
-
 // Base returns the page itself, so templates can reach it from nested views.
 func (p *page) Base() *page { return p }
 
 // viewer is any view model built on page.
 type viewer interface{ Base() *page }
 
-// render executes a page into a buffer, then writes it: a template error never sends half a page.
+// render executes a console page (html/template) into a buffer, then writes it: a template
+// error never sends half a page.
 func (s *Server) render(c *gin.Context, status int, name string, v viewer) {
-	s.renderHinted(c, status, name, v, 0)
+	s.writePage(c, status, 0, func(buf *bytes.Buffer) error { return s.executeTemplate(buf, name, v) })
 }
 
-// renderHinted is render for a page of about size bytes.
-func (s *Server) renderHinted(c *gin.Context, status int, name string, v viewer, size int) {
+// renderPage renders a templ component, a page of about size bytes, and writes it.
+func (s *Server) renderPage(c *gin.Context, status int, comp templ.Component, size int) {
+	s.writePage(c, status, size, func(buf *bytes.Buffer) error { return comp.Render(c.Request.Context(), buf) })
+}
+
+// writePage renders a page into a pooled buffer, then writes it whole.
+func (s *Server) writePage(c *gin.Context, status, size int, render func(*bytes.Buffer) error) {
 	// the buffer is reused once the page is written: pages of tens or hundreds of KB would
 	// otherwise be most of what a busy server allocates
 	buf, _ := s.pageBufs.Get().(*bytes.Buffer)
@@ -200,9 +156,9 @@ func (s *Server) renderHinted(c *gin.Context, status int, name string, v viewer,
 	}()
 	buf.Reset()
 	buf.Grow(size)
-	if err := s.execute(buf, name, v); err != nil {
+	if err := render(buf); err != nil {
 		// not s.fail: the error page is rendered here too
-		s.Log.Error("render page", "page", name, "err", err, "request_id", requestID(c))
+		s.Log.Error("render page", "path", c.FullPath(), "err", err, "request_id", requestID(c))
 		c.String(http.StatusInternalServerError, "internal error")
 		return
 	}
@@ -214,43 +170,23 @@ func (s *Server) renderHinted(c *gin.Context, status int, name string, v viewer,
 // maxPooledPage bounds the buffers kept for reuse (pages, questionnaires).
 const maxPooledPage = 4 << 20
 
-// renderBytes executes a page (layout + partials + page) into memory.
-func (s *Server) renderBytes(name string, v viewer) ([]byte, error) { return s.renderSized(name, v, 0) }
-
-// renderSized is renderBytes for a page of about size bytes (a report is megabytes: growing
-// the buffer by doubling would allocate several times that).
-func (s *Server) renderSized(name string, v viewer, size int) ([]byte, error) {
-	var buf bytes.Buffer
-	buf.Grow(size)
-	if err := s.execute(&buf, name, v); err != nil {
-		return nil, err
+// tpage is the base of a page built from the templ components: the catalogue and the
+// server's version filled in.
+func (s *Server) tpage(p templates.Page) templates.Page {
+	if p.Lang == "" {
+		p.Lang = "en"
 	}
-	return buf.Bytes(), nil
+	p.Translate = s.catalog.T
+	p.Version = s.Version
+	return p
 }
 
-// selfWriting is a page that writes its whole markup in Go (the section page experts load
-// most, for speed). Its template stays, as the reference its test compares it with.
-type selfWriting interface {
-	viewer
-	appendPage(b []byte) []byte
-}
-
-// execute runs a page's templates (layout + partials + page) into buf, or writes a
-// selfWriting page.
-func (s *Server) execute(buf *bytes.Buffer, name string, v viewer) error {
-	if w, ok := v.(selfWriting); ok {
-		if _, ok := s.pages[name]; !ok {
-			return fmt.Errorf("unknown page template %q", name)
-		}
-		s.base(v)
-		buf.Write(w.appendPage(buf.AvailableBuffer()))
-		return nil
+// executeTemplate runs a console page's templates (layout + partials + page) into buf.
+func (s *Server) executeTemplate(buf *bytes.Buffer, name string, v viewer) error {
+	pt, ok := s.pages[name]
+	if !ok {
+		return fmt.Errorf("unknown page template %q", name)
 	}
-	return s.executeTemplate(buf, name, v)
-}
-
-// base fills in what every page's base takes from the server.
-func (s *Server) base(v viewer) *page {
 	b := v.Base()
 	if b.cat == nil {
 		b.cat = s.catalog
@@ -259,18 +195,6 @@ func (s *Server) base(v viewer) *page {
 		b.Lang = "en"
 	}
 	b.Version = s.Version
-	return b
-}
-
-// executeTemplate runs a page's templates (layout + partials + page) into buf.
-func (s *Server) executeTemplate(buf *bytes.Buffer, name string, v viewer) error {
-	pt, ok := s.pages[name]
-	if !ok {
-		return fmt.Errorf("unknown page template %q", name)
-	}
-	b := s.base(v)
-	b.out = buf
-	defer func() { b.out = nil }()
 	if err := pt.t.ExecuteTemplate(buf, "layout", v); err != nil {
 		return fmt.Errorf("render %s: %w", name, err)
 	}

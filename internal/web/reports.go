@@ -3,10 +3,8 @@ package web
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"html/template"
-	"io/fs"
+	"io"
 	"net/http"
 	"regexp"
 	"runtime"
@@ -14,11 +12,13 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/a-h/templ"
 	"github.com/gin-gonic/gin"
 	"github.com/klauspost/compress/gzip"
 
 	"github.com/cart-cd/delphi/internal/delphi"
 	"github.com/cart-cd/delphi/internal/report"
+	"github.com/cart-cd/delphi/templates"
 )
 
 // reportRoutes registers the presenters' pages (/reports/…), open to every staff role. The
@@ -26,7 +26,6 @@ import (
 // shared by the screen, print and slides views.
 func (s *Server) reportRoutes(r *gin.Engine) {
 	rc := &reportCache{m: map[reportKey][]byte{}, pages: map[pageKey]*cachedPage{}}
-	_, _ = rc.renderer(s.Templates) // parsed now, as the pages are; an error shows on use
 	g := r.Group("/reports", s.staffAuth())
 	g.GET("", s.reportsIndex)
 	g.GET("/studies/:sid/rounds/:n", func(c *gin.Context) { s.reportSummary(c, rc) })
@@ -63,17 +62,6 @@ type reportCache struct {
 	mu    sync.Mutex
 	m     map[reportKey][]byte
 	pages map[pageKey]*cachedPage
-
-	once sync.Once // parses the report partials for renderer
-	r    *report.Renderer
-	rerr error
-}
-
-// renderer returns the summary renderer, parsed on first use (the templates do not change
-// while the server runs: the pages are parsed once too).
-func (rc *reportCache) renderer(templates fs.FS) (*report.Renderer, error) {
-	rc.once.Do(func() { rc.r, rc.rerr = report.NewRenderer(templates) })
-	return rc.r, rc.rerr
 }
 
 // page returns a whole cached page, building (and compressing) it on a miss. Readers who ask
@@ -170,23 +158,30 @@ func (rc *reportCache) keepFragment(k reportKey, b []byte) {
 	rc.m[k] = b
 }
 
-// staffPage returns the page base of a staff page.
+// staffPage returns the page base of a console page.
 func (s *Server) staffPage(c *gin.Context, title, nav string) page {
 	st, _ := staffFrom(c)
 	return page{Title: title, Nav: nav, Staff: &staffView{ID: st.ID, Email: st.Email, Role: st.Role, StudyRole: actorFrom(c).Role},
 		CSRF: s.Signer.CSRF(sessionFrom(c).ID)}
 }
 
-// renderReport is render with gzip when the client accepts it (reports are large and compress
-// tenfold).
-func (s *Server) renderReport(c *gin.Context, name string, v viewer) {
-	b, err := s.renderBytes(name, v)
-	if err != nil {
-		s.fail(c, err)
+// reportPage returns the page base of a presenters' page.
+func (s *Server) reportPage(c *gin.Context, title string) templates.Page {
+	st, _ := staffFrom(c)
+	return s.tpage(templates.Page{Title: title, Nav: "reports", Staff: &templates.Staff{ID: st.ID, Email: st.Email, Role: st.Role},
+		CSRF: s.Signer.CSRF(sessionFrom(c).ID)})
+}
+
+// renderReport renders a presenters' page and writes it, gzipped when the client accepts it
+// (reports are large and compress tenfold).
+func (s *Server) renderReport(c *gin.Context, comp templ.Component) {
+	var b bytes.Buffer
+	if err := comp.Render(c.Request.Context(), &b); err != nil {
+		s.fail(c, fmt.Errorf("web: render %s: %w", c.FullPath(), err))
 		return
 	}
 	c.Header("Cache-Control", "no-store")
-	s.writeBody(c, "text/html; charset=utf-8", b)
+	s.writeBody(c, "text/html; charset=utf-8", b.Bytes())
 }
 
 // writeBody writes a 200 answer, gzipped when the client accepts it and it is worth it.
@@ -202,37 +197,18 @@ func (s *Server) writeBody(c *gin.Context, contentType string, body []byte) {
 
 // ---- pages ----
 
-type reportsIndexPage struct {
-	page
-	Studies []reportStudyRow
-}
-
-type reportStudyRow struct {
-	ID       int64
-	Title    string
-	State    string
-	Rounds   []reportRoundRow
-	Closed   int
-	LastOpen int // number of the open round, 0 if none
-}
-
-type reportRoundRow struct {
-	Number int
-	Closed string
-}
-
 func (s *Server) reportsIndex(c *gin.Context) {
 	sts, err := s.svc.StudiesFor(c.Request.Context(), actorFrom(c))
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	v := &reportsIndexPage{page: s.staffPage(c, "Reports", "reports")}
+	v := &templates.ReportsIndexPage{Page: s.reportPage(c, "Reports")}
 	for _, st := range sts {
-		row := reportStudyRow{ID: st.ID, Title: st.Title, State: st.State}
+		row := templates.ReportStudy{ID: st.ID, Title: st.Title, State: st.State}
 		for _, r := range st.Rounds {
 			if r.State == "closed" {
-				row.Rounds = append(row.Rounds, reportRoundRow{Number: r.Number, Closed: r.ClosedAt.UTC().Format("2 Jan 2006")})
+				row.Rounds = append(row.Rounds, templates.ReportRound{Number: r.Number, Closed: r.ClosedAt.UTC().Format("2 Jan 2006")})
 				row.Closed++
 			} else if r.Open() {
 				row.LastOpen = r.Number
@@ -240,56 +216,21 @@ func (s *Server) reportsIndex(c *gin.Context) {
 		}
 		v.Studies = append(v.Studies, row)
 	}
-	s.renderReport(c, "reports/index", v)
-}
-
-type reportSummaryPage struct {
-	page
-	View    string // screen, print, slides
-	StudyID int64
-	Round   int
-	Title   string
-	Rounds  []int // closed rounds of the study
-	Exports []reportLink
-
-	// The summary itself is a cached fragment, or rendered from sum by r; either way it is
-	// written in place (see page.out), and from and to say where it landed.
-	fragment []byte
-	sum      *report.Summary
-	r        *report.Renderer
-	gz       *gzipAhead // compresses the page as the summary is written
-	from, to int
-}
-
-// Body writes the summary into the page.
-func (v *reportSummaryPage) Body() (template.HTML, error) {
-	if v.out == nil {
-		return "", errors.New("web: the summary is written only into a page")
-	}
-	v.from = v.out.Len()
-	defer func() { v.to = v.out.Len() }()
-	if v.fragment != nil {
-		v.out.Write(v.fragment)
-		return "", nil
-	}
-	return "", v.r.FragmentStream(v.out, v.sum, v.gz.advance)
-}
-
-type reportLink struct {
-	Href, Label, Hint string
+	s.renderReport(c, templates.ReportsIndex(v))
 }
 
 // reportExports lists the downloads of a round.
-func reportExports(sid int64, n int) []reportLink {
+func reportExports(sid int64, n int) []templates.ReportLink {
 	base := fmt.Sprintf("/api/v1/studies/%d/rounds/%d/", sid, n)
-	return []reportLink{
-		{base + "report.csv", "Results CSV", "tidy: one row per item × group"},
-		{base + "answers.csv", "Answers CSV", "raw answers, rounds 1–" + fmt.Sprint(n) + ", a new pseudonym per round"},
-		{base + "report.xlsx", "Excel workbook", "summary, items, groups, participation, comments, outcome"},
-		{base + "report.json", "Snapshot JSON", "the whole snapshot"},
-		{base + "report.html", "HTML file", "this summary as one file"},
-		{base + "outcome.csv", "Outcome CSV", "data dictionary after round " + fmt.Sprint(n)},
-		{base + "comments.csv", "Comments CSV", "anonymised comments and reasons"},
+	return []templates.ReportLink{
+		{Href: base + "report.csv", Label: "Results CSV", Hint: "tidy: one row per item × group"},
+		{Href: base + "answers.csv", Label: "Answers CSV", Hint: "raw answers, rounds 1–" + fmt.Sprint(n) + ", a new pseudonym per round"},
+		{Href: base + "report.xlsx", Label: "Excel workbook", Hint: "summary, items, groups, participation, comments, outcome"},
+		{Href: base + "report.json", Label: "Snapshot JSON", Hint: "the whole snapshot"},
+		{Href: base + "report.html", Label: "HTML file", Hint: "this summary as one file"},
+		{Href: base + "outcome.csv", Label: "Outcome CSV", Hint: "data dictionary after round " + fmt.Sprint(n)},
+		{Href: base + "comments.csv", Label: "Comments CSV", Hint: "anonymised comments and reasons"},
+		{Href: base + "suggestions.csv", Label: "Suggestions CSV", Hint: "suggested items up to round " + fmt.Sprint(n) + ", with their triage"},
 	}
 }
 
@@ -375,35 +316,52 @@ func (s *Server) reportSummary(c *gin.Context, rc *reportCache) {
 	// through a confirmation page), so a workshop room reloading it costs a map lookup.
 	key := pageKey{sid: sid, n: n, view: view, role: staff.Role, rounds: fmt.Sprint(closed)}
 	pg, err := rc.page(ctx, key, func() (raw, gz []byte, err error) {
-		v := &reportSummaryPage{page: page{Title: fmt.Sprintf("Round %d · %s", n, st.Title), Nav: "reports",
-			Staff: &staffView{Role: staff.Role}},
+		v := &templates.ReportSummaryPage{Page: s.tpage(templates.Page{Title: fmt.Sprintf("Round %d · %s", n, st.Title),
+			Nav: "reports", Staff: &templates.Staff{Role: staff.Role}}),
 			View: view, StudyID: sid, Round: n, Title: st.Title, Exports: reportExports(sid, n), Rounds: closed}
-		var cached bool
-		v.fragment, cached = rc.fragment(fk)
-		size := len(v.fragment) + 32<<10
+		frag, cached := rc.fragment(fk)
+		size := len(frag) + 32<<10
+		var sum *report.Summary
 		if !cached {
 			sn, err := snaps()
 			if err != nil {
 				return nil, nil, err
 			}
-			sum, err := report.Build(report.StudyOf(st), sn)
-			if err != nil {
+			if sum, err = report.Build(report.StudyOf(st), sn); err != nil {
 				return nil, nil, err
 			}
-			if v.r, err = rc.renderer(s.Templates); err != nil {
-				return nil, nil, err
-			}
-			v.sum = sum.ForView(view)
+			sum = sum.ForView(view)
 			size = 96<<10 + 8<<10*len(sum.Items) // more than a summary takes: no regrowing
-			// the page is compressed as it is written, a part at a time on the other core
-			v.gz = newGzipAhead(gzip.BestSpeed, gzipMinPart)
 		}
-		if raw, err = s.renderSized("reports/summary", v, size); err != nil {
-			return nil, nil, err
+		pw := &pageWriter{}
+		pw.buf.Grow(size)
+		if !cached { // the page is compressed as it is written, a part at a time on the other core
+			pw.gz = newGzipAhead(gzip.BestSpeed, gzipMinPart)
 		}
+		var from, to int
+		v.Body = templ.ComponentFunc(func(ctx context.Context, w io.Writer) error {
+			// The page around the summary is written through a buffer of templ's: flushed, the
+			// summary's place in the page is known, and it is written straight into it.
+			if f, ok := w.(interface{ Flush() error }); ok {
+				if err := f.Flush(); err != nil {
+					return err
+				}
+			}
+			from = pw.buf.Len()
+			defer func() { to = pw.buf.Len() }()
+			if cached {
+				_, err := pw.Write(frag)
+				return err
+			}
+			return templates.Summary(sum).Render(ctx, pw)
+		})
+		if err := templates.ReportSummary(v).Render(ctx, pw); err != nil {
+			return nil, nil, fmt.Errorf("web: report of round %d: %w", n, err)
+		}
+		raw = pw.buf.Bytes()
 		if !cached {
-			rc.keepFragment(fk, raw[v.from:v.to:v.to])
-			gz = v.gz.finish(raw)
+			rc.keepFragment(fk, raw[from:to:to])
+			gz = pw.gz.finish(raw)
 		}
 		return raw, gz, nil
 	})
@@ -422,16 +380,19 @@ func (s *Server) reportSummary(c *gin.Context, rc *reportCache) {
 	c.Data(http.StatusOK, "text/html; charset=utf-8", pg.raw)
 }
 
-type reportOutcomePage struct {
-	page
-	StudyID  int64
-	Title    string
-	Round    int
-	Finished bool
-	Rows     []report.OutcomeRow
-	Counts   map[string]int
-	Rule     string
-	CSV      string
+// pageWriter holds a page being written; with gz set, each part of it is compressed as soon
+// as it is written, while the rest is being written.
+type pageWriter struct {
+	buf bytes.Buffer
+	gz  *gzipAhead
+}
+
+func (w *pageWriter) Write(p []byte) (int, error) {
+	n, err := w.buf.Write(p)
+	if w.gz != nil {
+		w.gz.advance(w.buf.Bytes()) // the bytes written never change after: buf only grows
+	}
+	return n, err
 }
 
 func (s *Server) reportOutcome(c *gin.Context) {
@@ -457,10 +418,10 @@ func (s *Server) reportOutcome(c *gin.Context) {
 		return
 	}
 	rows := report.Outcome(report.StudyOf(st), snaps)
-	v := &reportOutcomePage{page: s.staffPage(c, "Outcome · "+st.Title, "reports"), StudyID: sid, Title: st.Title,
+	v := &templates.ReportOutcomePage{Page: s.reportPage(c, "Outcome · "+st.Title), StudyID: sid, Title: st.Title,
 		Round: last, Finished: st.State == "finished", Rows: rows, Counts: report.OutcomeCounts(rows), Rule: report.OutcomeRule,
 		CSV: fmt.Sprintf("/api/v1/studies/%d/rounds/%d/outcome.csv", sid, last)}
-	s.renderReport(c, "reports/outcome", v)
+	s.renderReport(c, templates.ReportOutcome(v))
 }
 
 // lastClosed returns the number of the study's last closed round, or 0.
@@ -564,10 +525,7 @@ func (s *Server) apiReport(c *gin.Context) {
 			err = report.XLSX(&body, report.StudyOf(st), snaps...)
 			ctype, name = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", exportName(snap.SurveyID, sid, n, ".xlsx")
 		case "report.html":
-			var r *report.Renderer
-			if r, err = report.NewRenderer(s.Templates); err == nil {
-				err = r.HTML(&body, sum)
-			}
+			err = templates.WriteReport(ctx, &body, sum)
 			ctype, name = "text/html; charset=utf-8", exportName(snap.SurveyID, sid, n, ".html")
 		case "answers.csv", "answers-linked.csv":
 			linked := file == "answers-linked.csv"

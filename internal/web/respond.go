@@ -5,19 +5,21 @@ import (
 	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"net/http"
-	"slices"
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+	jsonv1 "github.com/go-json-experiment/json/v1"
 
 	"github.com/cart-cd/delphi/internal/delphi"
 	"github.com/cart-cd/delphi/internal/survey"
 )
 
-// respondJSON is the expert's view of their current round (GET /api/v1/respond).
+// respondJSON is the expert's view of their current round (GET /api/v1/respond). The handler
+// writes it as respondOut.
 type respondJSON struct {
 	Study       respondStudy      `json:"study"`
 	Round       *roundJSON        `json:"round"`
@@ -37,14 +39,22 @@ type respondStudy struct {
 	Contact     string      `json:"contact,omitempty"`
 }
 
+// respondItem is an item of the questionnaire with its feedback from round 2 on.
 type respondItem struct {
 	delphi.RoundItem
 	Feedback *feedbackJSON `json:"feedback,omitempty"`
 }
 
+// feedbackJSON is an item's feedback: the expert's own previous answer and the panel's results.
 type feedbackJSON struct {
-	FromRound    int                    `json:"from_round"`
-	Own          *delphi.Answer         `json:"own"`
+	FromRound int            `json:"from_round"`
+	Own       *delphi.Answer `json:"own"`
+	panelJSON
+}
+
+// panelJSON is the panel's part of an item's feedback, the same for every expert of the round
+// reading in one language.
+type panelJSON struct {
 	NRated       int                    `json:"n_rated"`
 	NUnable      int                    `json:"n_unable"`
 	Hist         []int                  `json:"hist"`
@@ -56,6 +66,52 @@ type feedbackJSON struct {
 	Comments     []string               `json:"comments"`
 }
 
+// apiJSONOptions make go-json-experiment/json write the questionnaire as encoding/json wrote it:
+// nil slices and maps as null, map keys sorted, omitempty as encoding/json reads it, and <, >,
+// & and U+2028/2029 escaped (no API answer carries markup, TestHostileTextInert).
+func apiJSONOptions() json.Options {
+	return json.JoinOptions(json.FormatNilSliceAsNull(true), json.FormatNilMapAsNull(true), json.Deterministic(true),
+		jsonv1.OmitEmptyWithLegacySemantics(true), jsontext.EscapeForHTML(true), jsontext.EscapeForJS(true))
+}
+
+// respondOutOptions write respondOut, a document of values encoded apart with apiJSONOptions:
+// the library checks each value as it writes it, and the checks those values passed when they
+// were encoded are left out (escapes, UTF-8, duplicate names: the library wrote them from Go
+// structs). Escaping in particular would read every string with a non-ASCII letter or an escape
+// in it once more.
+func respondOutOptions() json.Options {
+	return json.JoinOptions(apiJSONOptions(), jsontext.EscapeForHTML(false), jsontext.EscapeForJS(false),
+		jsontext.PreserveRawStrings(true), jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
+}
+
+// respondOut is respondJSON as the handler writes it (TestRespondDocument holds the two to the
+// byte): the items from sharedItems, and every other value that holds a string encoded apart
+// (escaped), as respondOutOptions require.
+type respondOut struct {
+	Study       escaped[respondStudy]       `json:"study"`
+	Round       escaped[*roundJSON]         `json:"round"`
+	Editable    bool                        `json:"editable"`
+	Consented   bool                        `json:"consented"`
+	SubmittedAt *time.Time                  `json:"submitted_at"`
+	Items       []itemOut                   `json:"items"`
+	Answers     escaped[[]delphi.Answer]    `json:"answers"`
+	Scale       escaped[survey.Scale]       `json:"scale"`
+	Placement   *escaped[*survey.Placement] `json:"placement,omitempty"`
+}
+
+// escaped is a value that MarshalJSONTo encodes with apiJSONOptions, whatever the options of
+// the document around it.
+type escaped[T any] struct{ v T }
+
+// MarshalJSONTo writes e.v encoded with apiJSONOptions.
+func (e escaped[T]) MarshalJSONTo(enc *jsontext.Encoder) error {
+	b, err := json.Marshal(e.v, apiJSONOptions())
+	if err != nil {
+		return err
+	}
+	return enc.WriteValue(b)
+}
+
 func (s *Server) apiRespond(c *gin.Context) {
 	e, _ := expertFrom(c)
 	q, err := s.svc.Questionnaire(c.Request.Context(), e)
@@ -63,102 +119,63 @@ func (s *Server) apiRespond(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	buf, _ := s.respondBufs.Get().(*[]byte)
+	buf, _ := s.respondBufs.Get().(*bytes.Buffer)
 	if buf == nil {
-		buf = new([]byte)
+		buf = new(bytes.Buffer)
 	}
 	defer func() {
-		if cap(*buf) <= maxPooledPage {
+		if buf.Cap() <= maxPooledPage {
+			buf.Reset()
 			s.respondBufs.Put(buf)
 		}
 	}()
-	body, err := s.respondBody((*buf)[:0], e, q)
+	out, err := s.respondOf(e, q)
+	if err == nil {
+		err = json.MarshalWrite(buf, out, respondOutOptions())
+	}
 	if err != nil {
-		s.fail(c, err)
+		s.fail(c, fmt.Errorf("questionnaire: %w", err))
 		return
 	}
-	*buf = body
-	c.Data(http.StatusOK, "application/json; charset=utf-8", body)
+	c.Data(http.StatusOK, "application/json; charset=utf-8", buf.Bytes())
 }
 
-// respondBody encodes respondJSON. The items with the panel's feedback are most of it and the
-// same for every expert of a round reading in one language, so they are encoded once (see
-// roundItemsJSON); only each expert's own previous answers are spliced in.
-func (s *Server) respondBody(b []byte, e *delphi.Expert, q *delphi.Questionnaire) ([]byte, error) {
-	head := respondHead{Study: respondStudy{ID: e.Study.ID, Title: e.Study.Title, Description: e.Study.Def.Description, Contact: e.Study.Contact},
-		Editable: q.Editable, Consented: q.Consented, SubmittedAt: timePtr(q.SubmittedAt)}
-	tail := respondTail{Answers: []delphi.Answer{}, Scale: e.Study.Def.Scale, Placement: e.Study.Def.Placement}
-	var items *roundItemsJSON
-	if q.Round != nil {
-		r := toRoundJSON(*q.Round)
-		head.Round = &r
-		key := itemsKey{round: q.Round.ID, prev: q.PrevRound, lang: e.Panelist.Language}
-		var ok bool
-		if items, ok = s.respondItems.Get(key); !ok {
-			var err error
-			if items, err = encodeRoundItems(q); err != nil {
-				return nil, err
-			}
-			s.respondItems.Put(key, items)
+// respondOf is the expert's questionnaire as written, its items from sharedItems.
+func (s *Server) respondOf(e *delphi.Expert, q *delphi.Questionnaire) (*respondOut, error) {
+	out := &respondOut{Study: escaped[respondStudy]{respondStudy{ID: e.Study.ID, Title: e.Study.Title, Description: e.Study.Def.Description, Contact: e.Study.Contact}},
+		Editable: q.Editable, Consented: q.Consented, SubmittedAt: timePtr(q.SubmittedAt), Items: []itemOut{},
+		Answers: escaped[[]delphi.Answer]{[]delphi.Answer{}}, Scale: escaped[survey.Scale]{e.Study.Def.Scale}}
+	if p := e.Study.Def.Placement; p != nil {
+		out.Placement = &escaped[*survey.Placement]{p}
+	}
+	if q.Round == nil {
+		return out, nil
+	}
+	r := toRoundJSON(*q.Round)
+	out.Round.v = &r
+	key := itemsKey{round: q.Round.ID, prev: q.PrevRound, lang: e.Panelist.Language}
+	var shared []sharedItem
+	if v, ok := s.respondItems.Get(key); ok {
+		shared = v
+	} else {
+		var err error
+		if shared, err = sharedItems(q); err != nil {
+			return nil, err
+		}
+		s.respondItems.Put(key, shared)
+	}
+	out.Items = make([]itemOut, len(shared))
+	for i := range shared {
+		it := &shared[i]
+		out.Items[i].shared = it
+		if f := q.Feedback[it.id]; f != nil {
+			out.Items[i].own = f.Own
+		}
+		if a, ok := q.Answers[it.id]; ok {
+			out.Answers.v = append(out.Answers.v, a)
 		}
 	}
-	hb, err := json.Marshal(head)
-	if err != nil {
-		return nil, err
-	}
-	for _, it := range q.Items {
-		if a, ok := q.Answers[it.ID]; ok {
-			tail.Answers = append(tail.Answers, a)
-		}
-	}
-	tb, err := json.Marshal(tail)
-	if err != nil {
-		return nil, err
-	}
-	n := len(hb) + len(tb) + 64*len(q.Items)
-	if items != nil {
-		n += items.size
-	}
-	b = slices.Grow(b, n)
-	b = append(b, hb[:len(hb)-1]...) // without its }
-	b = append(b, `,"items":[`...)
-	for i, it := range q.Items {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		part := items.parts[i]
-		b = append(b, part.before...)
-		if part.after == nil {
-			continue
-		}
-		if f := q.Feedback[it.ID]; f != nil && f.Own != nil {
-			own, err := json.Marshal(f.Own)
-			if err != nil {
-				return nil, err
-			}
-			b = append(b, own...)
-		} else {
-			b = append(b, "null"...)
-		}
-		b = append(b, part.after...)
-	}
-	b = append(b, "],"...)
-	return append(b, tb[1:]...), nil // without its {
-}
-
-// respondHead and respondTail are respondJSON's fields before and after the items, in order.
-type respondHead struct {
-	Study       respondStudy `json:"study"`
-	Round       *roundJSON   `json:"round"`
-	Editable    bool         `json:"editable"`
-	Consented   bool         `json:"consented"`
-	SubmittedAt *time.Time   `json:"submitted_at"`
-}
-
-type respondTail struct {
-	Answers   []delphi.Answer   `json:"answers"`
-	Scale     survey.Scale      `json:"scale"`
-	Placement *survey.Placement `json:"placement,omitempty"`
+	return out, nil
 }
 
 // itemsKey names a round's items with the panel's feedback from the round before, in one
@@ -169,50 +186,114 @@ type itemsKey struct {
 	lang  string
 }
 
-// roundItemsJSON is a round's items encoded as respondItem, each cut where the expert's own
-// previous answer goes ("own" in the feedback).
-type roundItemsJSON struct {
-	parts []itemJSON
-	size  int // bytes in all parts
+// sharedItem is an item of the questionnaire as every expert of the round reading in one
+// language gets it, encoded once: the members of its respondItem and of its panelJSON.
+type sharedItem struct {
+	id        string
+	item      []member
+	fromRound int
+	panel     []member // nil without feedback
 }
 
-type itemJSON struct {
-	before, after []byte // after is nil for an item without feedback (before is all of it)
+// member is a member of a JSON object: its name and its encoded value.
+type member struct {
+	name  string
+	value jsontext.Value
 }
 
-// encodeRoundItems encodes the questionnaire's items with their feedback, "own" left out.
-func encodeRoundItems(q *delphi.Questionnaire) (*roundItemsJSON, error) {
-	out := &roundItemsJSON{parts: make([]itemJSON, len(q.Items))}
-	for i, it := range q.Items {
-		ri := respondItem{RoundItem: it}
-		f := q.Feedback[it.ID]
-		if f != nil {
-			ri.Feedback = &feedbackJSON{FromRound: q.PrevRound, NRated: f.NRated, NUnable: f.NUnable, Hist: f.Hist,
-				Bands: f.Bands, Median: f.Median, Class: f.Class, Groups: f.Groups, HiddenGroups: f.HiddenGroups, Comments: f.Comments}
+// itemOut is respondItem as the handler writes it: the shared members, with the expert's own
+// previous answer where feedbackJSON has it (TestRespondDocument holds the two to the byte).
+type itemOut struct {
+	shared *sharedItem
+	own    *delphi.Answer
+}
+
+// MarshalJSONTo writes {item…, "feedback": {"from_round": n, "own": own, panel…}}.
+func (it itemOut) MarshalJSONTo(enc *jsontext.Encoder) error {
+	if err := enc.WriteToken(jsontext.BeginObject); err != nil {
+		return err
+	}
+	if err := writeMembers(enc, it.shared.item); err != nil {
+		return err
+	}
+	if it.shared.panel != nil {
+		for _, t := range []jsontext.Token{jsontext.String("feedback"), jsontext.BeginObject,
+			jsontext.String("from_round"), jsontext.Int(int64(it.shared.fromRound)), jsontext.String("own")} {
+			if err := enc.WriteToken(t); err != nil {
+				return err
+			}
 		}
-		b, err := json.Marshal(ri)
+		if err := (escaped[*delphi.Answer]{it.own}).MarshalJSONTo(enc); err != nil {
+			return err
+		}
+		if err := writeMembers(enc, it.shared.panel); err != nil {
+			return err
+		}
+		if err := enc.WriteToken(jsontext.EndObject); err != nil {
+			return err
+		}
+	}
+	return enc.WriteToken(jsontext.EndObject)
+}
+
+// writeMembers writes ms into the object enc is writing.
+func writeMembers(enc *jsontext.Encoder, ms []member) error {
+	for _, m := range ms {
+		if err := enc.WriteToken(jsontext.String(m.name)); err != nil {
+			return err
+		}
+		if err := enc.WriteValue(m.value); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sharedItems encodes the questionnaire's items and the panel's part of their feedback.
+func sharedItems(q *delphi.Questionnaire) ([]sharedItem, error) {
+	out := make([]sharedItem, len(q.Items))
+	for i, it := range q.Items {
+		item, err := membersOf(it)
+		if err != nil {
+			return nil, fmt.Errorf("item %s: %w", it.ID, err)
+		}
+		out[i] = sharedItem{id: it.ID, item: item, fromRound: q.PrevRound}
+		if f := q.Feedback[it.ID]; f != nil {
+			panel, err := membersOf(panelJSON{NRated: f.NRated, NUnable: f.NUnable, Hist: f.Hist, Bands: f.Bands,
+				Median: f.Median, Class: f.Class, Groups: f.Groups, HiddenGroups: f.HiddenGroups, Comments: f.Comments})
+			if err != nil {
+				return nil, fmt.Errorf("feedback of item %s: %w", it.ID, err)
+			}
+			out[i].panel = panel
+		}
+	}
+	return out, nil
+}
+
+// membersOf encodes v, a struct, and returns the members of the object.
+func membersOf(v any) ([]member, error) {
+	b, err := json.Marshal(v, apiJSONOptions())
+	if err != nil {
+		return nil, err
+	}
+	dec := jsontext.NewDecoder(bytes.NewReader(b))
+	if _, err := dec.ReadToken(); err != nil { // {
+		return nil, err
+	}
+	var ms []member
+	for dec.PeekKind() != '}' {
+		tok, err := dec.ReadToken()
 		if err != nil {
 			return nil, err
 		}
-		if f == nil {
-			out.parts[i] = itemJSON{before: b}
-			continue
+		name := tok.String() // before the token is voided by the next read
+		val, err := dec.ReadValue()
+		if err != nil {
+			return nil, err
 		}
-		// "feedback" is respondItem's last field and "own" follows feedbackJSON's first, a
-		// number: the first "own":null after it is the field, not text (text has its quotes
-		// escaped).
-		fb := bytes.LastIndex(b, []byte(`"feedback":{"from_round":`))
-		own := bytes.Index(b[max(fb, 0):], []byte(`,"own":null`))
-		if fb < 0 || own < 0 {
-			return nil, fmt.Errorf("web: encoding item %s: no place for the own answer", it.ID)
-		}
-		cut := fb + own + len(`,"own":`)
-		out.parts[i] = itemJSON{before: b[:cut], after: b[cut+len("null"):]}
+		ms = append(ms, member{name: name, value: val.Clone()})
 	}
-	for _, p := range out.parts {
-		out.size += len(p.before) + len(p.after)
-	}
-	return out, nil
+	return ms, nil
 }
 
 func (s *Server) apiConsent(c *gin.Context) {
@@ -305,4 +386,19 @@ func (s *Server) apiWithdrawSelf(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"withdrawn": true, "answers": cmp.Or(in.Answers, delphi.KeepAnswers)})
+}
+
+// sharedSize is about the bytes a round's shared items hold, for the cache's bound.
+func sharedSize(items []sharedItem) int {
+	n := 0
+	for i := range items {
+		n += len(items[i].id)
+		for _, m := range items[i].item {
+			n += len(m.name) + len(m.value)
+		}
+		for _, m := range items[i].panel {
+			n += len(m.name) + len(m.value)
+		}
+	}
+	return n
 }

@@ -9,8 +9,8 @@ import (
 	"github.com/cart-cd/delphi/internal/delphi"
 )
 
-// respondReference is GET /api/v1/respond encoded in one piece with encoding/json, as it was
-// before the items were encoded once per round: respondBody must give the same bytes.
+// respondReference is GET /api/v1/respond encoded in one piece by encoding/json, as it was
+// before the panel's feedback was encoded once per round: the document must not change.
 func respondReference(t *testing.T, e *delphi.Expert, q *delphi.Questionnaire) []byte {
 	t.Helper()
 	out := respondJSON{Study: respondStudy{ID: e.Study.ID, Title: e.Study.Title, Description: e.Study.Def.Description, Contact: e.Study.Contact},
@@ -23,8 +23,8 @@ func respondReference(t *testing.T, e *delphi.Expert, q *delphi.Questionnaire) [
 	for _, it := range q.Items {
 		ri := respondItem{RoundItem: it}
 		if f := q.Feedback[it.ID]; f != nil {
-			ri.Feedback = &feedbackJSON{FromRound: q.PrevRound, Own: f.Own, NRated: f.NRated, NUnable: f.NUnable, Hist: f.Hist,
-				Bands: f.Bands, Median: f.Median, Class: f.Class, Groups: f.Groups, HiddenGroups: f.HiddenGroups, Comments: f.Comments}
+			ri.Feedback = &feedbackJSON{FromRound: q.PrevRound, Own: f.Own, panelJSON: panelJSON{NRated: f.NRated, NUnable: f.NUnable,
+				Hist: f.Hist, Bands: f.Bands, Median: f.Median, Class: f.Class, Groups: f.Groups, HiddenGroups: f.HiddenGroups, Comments: f.Comments}}
 		}
 		out.Items = append(out.Items, ri)
 		if a, ok := q.Answers[it.ID]; ok {
@@ -38,10 +38,10 @@ func respondReference(t *testing.T, e *delphi.Expert, q *delphi.Questionnaire) [
 	return b
 }
 
-// TestRespondBodySplicesOwnAnswers compares the questionnaire JSON with the reference for
+// TestRespondDocument compares the questionnaire JSON with the reference, byte for byte, for
 // experts who answered round 1 with hostile text, one who did not, round 1 and round 2, and
-// before and after round-2 answers.
-func TestRespondBodySplicesOwnAnswers(t *testing.T) {
+// before and after round-2 answers: each expert's own answers beside the shared feedback.
+func TestRespondDocument(t *testing.T) {
 	e := newEnv(t)
 	sid := e.study("example")
 	ids := e.panel(sid, 8, "haematologist", "nurse", "patient_representative")

@@ -7,7 +7,6 @@ package web
 import (
 	"context"
 	"fmt"
-	"html/template"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -28,7 +27,7 @@ import (
 type Deps struct {
 	Service   *delphi.Service
 	Signer    *auth.Signer
-	Templates fs.FS // templates/ (templates.FS, or os.DirFS in dev mode)
+	Templates fs.FS // the console's html/template files (templates.FS, or os.DirFS in dev mode)
 	Log       *slog.Logger
 	BaseURL   string // public URL, for links in emails ("http://localhost:8080")
 	Version   string
@@ -61,7 +60,7 @@ type Server struct {
 	openapi  []byte // the OpenAPI document, built once from the route table
 	hub      *hub   // the meetings' live streams
 
-	respondBufs sync.Pool // *[]byte: questionnaires are tens of KB with the panel's comments
+	respondBufs sync.Pool // *bytes.Buffer: questionnaires are tens of KB with the panel's comments
 	pageBufs    sync.Pool // *bytes.Buffer: rendered pages (render)
 
 	// The caches of what experts read, each bounded (an evicted entry is built again on its
@@ -69,19 +68,20 @@ type Server struct {
 	// change once it opens, or from the previous round's snapshot, which never changes.
 
 	// itemsKey → a round's items with the panel's feedback, encoded: at most 32 MB of JSON.
-	respondItems *cache.Cache[itemsKey, *roundItemsJSON]
+	respondItems *cache.Cache[itemsKey, []sharedItem]
 	// round id → []roundSection: 256 rounds answered at once.
 	sections *cache.Cache[int64, []roundSection]
-	// scaleKey → []ratingPoint, a round's rating scale per language: 256.
-	scales *cache.Cache[scaleKey, []ratingPoint]
-	// panelKey → the panel's part of one item's feedback as HTML (a few KB): at most 16 MB.
-	feedbackPanels *cache.Cache[panelKey, template.HTML]
+	// scaleKey → roundScale, a round's rating scale and its items' markup kept as rendered
+	// bytes, per language and editability: 256.
+	scales *cache.Cache[scaleKey, roundScale]
+	// panelKey → the panel's part of one item's feedback, rendered (a few KB): at most 16 MB.
+	feedbackPanels *cache.Cache[panelKey, []byte]
 }
 
 // maxThrottled bounds the sign-in throttle's table (about 150 bytes a key).
 const maxThrottled = 50_000
 
-// New builds the server and parses every template (an error here stops start-up).
+// New builds the server and parses the console's templates (an error here stops start-up).
 func New(d Deps) (*Server, error) {
 	if d.Now == nil {
 		d.Now = time.Now
@@ -99,10 +99,10 @@ func New(d Deps) (*Server, error) {
 		}
 	}
 	s := &Server{Deps: d, svc: d.Service, hub: newHub(), throttle: auth.NewThrottle(d.Now, maxThrottled), maxBody: 1 << 20,
-		respondItems:   cache.NewWeighted[itemsKey, *roundItemsJSON](32<<20, func(r *roundItemsJSON) int { return r.size }),
+		respondItems:   cache.NewWeighted[itemsKey, []sharedItem](32<<20, sharedSize),
 		sections:       cache.New[int64, []roundSection](256),
-		scales:         cache.New[scaleKey, []ratingPoint](256),
-		feedbackPanels: cache.NewWeighted[panelKey, template.HTML](16<<20, func(h template.HTML) int { return len(h) }),
+		scales:         cache.New[scaleKey, roundScale](256),
+		feedbackPanels: cache.NewWeighted[panelKey, []byte](16<<20, func(b []byte) int { return len(b) }),
 	}
 	cat, err := i18n.Load()
 	if err != nil {

@@ -1,0 +1,323 @@
+package templates
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/a-h/templ"
+	"golang.org/x/net/html"
+
+	"github.com/cart-cd/delphi/internal/report"
+)
+
+// Hostile text in every field of every component's view model: each must come out as text,
+// never as an element, an attribute or a script URL. The output is parsed as a browser would
+// (golang.org/x/net/html) and the tree is searched for what the text tried to inject.
+
+const (
+	// hostile breaks out of text, of quoted and unquoted attributes, and of a textarea.
+	hostile = `<script>alert(1)</script>"'><img src=x onerror=alert(2)></textarea><svg onload=alert(3)>` +
+		"`<iframe src=javascript:alert(4)> &amp; {{.}} ${x}"
+	// hostileURL is for the fields that end up in href or action.
+	hostileURL = `javascript:alert(5)//"'><img src=x onerror=alert(6)>`
+)
+
+// fill sets every exported field reachable from v: strings to hostile text (URL-like fields
+// to a javascript: URL), numbers to 2, booleans to on, and gives empty slices and nil
+// pointers two elements and a value, down to a few levels.
+func fill(v reflect.Value, name string, on bool, depth int) {
+	if depth > 6 {
+		return
+	}
+	switch v.Kind() {
+	case reflect.String:
+		if strings.Contains(name, "URL") || strings.Contains(name, "Href") || name == "CSV" || name == "Contact" {
+			v.SetString(hostileURL)
+		} else {
+			v.SetString(hostile)
+		}
+	case reflect.Int, reflect.Int64:
+		v.SetInt(2)
+	case reflect.Bool:
+		v.SetBool(on)
+	case reflect.Pointer:
+		if v.IsNil() {
+			v.Set(reflect.New(v.Type().Elem()))
+		}
+		fill(v.Elem(), name, on, depth+1)
+	case reflect.Slice:
+		if v.Type().Elem().Kind() == reflect.Uint8 { // rendered markup: set by the caller
+			return
+		}
+		if v.Len() == 0 {
+			v.Set(reflect.MakeSlice(v.Type(), 2, 2))
+		}
+		for i := range v.Len() {
+			fill(v.Index(i), name, on, depth+1)
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if f := v.Type().Field(i); f.IsExported() {
+				fill(v.Field(i), f.Name, on, depth+1)
+			}
+		}
+	}
+}
+
+func filled[T any](on bool) *T {
+	v := new(T)
+	fill(reflect.ValueOf(v).Elem(), "", on, 0)
+	return v
+}
+
+// hostileT is a catalogue whose every text is hostile too (the catalogues are ours, but a
+// translation is text like any other).
+func hostileT(lang, key string, args ...any) string { return hostile + key }
+
+func page(on bool) Page {
+	p := *filled[Page](on)
+	p.Translate = hostileT
+	return p
+}
+
+// render renders c and checks its markup (see problems).
+func render(t *testing.T, name string, c templ.Component, allowStyle bool) {
+	t.Helper()
+	var b bytes.Buffer
+	if err := c.Render(context.Background(), &b); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	out := b.String()
+	if !strings.Contains(out, "&lt;script&gt;alert(1)&lt;/script&gt;") {
+		t.Errorf("%s: the hostile text does not show escaped", name)
+	}
+	doc, err := html.Parse(strings.NewReader(out))
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	for _, pr := range problems(doc, allowStyle) {
+		t.Errorf("%s: %s", name, pr)
+	}
+}
+
+// problems walks the parsed page for what hostile text injects: an element, an event
+// handler, an inline style (the CSP forbids it), a script URL, a script not from /static/.
+func problems(n *html.Node, allowStyle bool) []string {
+	var out []string
+	if n.Type == html.ElementNode {
+		switch n.Data {
+		case "img", "iframe", "object", "embed", "base", "frame":
+			out = append(out, fmt.Sprintf("injected <%s> in <%s>", n.Data, n.Parent.Data))
+		case "script":
+			if src := attr(n, "src"); !strings.HasPrefix(src, "/static/") || n.FirstChild != nil {
+				out = append(out, fmt.Sprintf("a script that is not ours: src %q", src))
+			}
+		case "style":
+			if !allowStyle {
+				out = append(out, "a <style> element")
+			}
+		}
+		for _, a := range n.Attr {
+			key := strings.ToLower(a.Key)
+			val := strings.ToLower(strings.TrimSpace(a.Val))
+			switch {
+			case strings.HasPrefix(key, "on"):
+				out = append(out, fmt.Sprintf("event handler %s=%q on <%s>", a.Key, a.Val, n.Data))
+			case key == "style":
+				out = append(out, fmt.Sprintf("inline style on <%s>", n.Data))
+			case key == "href" || key == "src" || key == "action" || key == "formaction" || key == "xlink:href":
+				if strings.HasPrefix(val, "javascript:") || strings.HasPrefix(val, "data:") || strings.HasPrefix(val, "vbscript:") {
+					out = append(out, fmt.Sprintf("%s=%q on <%s>", a.Key, a.Val, n.Data))
+				}
+			}
+		}
+	}
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		out = append(out, problems(c, allowStyle)...)
+	}
+	return out
+}
+
+func attr(n *html.Node, key string) string {
+	for _, a := range n.Attr {
+		if a.Key == key {
+			return a.Val
+		}
+	}
+	return ""
+}
+
+func TestComponentsEscapeHostileText(t *testing.T) {
+	for _, on := range []bool{true, false} {
+		p := page(on)
+		expert := func() Expert { e := *filled[Expert](on); e.Page = p; return e }
+
+		errPage := filled[ErrorPage](on)
+		errPage.Page = p
+		link := filled[LinkPage](on)
+		link.Page = p
+		home := filled[HomePage](on)
+		home.Expert = expert()
+		review := filled[ReviewPage](on)
+		review.Expert = expert()
+		suggest := filled[SuggestPage](on)
+		suggest.Expert = expert()
+
+		panel := filled[FeedbackPanel](on)
+		panel.Page = &p
+		var pb bytes.Buffer
+		if err := PanelFeedback(panel).Render(context.Background(), &pb); err != nil {
+			t.Fatal(err)
+		}
+		section := filled[SectionPage](on)
+		section.Expert = expert()
+		section.Parts = nil
+		for i := range section.Items {
+			section.Items[i].Feedback.Panel = pb.Bytes()
+		}
+		kept := *section // the items' markup kept for the round (Parts)
+		kept.Parts = NewParts()
+		hist := filled[Hist](on)
+
+		sum := filled[report.Summary](on)
+		index := filled[ReportsIndexPage](on)
+		index.Page = p
+		outcome := filled[ReportOutcomePage](on)
+		outcome.Page = p
+		outcome.Counts = map[string]int{"core": 1}
+		summary := filled[ReportSummaryPage](on)
+		summary.Page = p
+		summary.Body = Summary(sum)
+
+		for _, tc := range []struct {
+			name       string
+			c          templ.Component
+			allowStyle bool
+		}{
+			{"error", Error(errPage), false},
+			{"link", Link(link), false},
+			{"home", Home(home), false},
+			{"review", Review(review), false},
+			{"suggest", Suggest(suggest), false},
+			{"feedback", PanelFeedback(panel), false},
+			{"section", Section(section), false},
+			{"section, kept parts", Section(&kept), false},
+			{"histogram", Histogram(hist), false},
+			{"reports index", ReportsIndex(index), false},
+			{"outcome", ReportOutcome(outcome), false},
+			{"summary page", ReportSummary(summary), false},
+			{"summary", Summary(sum), false},
+			// the standalone file carries its stylesheet inline: it is opened from disk
+			{"report.html", ReportDocument(sum, "body{}"), true},
+		} {
+			render(t, tc.name, tc.c, tc.allowStyle)
+		}
+		// the home page's other states: no round, consent, an open round
+		for _, st := range []struct {
+			round               int
+			editable, consented bool
+		}{{0, true, false}, {1, true, false}, {1, true, true}} {
+			h := *home
+			h.Round, h.Editable, h.Consented = st.round, st.editable, st.consented
+			render(t, "home", Home(&h), false)
+		}
+	}
+}
+
+// The checks above find what hostile text injects, when it is not escaped.
+func TestCheckFindsInjection(t *testing.T) {
+	for _, bad := range []string{
+		`<p><img src=x onerror=alert(1)></p>`,
+		`<a href="javascript:alert(1)">x</a>`,
+		`<div style="color:red">x</div>`,
+		`<script>alert(1)</script>`,
+		`<textarea></textarea><svg onload=alert(3)>`,
+	} {
+		doc, err := html.Parse(strings.NewReader(bad))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(problems(doc, false)) == 0 {
+			t.Errorf("problems let %s through", bad)
+		}
+	}
+}
+
+// A section page written from kept parts (Parts) is the page rendered whole, whatever each
+// item checks, for every item id and text, hostile ones included.
+func TestPartsAreThePage(t *testing.T) {
+	for _, editable := range []bool{true, false} {
+		v := filled[SectionPage](true)
+		v.Page = page(true)
+		v.Parts = nil
+		v.Editable = editable
+		if !editable { // a text of the page holding a mark: the cut fails its check, items render whole
+			v.Text.Rate = "Rate\x01me"
+		}
+		v.Scale = &Scale{Unable: "Unable <to> score", Bands: []ScaleBand{
+			{ID: "low", Label: "Not important", From: 1, To: 3, Points: []int{1, 2, 3}},
+			{ID: "high", Label: `"Critical"`, From: 4, To: 5, Points: []int{4, 5}}}}
+		v.Placement = &Placement{Question: "Where?", Options: []Option{{"core", "Core"}, {"expansion", "Module <x>"}}}
+		ratings := []int{0, 1, 3, 5, 9}
+		v.Items = nil
+		for i, id := range []string{"crs_grade", "a-b", hostile, "x"} {
+			for j, r := range ratings {
+				it := Item{ID: id, Description: fmt.Sprint(i), Tier: "core", Changed: i%2 == 0} // the same head per id, as in a round
+				switch {
+				case r == 0:
+					it.Unable = j%2 == 1
+				default:
+					it.Rating = &ratings[j]
+				}
+				it.Comment, it.Reason = fmt.Sprint(hostile, j), fmt.Sprint(j, hostile)
+				if i == 0 { // the first of their shapes, without texts: later items of the shapes have some
+					it.Comment, it.Reason = "", ""
+				}
+				it.Answered, it.Label = j%2 == 1, fmt.Sprint(hostile, i) // the same label per id
+				if j == 2 {
+					it.Error = hostile
+				}
+				if i%2 == 1 {
+					it.Feedback = &Feedback{ShowOwn: j != 1, Own: fmt.Sprint(j, hostile), OwnBand: "low\x01",
+						OwnComment: hostile[:j*3], Panel: []byte("<p>panel</p>")}
+				}
+				it.AskReason, it.ReasonOpen = j%3 != 0, j%2 == 0
+				if j < len(v.Placement.Options) {
+					it.Placement = v.Placement.Options[j].Value
+				}
+				v.Items = append(v.Items, it)
+			}
+		}
+		var whole, kept bytes.Buffer
+		if err := Section(v).Render(context.Background(), &whole); err != nil {
+			t.Fatal(err)
+		}
+		k := *v
+		k.Parts = NewParts()
+		for range 2 { // rendering the parts, then writing them
+			kept.Reset()
+			if err := Section(&k).Render(context.Background(), &kept); err != nil {
+				t.Fatal(err)
+			}
+			if kept.String() != whole.String() {
+				t.Fatalf("editable %v: kept parts give\n%s\nthe page\n%s", editable, kept.String(), whole.String())
+			}
+		}
+		cut, failed := 0, 0
+		for _, c := range k.Parts.cuts {
+			if c == nil {
+				failed++
+			} else {
+				cut++
+			}
+		}
+		// a mark in a text of the page (not editable, above) leaves every shape to be rendered whole
+		if editable && (failed > 0 || cut == 0) || !editable && cut > 0 {
+			t.Errorf("editable %v: %d shapes kept, %d rendered whole", editable, cut, failed)
+		}
+	}
+}

@@ -1,0 +1,246 @@
+package templates
+
+import "strconv"
+
+// Expert is what every questionnaire page shows around its content.
+type Expert struct {
+	Page
+	StudyTitle  string
+	Contact     string
+	Round       int
+	Editable    bool
+	Consented   bool
+	Total       int
+	Answered    int
+	Sections    []SectionNav
+	StoreKey    string // localStorage key for unsent answers (expert.js)
+	CanSuggest  bool
+	Deadline    string // formatted; "" when the round has none
+	ClosedAt    string // formatted; "" while the round is not closed
+	SubmittedAt string // formatted; "" until the expert submits
+}
+
+// ProgressText says how many items are answered.
+func (e *Expert) ProgressText() string {
+	return e.T("progress.answered", strconv.Itoa(e.Answered), e.Total)
+}
+
+// ProgressTemplate is ProgressText with {n} for the count, for expert.js.
+func (e *Expert) ProgressTemplate() string { return e.T("progress.answered", "{n}", e.Total) }
+
+// SectionNav is one entry of the list of sections.
+type SectionNav struct {
+	ID       string
+	Label    string
+	Total    int
+	Answered int
+	Current  bool
+}
+
+// LinkPage explains why a link does not work and whom to ask.
+type LinkPage struct {
+	Page
+	Kind    string // expired, revoked, withdrawn, invalid, nolink, error
+	Status  int
+	Contact string
+}
+
+// HomePage is the welcome page (consent), the overview, or the closed round's answers.
+type HomePage struct {
+	Expert
+	Description string
+	First       string // the first section not complete
+	Closed      []ClosedSection
+}
+
+// ClosedSection is a section of a closed round's answers.
+type ClosedSection struct {
+	Label string
+	Items []ClosedItem
+}
+
+// ClosedItem is one answer of a closed round, in words.
+type ClosedItem struct {
+	Label     string
+	Answer    string
+	Placement string
+	Comment   string
+}
+
+// ReviewPage lists what is unanswered and offers to submit.
+type ReviewPage struct {
+	Expert
+	Unanswered []ReviewSection
+	Missing    int
+}
+
+// ReviewSection is a section with its unanswered items.
+type ReviewSection struct {
+	ID    string
+	Label string
+	Items []Option
+}
+
+// Option is a value with its label.
+type Option struct{ Value, Label string }
+
+// SuggestPage is round 1's form to suggest missing parameters.
+type SuggestPage struct {
+	Expert
+	Mine       []Suggestion
+	Label      string
+	Rationale  string
+	FieldError string
+	MaxLabel   int
+	MaxReason  int
+}
+
+// Suggestion is one of the expert's suggestions.
+type Suggestion struct {
+	Label, Rationale, Status string
+}
+
+// SectionPage is one section of the questionnaire.
+type SectionPage struct {
+	Expert
+	ID          string
+	Label       string
+	Description string
+	Index       int // 1-based
+	Prev, Next  string
+	Items       []Item
+	Scale       *Scale // the same for every item of the round in one language
+	Parts       *Parts // the items' markup kept for the round, language and editability; nil: none
+	Placement   *Placement
+	FromRound   int
+	MaxComment  int
+	MaxReason   int
+	Text        SectionTexts
+}
+
+// SectionTexts are the catalogue texts every item of a section repeats, looked up once per
+// page.
+type SectionTexts struct {
+	Rate, Comment, Reason                        string
+	Changed, Unit, Values, Derived, DerivedYes   string
+	Tier, FeedbackTitle, FeedbackOwn, OwnComment string
+	AnswerNone                                   string
+}
+
+// Scale is the rating scale as an item's inputs show it: the points by band, then "unable to
+// score".
+type Scale struct {
+	Bands  []ScaleBand
+	Unable string
+}
+
+// ScaleBand is one band of the scale with its points.
+type ScaleBand struct {
+	ID     string
+	Label  string
+	From   int
+	To     int
+	Points []int
+}
+
+// Placement is the optional second question.
+type Placement struct {
+	Question string
+	Options  []Option
+}
+
+// Item is one item of a section with the expert's answer and the feedback of the round before.
+type Item struct {
+	ID          string
+	Label       string
+	Description string
+	Unit        string
+	Values      string
+	Derived     bool
+	Tier        string
+	Changed     bool
+	Rating      *int
+	Unable      bool
+	Placement   string
+	Comment     string
+	Reason      string
+	Answered    bool
+	AskReason   bool // there is a previous rating to compare with
+	ReasonOpen  bool // the current rating is in another band than the previous one, or a reason is given
+	Feedback    *Feedback
+	Error       string
+
+	headHTML []byte // the head (itemHead) rendered before; nil: render it
+}
+
+// Feedback is the round before's feedback beside an item: the expert's own answer, and the
+// panel's part, rendered once per round and language (FeedbackPanel) and kept as bytes.
+type Feedback struct {
+	ShowOwn    bool
+	Own        string
+	OwnBand    string
+	OwnComment string
+	Panel      []byte
+}
+
+// FeedbackPanel is the panel's part of an item's feedback: distribution, median, class,
+// groups, comments.
+type FeedbackPanel struct {
+	Page         *Page
+	FromRound    int
+	ShowDist     bool
+	ShowMedian   bool
+	Hist         Hist
+	NRated       int
+	NUnable      int
+	Bands        []BandStat
+	ScaleBands   []ScaleBand
+	Median       string
+	Class        string
+	ClassLabel   string
+	Groups       []GroupStat
+	HiddenGroups int
+	MinGroup     int
+	Comments     []string
+}
+
+// BandStat is one band's count and share.
+type BandStat struct {
+	ID    string
+	Label string
+	From  int
+	To    int
+	N     int
+	Pct   string
+}
+
+// GroupStat is one stakeholder group's figures.
+type GroupStat struct {
+	Label  string
+	N      int
+	Median string
+	Bands  []BandStat
+}
+
+func (it *Item) sectionClass() string {
+	c := "item"
+	if it.Feedback != nil {
+		c += " has-feedback"
+	}
+	if it.Answered {
+		c += " answered"
+	}
+	if it.Error != "" {
+		c += " invalid"
+	}
+	return c
+}
+
+func (it *Item) checked(point int) bool { return it.Rating != nil && *it.Rating == point }
+
+func countClass(s SectionNav) string {
+	if s.Answered == s.Total {
+		return "count done"
+	}
+	return "count"
+}
