@@ -1055,3 +1055,160 @@ func (s *Service) AuditMeetingExport(ctx context.Context, a Actor, r *MeetingRep
 		return tx.Audit(a.String(), "meeting.export", r.Study, fmt.Sprintf(`{"meeting":%d,"file":%q}`, r.Meeting, file))
 	})
 }
+
+// Brief is what the presenter's screen shows of an item: its history over the rounds, the
+// groups of its last round that are large enough to show, its placement and a few comments.
+type Brief struct {
+	Rounds []BriefRound `json:"rounds"`
+	// Groups are the last round's groups with at least MinGroupSize ratings, less any whose
+	// removal would let a hidden one be deduced; Hidden counts the groups not shown.
+	Groups       []BriefGroup       `json:"groups"`
+	Hidden       int                `json:"hidden"`
+	MinGroupSize int                `json:"min_group_size"`
+	Placement    *outcome.Placement `json:"placement"`
+	Comments     []string           `json:"comments"`
+}
+
+// BriefRound is one round that asked the item.
+type BriefRound struct {
+	Round     int      `json:"round"`
+	NRated    int      `json:"n_rated"`
+	PctHigh   *float64 `json:"pct_high"`
+	Class     string   `json:"class"`
+	Threshold int      `json:"threshold"`
+}
+
+// BriefGroup is one group's result in the last round.
+type BriefGroup struct {
+	ID      string   `json:"id"`
+	NRated  int      `json:"n_rated"`
+	PctHigh *float64 `json:"pct_high"`
+}
+
+// maxBriefComments bounds the comments on a screen: a room reads three, not thirty.
+const maxBriefComments = 3
+
+// ItemBrief builds an item's brief from the study's outcome.
+func ItemBrief(so *StudyOutcome, item string) Brief {
+	b := Brief{MinGroupSize: minGroup(so.Study.Def)}
+	var e *outcome.Entry
+	for i := range so.Entries {
+		if so.Entries[i].Item == item {
+			e = &so.Entries[i]
+		}
+	}
+	if e == nil {
+		return b
+	}
+	b.Placement = e.Placement
+	ids := map[int]string{}
+	for _, h := range e.History {
+		ids[h.Round] = cmp.Or(h.Item, item)
+	}
+	var last *Snapshot
+	var lastID string
+	for _, sn := range so.Snapshots {
+		id, ok := ids[sn.Round]
+		if !ok {
+			continue
+		}
+		res := sn.Result.Items.Get(id)
+		if res == nil {
+			continue
+		}
+		b.Rounds = append(b.Rounds, BriefRound{Round: sn.Round, NRated: res.NRated, PctHigh: res.PctHigh, Class: string(res.Comet),
+			Threshold: sn.Rule.In.HighAtLeast})
+		last, lastID = sn, id
+	}
+	if last == nil {
+		return b
+	}
+	res := last.Result.Items.Get(lastID)
+	shown := make([]GroupFeedback, 0, len(res.Groups))
+	for _, g := range res.Groups {
+		if g.NRated >= b.MinGroupSize {
+			shown = append(shown, GroupFeedback{ID: g.Name, NRated: g.NRated})
+		} else if g.NRated > 0 {
+			b.Hidden++
+		}
+	}
+	shown, b.Hidden = suppressComplement(shown, b.Hidden, res.NRated, b.MinGroupSize)
+	for _, g := range shown {
+		b.Groups = append(b.Groups, BriefGroup{ID: g.ID, NRated: g.NRated, PctHigh: res.Groups.Get(g.ID).PctHigh})
+	}
+	cs := last.Comments[lastID]
+	b.Comments = cs[:min(len(cs), maxBriefComments)]
+	return b
+}
+
+// Screen is the presenter's screen of a meeting: the meeting, and the item shown with its brief.
+type Screen struct {
+	Meeting *MeetingView
+	Study   *Study
+	Item    *MeetingItemView // nil when the list is empty
+	Index   int              // of Item in Meeting.Items
+	Brief   Brief
+}
+
+// MeetingScreen builds the presenter's screen for one item of a meeting ("" for the item whose
+// vote is open, else the first not yet voted on, else the last).
+func (s *Service) MeetingScreen(ctx context.Context, a Actor, id int64, item string) (*Screen, error) {
+	v, err := s.Meeting(ctx, a, id)
+	if err != nil {
+		return nil, err
+	}
+	so, err := s.Outcome(ctx, v.StudyID)
+	if err != nil {
+		return nil, err
+	}
+	sc := &Screen{Meeting: v, Study: so.Study, Index: -1}
+	if item == "" {
+		item = v.Open
+	}
+	for i, it := range v.Items {
+		if item == "" && it.State == ItemWaiting {
+			item = it.Item
+		}
+		if it.Item == item {
+			sc.Index = i
+		}
+	}
+	if sc.Index < 0 && item != "" {
+		return nil, Errorf(ENotFound, "item", "item %q is not on this meeting's list", item)
+	}
+	if sc.Index < 0 && len(v.Items) > 0 {
+		sc.Index = len(v.Items) - 1
+	}
+	if sc.Index >= 0 {
+		sc.Item = &v.Items[sc.Index]
+		sc.Brief = ItemBrief(so, sc.Item.Item)
+	}
+	return sc, nil
+}
+
+// MeetingGroups returns the stakeholder groups of the study whose meeting has this join code
+// (for the join form's choices); not found for an unknown code.
+func (s *Service) MeetingGroups(ctx context.Context, code string) ([]survey.Group, error) {
+	m, err := s.st.MeetingByCode(ctx, NormalizeCode(code))
+	if err != nil {
+		return nil, notFound(err, "no meeting has this code")
+	}
+	st, err := s.Study(ctx, m.StudyID)
+	if err != nil {
+		return nil, err
+	}
+	return st.Def.Groups, nil
+}
+
+// MeetingDefinition returns the definition of a meeting's study (option labels).
+func (s *Service) MeetingDefinition(ctx context.Context, id int64) (*survey.Definition, error) {
+	m, err := s.st.Meeting(ctx, id)
+	if err != nil {
+		return nil, notFound(err, "meeting %d does not exist", id)
+	}
+	st, err := s.Study(ctx, m.StudyID)
+	if err != nil {
+		return nil, err
+	}
+	return st.Def, nil
+}

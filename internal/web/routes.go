@@ -146,6 +146,7 @@ func (s *Server) routes() *gin.Engine {
 	s.expertRoutes(r)
 	s.consoleRoutes(r)
 	s.reportRoutes(r)
+	s.meetingRoutes(r)
 
 	// API answers carry personal data (the panel, the outbox, links, answers, the audit log):
 	// no cache keeps them. The OpenAPI document, public and the same for all, says otherwise.
