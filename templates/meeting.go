@@ -105,7 +105,6 @@ type ScreenGroupVotes struct {
 	Counts []ScreenCount
 }
 
-
 // JoinPage is the attendee's join form.
 type JoinPage struct {
 	Page

@@ -102,7 +102,7 @@ var pageRules = map[string]string{
 	"GET /reports/studies/:sid/rounds/:n": anyStaff,
 	"GET /reports/studies/:sid/outcome":   anyStaff,
 
-	"GET /reports/meetings/:mid":         anyStaff, // the meeting's study is checked in the domain
+	"GET /reports/meetings/:mid":          anyStaff, // the meeting's study is checked in the domain
 	"GET /reports/studies/:sid/meetings":  anyStaff,
 	"POST /reports/studies/:sid/meetings": runners,
 	"GET /m":                              public,
