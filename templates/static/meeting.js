@@ -16,7 +16,9 @@
   var screen = document.getElementById("screen");
   if (screen) {
     var id = screen.dataset.meeting, csrf = screen.dataset.csrf, open = screen.dataset.open;
-    var closed = null, here = location.pathname + location.search;
+    var closed = null;
+    // after a change the screen stays on its item (to show the vote, then its result)
+    var here = screen.dataset.item ? location.pathname + "?item=" + encodeURIComponent(screen.dataset.item) : location.pathname;
     var err = document.getElementById("screen-error");
     var es = new EventSource("/api/v1/meetings/" + id + "/events");
     es.addEventListener("pulse", function (ev) {
