@@ -94,7 +94,7 @@ func TestBrowserMeeting(t *testing.T) {
 		p.waitPage("the vote is acknowledged", `document.getElementById("vote-status").textContent.includes("Your vote: `+opt+`")`)
 		b.waitPage(fmt.Sprintf("the screen counts %d", i+1), fmt.Sprintf(`document.getElementById("live-count").textContent === "%d"`, i+1))
 	}
-	b.screenshot("meeting-phone", "")
+	phones[0].screenshot("meeting-phone", "")
 	// a change of mind on a phone replaces the vote: the count stays
 	phones[3].do("change the vote", chromedp.Click(`button.option[value=agree]`))
 	phones[3].waitPage("the new vote", `document.getElementById("vote-status").textContent.includes("Your vote: agree")`)
@@ -113,6 +113,10 @@ func TestBrowserMeeting(t *testing.T) {
 		t.Fatalf("result %q", r)
 	}
 	b.screenshot("meeting-presenter-result", "")
+	// one item per screen: the item and its result fit 1280×720 without scrolling
+	if h := browserEval[int](b, `Math.ceil(document.getElementById("vote").getBoundingClientRect().bottom - window.innerHeight)`); h > 0 {
+		t.Errorf("the result ends %d px below a 1280×720 screen", h)
+	}
 	phones[0].waitPage("the phone waits again", `document.querySelector("main h1") !== null && document.querySelector("main h1").textContent.includes("Waiting")`)
 
 	// the record
