@@ -73,3 +73,30 @@ func TestAttendeeTokens(t *testing.T) {
 		t.Errorf("cached token after expiry: %v", err)
 	}
 }
+
+// FuzzParseAttendee: arbitrary tokens are refused with ErrInvalid or ErrExpired, or accepted
+// with a whole attendee, and only when signed with our key for the attendee audience.
+func FuzzParseAttendee(f *testing.F) {
+	s, _ := New([]byte(key1), func() time.Time { return t0 })
+	good, _, _ := s.SignAttendee(3, 4, time.Hour)
+	inv, _ := s.SignInvite(Invite{ID: "a", StudyID: 1, PanelistID: 2, Expires: t0.Add(time.Hour)})
+	sess, _, _ := s.SignSession(7, "admin", time.Hour)
+	for _, tok := range []string{good, inv, sess, "", ".", "a.b.c", good + "x", strings.Repeat("A", 5000)} {
+		f.Add(tok)
+	}
+	f.Fuzz(func(t *testing.T, tok string) {
+		a, err := s.ParseAttendee(tok)
+		if err != nil {
+			if err != ErrInvalid && err != ErrExpired {
+				t.Fatalf("unexpected error %v", err)
+			}
+			return
+		}
+		if a.MeetingID <= 0 || a.AttendeeID <= 0 || a.Expires.IsZero() {
+			t.Fatalf("accepted an incomplete attendee %+v from %q", a, tok)
+		}
+		if _, err := s.ParseInvite(tok); err == nil {
+			t.Fatalf("%q is an attendee and an invite", tok)
+		}
+	})
+}
