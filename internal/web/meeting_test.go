@@ -361,3 +361,43 @@ func TestSuppressGroups(t *testing.T) {
 		})
 	}
 }
+
+// TestHubBounds: the hub holds at most maxStreamsPerMeeting streams of a meeting and maxStreams
+// in all; a closed stream frees its place; a burst of changes leaves one signal per stream and
+// never blocks.
+func TestHubBounds(t *testing.T) {
+	h := newHub()
+	var cancels []func()
+	var first chan struct{}
+	for i := range maxStreamsPerMeeting {
+		ch, cancel, err := h.subscribe(1)
+		if err != nil {
+			t.Fatalf("stream %d: %v", i, err)
+		}
+		if i == 0 {
+			first = ch
+		}
+		cancels = append(cancels, cancel)
+	}
+	if _, _, err := h.subscribe(1); err != errHubFull {
+		t.Fatalf("stream %d of one meeting: %v, want full", maxStreamsPerMeeting+1, err)
+	}
+	for range 1000 {
+		h.notify(1) // never blocks: one signal waits per stream
+	}
+	if len(first) != 1 {
+		t.Fatalf("%d signals waiting, want 1", len(first))
+	}
+	cancels[0]()
+	if _, _, err := h.subscribe(1); err != nil {
+		t.Fatalf("after a stream closed: %v", err)
+	}
+	for m := int64(2); h.streams() < maxStreams; m++ {
+		if _, _, err := h.subscribe(m); err != nil {
+			t.Fatalf("stream %d in all: %v", h.streams()+1, err)
+		}
+	}
+	if _, _, err := h.subscribe(9999); err != errHubFull {
+		t.Fatalf("stream %d in all: %v, want full", maxStreams+1, err)
+	}
+}
