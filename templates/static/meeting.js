@@ -33,6 +33,13 @@
       // another screen opened or closed a vote: show it
       if (p.open !== open && (p.open !== "" || p.closed !== closed)) { es.close(); location.reload(); }
     });
+    // keyboard and clicker (PageUp / PageDown) move through the list
+    document.addEventListener("keydown", function (ev) {
+      if (ev.target.closest("input, select, textarea") || ev.altKey || ev.ctrlKey || ev.metaKey) { return; }
+      var rel = { ArrowLeft: "prev", PageUp: "prev", ArrowRight: "next", PageDown: "next" }[ev.key];
+      var a = rel && document.querySelector('a[rel="' + rel + '"]');
+      if (a) { ev.preventDefault(); location.assign(a.href); }
+    });
     document.addEventListener("click", function (ev) {
       var b = ev.target.closest("button[data-api]");
       if (!b) { return; }
