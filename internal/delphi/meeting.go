@@ -770,7 +770,8 @@ type Joined struct {
 
 // Join makes someone an attendee of the meeting whose code they typed. A panelist of the
 // meeting's study who comes through their invite link (ex) joins under their own name and
-// group; anyone else gives a name and one of the study's stakeholder groups.
+// group; anyone else (a panelist of another study too) gives a name and one of the study's
+// stakeholder groups.
 func (s *Service) Join(ctx context.Context, in JoinInput, ex *Expert) (*Joined, error) {
 	code := NormalizeCode(in.Code)
 	if code == "" {
@@ -792,10 +793,7 @@ func (s *Service) Join(ctx context.Context, in JoinInput, ex *Expert) (*Joined, 
 		return nil, err
 	}
 	att := store.Attendee{MeetingID: m.ID, Name: strings.TrimSpace(in.Name), GroupID: strings.TrimSpace(in.Group)}
-	if ex != nil {
-		if ex.Study.ID != m.StudyID {
-			return nil, Errorf(EForbidden, "code", "your invitation is for another study: join with your name and group")
-		}
+	if ex != nil && ex.Study.ID == m.StudyID { // an invitation to another study says nothing here
 		att.Name, att.GroupID, att.PanelistID = ex.Panelist.Name, ex.Panelist.Group, ex.Panelist.ID
 	}
 	if err := checkText("name", att.Name, 1, 200); err != nil {

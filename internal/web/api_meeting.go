@@ -291,22 +291,26 @@ func (s *Server) apiJoin(c *gin.Context) {
 	c.JSON(http.StatusCreated, j)
 }
 
+// join joins a meeting. An invite token sent as the bearer must be valid (a revoked link is
+// refused, as everywhere); the expert cookie is ambient, so one that no longer works is ignored
+// and the form's name and group count.
 func (s *Server) join(c *gin.Context, in delphi.JoinInput) (*delphi.Joined, error) {
-	tok := bearer(c)
-	if tok == "" {
-		tok, _ = c.Cookie(expertCookie)
-	}
+	ctx := c.Request.Context()
 	var ex *delphi.Expert
-	if tok != "" {
+	if tok := bearer(c); tok != "" {
 		if _, perr := s.Signer.ParseInvite(tok); perr == nil || errors.Is(perr, auth.ErrExpired) {
-			e, err := s.svc.Expert(c.Request.Context(), tok)
+			e, err := s.svc.Expert(ctx, tok)
 			if err != nil {
 				return nil, err
 			}
 			ex = e
 		}
+	} else if tok, err := c.Cookie(expertCookie); err == nil {
+		if e, err := s.svc.Expert(ctx, tok); err == nil {
+			ex = e
+		}
 	}
-	return s.svc.Join(c.Request.Context(), in, ex)
+	return s.svc.Join(ctx, in, ex)
 }
 
 // attendeeAuth identifies a meeting attendee from a bearer token (API) or the attendee cookie
