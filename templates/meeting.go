@@ -1,6 +1,7 @@
 package templates
 
 import (
+	"encoding/base64"
 	"fmt"
 	"strconv"
 
@@ -32,8 +33,10 @@ type PresenterPage struct {
 	State      string
 	StudyTitle string
 	CanRun     bool
-	// Join: the code, whether it takes attendees, the link and its QR code (a data: URI).
-	JoinCode, JoinURL, QR string
+	// Join: the code, whether it takes attendees, the link and its QR code (PNG bytes, shown
+	// as a data: URI built here: no text can reach the src).
+	JoinCode, JoinURL string
+	QR                []byte
 	JoinOpen              bool
 	Attendees             int
 	// Item is the item shown (nil: an empty list); Pos and N its place; Prev and Next links.
@@ -138,3 +141,8 @@ func meetingURL(id int64, item string) templ.SafeURL {
 func apiMeeting(id int64, rest string) string { return fmt.Sprintf("/api/v1/meetings/%d%s", id, rest) }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// qrSrc is the QR code's PNG as an image source.
+func qrSrc(png []byte) templ.SafeURL {
+	return templ.SafeURL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png))
+}

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"encoding/base64"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -105,7 +104,7 @@ func (s *Server) presenterPage(c *gin.Context) {
 	def := sc.Study.Def
 	v := &templates.PresenterPage{Page: s.reportPage(c, m.Title), MeetingID: m.ID, Title: m.Title, Date: m.Date, Place: m.Place,
 		State: m.State, StudyTitle: sc.Study.Title, CanRun: canRun, JoinCode: m.JoinCode, JoinURL: join, JoinOpen: m.JoinOpen,
-		QR: "data:image/png;base64," + base64.StdEncoding.EncodeToString(png), Attendees: m.Attendees, N: len(m.Items),
+		QR: png, Attendees: m.Attendees, N: len(m.Items),
 		Rule: fmt.Sprintf("Meeting rule: carried with at least %d %% of the votes cast (abstentions not counted) and at least %d voters.",
 			m.Rule.AgreeAtLeast, m.Rule.MinVoters)}
 	for i, it := range m.Items {
