@@ -37,8 +37,8 @@ type PresenterPage struct {
 	// as a data: URI built here: no text can reach the src).
 	JoinCode, JoinURL string
 	QR                []byte
-	JoinOpen              bool
-	Attendees             int
+	JoinOpen          bool
+	Attendees         int
 	// Item is the item shown (nil: an empty list); Pos and N its place; Prev and Next links.
 	Item       *ScreenItem
 	Pos, N     int
