@@ -851,6 +851,12 @@ func (s *Service) Vote(ctx context.Context, who auth.Attendee, in VoteInput) err
 	if in.Option == "" {
 		return Errorf(EInvalid, "option", "choose an option")
 	}
+	// the definition (for the options) is read before the transaction, from the cache: the
+	// writer runs every unit of the batch one after another, so a unit must not wait on reads
+	def, err := s.MeetingDefinition(ctx, who.MeetingID)
+	if err != nil {
+		return err
+	}
 	return s.st.InVoteTx(ctx, func(tx *store.VoteTx) error {
 		m, err := tx.Meeting(who.MeetingID)
 		if err != nil {
@@ -878,12 +884,8 @@ func (s *Service) Vote(ctx context.Context, who auth.Attendee, in VoteInput) err
 		if err := json.Unmarshal([]byte(it.Question), &q); err != nil {
 			return fmt.Errorf("delphi: meeting %d item %s: question: %w", m.ID, in.Item, err)
 		}
-		st, err := s.Study(tx.Context(), m.StudyID)
-		if err != nil {
-			return err
-		}
-		if !slices.Contains(VoteOptions(st.Def, q), in.Option) {
-			return Errorf(EInvalid, "option", "%q is not an option of this vote (%s)", in.Option, strings.Join(VoteOptions(st.Def, q), ", "))
+		if opts := VoteOptions(def, q); !slices.Contains(opts, in.Option) {
+			return Errorf(EInvalid, "option", "%q is not an option of this vote (%s)", in.Option, strings.Join(opts, ", "))
 		}
 		if err := tx.PutVote(m.ID, in.Item, att.ID, att.GroupID, in.Option); err != nil {
 			return err

@@ -257,9 +257,6 @@ func (v *VoteTx) Audit(actor, action string, studyID int64, detail string) error
 	return v.tx.Audit(actor, action, studyID, detail)
 }
 
-// Context is the unit's context.
-func (v *VoteTx) Context() context.Context { return v.tx.ctx }
-
 // OpenMeetingItem returns the meeting's item whose vote is open, or ErrNotFound.
 func (s *Store) OpenMeetingItem(ctx context.Context, id int64) (MeetingItem, error) {
 	var it MeetingItem

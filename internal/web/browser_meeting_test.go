@@ -1,11 +1,13 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"github.com/cart-cd/delphi/internal/delphi"
@@ -95,9 +97,26 @@ func TestBrowserMeeting(t *testing.T) {
 		b.waitPage(fmt.Sprintf("the screen counts %d", i+1), fmt.Sprintf(`document.getElementById("live-count").textContent === "%d"`, i+1))
 	}
 	phones[0].screenshot("meeting-phone", "")
-	// a change of mind on a phone replaces the vote: the count stays
-	phones[3].do("change the vote", chromedp.Click(`button.option[value=agree]`))
+	// a change of mind on a phone replaces the vote (the count stays), sent through a lost
+	// connection: the phone retries until the server has it
+	block := func(on bool) chromedp.Action[chromedp.Void] {
+		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			p := network.SetBlockedURLsParams{}
+			if on {
+				p.URLPatterns = []*network.BlockPattern{{URLPattern: base + "/api/v1/meetings/vote", Block: true}}
+			}
+			if _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{}); err != nil {
+				return err
+			}
+			_, err := chromedp.Call(ctx, network.SetBlockedURLs, p)
+			return err
+		})
+	}
+	phones[3].do("lose the connection, change the vote", block(true), chromedp.Click(`button.option[value=agree]`))
+	phones[3].waitPage("retrying", `document.getElementById("vote-status").textContent.includes("retrying")`)
+	phones[3].do("the connection is back", block(false))
 	phones[3].waitPage("the new vote", `document.getElementById("vote-status").textContent.includes("Your vote: agree")`)
+	b.waitPage("the screen still counts 4", `document.getElementById("live-count").textContent === "4"`)
 	for _, tok := range tokens {
 		e.must(e.call("PUT", "/api/v1/meetings/vote", tok, map[string]string{"item": item, "option": "agree"}, nil), 200)
 	}
