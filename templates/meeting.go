@@ -122,13 +122,14 @@ type JoinPage struct {
 // VotePage is the attendee's phone page: the open vote with big buttons, or a wait.
 type VotePage struct {
 	Page
-	Title   string
-	Ended   bool
-	Item    string
-	Label   string
-	Options []Option
-	Mine    string
-	Voted   bool
+	Title    string
+	Ended    bool
+	Item     string
+	Label    string
+	Question string
+	Options  []Option
+	Mine     string
+	Voted    bool
 }
 
 func meetingURL(id int64, item string) templ.SafeURL {

@@ -320,6 +320,7 @@ func (s *Server) renderVote(c *gin.Context, status int, msg string) {
 			return
 		}
 		v.Item, v.Label, v.Mine = o.Item, labelOr(o.Label, o.Item), o.Mine
+		v.Question = strings.ToUpper(questionLabel(def, &o.Question)[:1]) + questionLabel(def, &o.Question)[1:]
 		for _, opt := range o.Options {
 			v.Options = append(v.Options, templates.Option{Value: opt, Label: optionLabel(def, opt)})
 		}
