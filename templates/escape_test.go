@@ -174,6 +174,11 @@ func TestComponentsEscapeHostileText(t *testing.T) {
 		review.Expert = expert()
 		suggest := filled[SuggestPage](on)
 		suggest.Expert = expert()
+		data := filled[DataPage](on)
+		data.Expert = expert()
+		withdrawn := filled[WithdrawnPage](on)
+		withdrawn.Page = p
+		withdrawn.Answers = "keep"
 
 		panel := filled[FeedbackPanel](on)
 		panel.Page = &p
@@ -235,6 +240,8 @@ func TestComponentsEscapeHostileText(t *testing.T) {
 			{"home", Home(home), false},
 			{"review", Review(review), false},
 			{"suggest", Suggest(suggest), false},
+			{"data", Data(data), false},
+			{"withdrawn", Withdrawn(withdrawn), false},
 			{"feedback", PanelFeedback(panel), false},
 			{"section", Section(section), false},
 			{"section, kept parts", Section(&kept), false},
@@ -350,6 +357,81 @@ func TestPartsAreThePage(t *testing.T) {
 		// a mark in a text of the page (not editable, above) leaves every shape to be rendered whole
 		if editable && (failed > 0 || cut == 0) || !editable && cut > 0 {
 			t.Errorf("editable %v: %d shapes kept, %d rendered whole", editable, cut, failed)
+		}
+	}
+}
+
+// The console's components, every field hostile.
+func TestConsoleEscaping(t *testing.T) {
+	for _, on := range []bool{true, false} {
+		p := page(on)
+		login := filled[LoginPage](on)
+		login.Page = p
+		pw := filled[PasswordPage](on)
+		pw.Page = p
+		acc := filled[AccountPage](on)
+		acc.Page = p
+		sl := filled[StaffListPage](on)
+		sl.Page = p
+		sm := filled[StaffMemberPage](on)
+		sm.Page = p
+		mem := filled[MembersPage](on)
+		mem.Page = p
+		sts := filled[StudiesPage](on)
+		sts.Page = p
+		st := filled[StudyPage](on)
+		st.Page = p
+		au := filled[AuditPage](on)
+		au.Page = p
+		pan := filled[PanelPage](on)
+		pan.Page = p
+		pre := filled[PreviewPage](on)
+		pre.Page = p
+		pl := filled[PanelistPage](on)
+		pl.Page = p
+		rd := filled[RoundPage](on)
+		rd.Page = p
+		ob := filled[OutboxPage](on)
+		ob.Page = p
+		sg := filled[SuggestionsPage](on)
+		sg.Page = p
+		nx := filled[NextPage](on)
+		nx.Page = p
+		dc := filled[DecisionsPage](on)
+		dc.Page = p
+		dc2 := filled[DecisionsPage](on) // a refused form for an item not listed as undecided
+		dc2.Page = p
+		dc2.Form.Item, dc2.Form.Tier = "other "+hostile, "expansion"
+		for name, c := range map[string]templ.Component{
+			"login": ConsoleLogin(login), "logout": ConsoleLogout(&p), "password": ConsolePassword(pw),
+			"account": ConsoleAccount(acc), "staff": ConsoleStaff(sl), "staff member": ConsoleStaffMember(sm),
+			"members": ConsoleMembers(mem), "studies": ConsoleStudies(sts), "study": ConsoleStudy(st),
+			"audit": ConsoleAudit(au), "panel": ConsolePanel(pan), "preview": ConsolePreview(pre),
+			"panelist": ConsolePanelist(pl), "round": ConsoleRound(rd), "outbox": ConsoleOutbox(ob),
+			"suggestions": ConsoleSuggestions(sg), "next": ConsoleNext(nx),
+			"decisions": ConsoleDecisions(dc), "decisions, other item": ConsoleDecisions(dc2),
+		} {
+			render(t, fmt.Sprintf("console %s (%v)", name, on), c, false)
+		}
+	}
+}
+
+// The hostile-text test reaches the new parts of the summary and the outcome page.
+func TestHostileReachesNewParts(t *testing.T) {
+	sum := filled[report.Summary](true)
+	var b bytes.Buffer
+	if err := Summary(sum).Render(context.Background(), &b); err != nil {
+		t.Fatal(err)
+	}
+	out := filled[ReportOutcomePage](true)
+	out.Page = page(true)
+	if err := ReportOutcome(out).Render(context.Background(), &b); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`class="compact placement-table"`, `class="compact change-log"`, `class="compact suggestions"`,
+		`Item flow: round`, `class="place-group"`, `class="compact outcome"`, `class="decisions"`} {
+		if !bytes.Contains(b.Bytes(), []byte(want)) {
+			t.Errorf("filled pages lack %s: the hostile-text test does not reach it", want)
 		}
 	}
 }

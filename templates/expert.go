@@ -18,6 +18,8 @@ type Expert struct {
 	Deadline    string // formatted; "" when the round has none
 	ClosedAt    string // formatted; "" while the round is not closed
 	SubmittedAt string // formatted; "" until the expert submits
+	ConsentAt   string // formatted; "" before consent
+	ConsentVer  string // the version of the consent text agreed to
 }
 
 // ProgressText says how many items are answered.
@@ -243,4 +245,20 @@ func countClass(s SectionNav) string {
 		return "count done"
 	}
 	return "count"
+}
+
+// DataPage is the expert's own data: the download of everything stored about them, their
+// consent, and the form to withdraw from the study.
+type DataPage struct {
+	Expert
+	Answers string // the choice posted with a refused withdrawal: keep, remove_open or ""
+}
+
+// WithdrawnPage confirms that the expert has left the study: the link no longer works, what
+// became of their answers, and whom to contact.
+type WithdrawnPage struct {
+	Page
+	StudyTitle string
+	Contact    string
+	Answers    string // keep or remove_open
 }

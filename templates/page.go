@@ -18,7 +18,10 @@ type Page struct {
 type Staff struct {
 	ID    int64
 	Email string
-	Role  string
+	Role  string // the account's role
+	// StudyRole is the role in the page's study (admin, facilitator or presenter), which is
+	// what the page may offer; it is Role on pages about no study.
+	StudyRole string
 }
 
 // T translates an interface string into the page's language.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/a-h/templ"
 
+	"github.com/cart-cd/delphi/internal/outcome"
 	"github.com/cart-cd/delphi/internal/report"
 )
 
@@ -57,17 +58,64 @@ type ReportLink struct {
 	Href, Label, Hint string
 }
 
-// ReportOutcomePage is the study's outcome after its last closed round.
+// ReportOutcomePage is the study's outcome after its last closed round, grouped: the core
+// set, each expansion module by its label, the undecided (and pending) items, the excluded.
 type ReportOutcomePage struct {
 	Page
 	StudyID  int64
 	Title    string
 	Round    int
 	Finished bool
-	Rows     []report.OutcomeRow
+	Groups   []OutcomeGroup
 	Counts   map[string]int
-	Rule     string
-	CSV      string
+	// Rule is the frozen tier rule in words with its SHA-256; Consensus the consensus rule of
+	// the last closed round with its hash.
+	Rule, RuleHash           string
+	Consensus, ConsensusHash string
+	Modules                  map[string]string // module id → label
+	CSV, JSON, REDCap, ODM   string
+	// CanDecide: the viewer may record committee decisions (admins and the study's
+	// facilitators); undecided items then link to the console's decision form.
+	CanDecide bool
+}
+
+// OutcomeGroup is one group of the outcome page.
+type OutcomeGroup struct {
+	Kind, Label string
+	Rows        []report.OutcomeRow
+}
+
+func (v *ReportOutcomePage) module(id string) string {
+	if l := v.Modules[id]; l != "" {
+		return l
+	}
+	if id == "unassigned" {
+		return "module to assign"
+	}
+	return id
+}
+
+// tierText is a tier with its module's label.
+func (v *ReportOutcomePage) tierText(tier, module string) string {
+	if tier == "expansion" && module != "" {
+		return "expansion: " + v.module(module)
+	}
+	return tier
+}
+
+func decisionText(v *ReportOutcomePage, d outcome.Decision) string {
+	s := "Committee"
+	if d.Basis == outcome.BasisMeetingVote {
+		s = "Meeting vote"
+		if d.Meeting != nil && d.Meeting.Meeting != "" {
+			s += " (" + d.Meeting.Meeting + ")"
+		}
+	}
+	s += ", " + d.At.UTC().Format("2006-01-02") + ": " + v.tierText(d.Tier, d.Module)
+	if d.Reason != "" {
+		s += " — " + d.Reason
+	}
+	return s
 }
 
 func roundURL(sid int64, n int, query string) templ.SafeURL {

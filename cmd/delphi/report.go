@@ -21,7 +21,7 @@ import (
 	"github.com/cart-cd/delphi/templates"
 )
 
-const reportUsage = `usage: delphi report [-db FILE] -study ID -round N [-format FORMAT] [-o OUT]
+const reportUsage = `usage: delphi report [-db FILE] -study ID -round N [-format FORMAT] [-full] [-o OUT]
 
 Writes the report of a closed round from its snapshot, as the web service serves it:
   csv       tidy results: one row per item × stakeholder group (default)
@@ -53,6 +53,7 @@ func runReport(ctx context.Context, args []string, getenv func(string) string, s
 	n := fs.Int("round", 0, "round `N` (closed)")
 	format := fs.String("format", "csv", "csv, answers, answers-linked, outcome, comments, xlsx, json or html")
 	out := fs.String("o", "", "write to `OUT` instead of stdout")
+	full := fs.Bool("full", false, "every cell, small groups and countries included (marked in the file); by default cells under min_group_size are withheld")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -89,10 +90,10 @@ func runReport(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	svc := delphi.New(st, surveys.FS, signer, time.Now, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	var buf bytes.Buffer
-	if err := writeReport(ctx, &buf, svc, *sid, *n, *format); err != nil {
+	if err := writeReport(ctx, &buf, svc, *sid, *n, *format, *full); err != nil {
 		return fmt.Errorf("delphi report: %w", err)
 	}
-	if err := svc.AuditExport(ctx, delphi.System, *sid, *n, "cli:"+*format); err != nil {
+	if err := svc.AuditExport(ctx, delphi.System, *sid, *n, cliExportName(*format, *full)); err != nil {
 		return fmt.Errorf("delphi report: %w", err)
 	}
 	if *out == "" {
@@ -106,18 +107,21 @@ func runReport(ctx context.Context, args []string, getenv func(string) string, s
 	return nil
 }
 
-func writeReport(ctx context.Context, w io.Writer, svc *delphi.Service, sid int64, n int, format string) error {
-	if format == "json" {
-		b, err := svc.SnapshotJSON(ctx, sid, n)
-		if err != nil {
-			return err
-		}
-		_, err = w.Write(b)
-		return err
+func cliExportName(format string, full bool) string {
+	if full {
+		return "cli:" + format + "?disclosure=full"
 	}
+	return "cli:" + format
+}
+
+func writeReport(ctx context.Context, w io.Writer, svc *delphi.Service, sid int64, n int, format string, full bool) error {
 	study, err := svc.Study(ctx, sid)
 	if err != nil {
 		return err
+	}
+	min := 5
+	if study.Def != nil && study.Def.Feedback.MinGroupSize > 0 {
+		min = study.Def.Feedback.MinGroupSize
 	}
 	var snaps []*delphi.Snapshot
 	for k := 1; k <= n; k++ {
@@ -125,10 +129,25 @@ func writeReport(ctx context.Context, w io.Writer, svc *delphi.Service, sid int6
 		if err != nil {
 			return err
 		}
+		// the study's small-cell rule, as on the server (or every cell, marked, with -full)
+		if full {
+			snap = snap.Full(min)
+		} else {
+			snap = snap.Disclosed(min)
+		}
 		snaps = append(snaps, snap)
 	}
 	rs := report.StudyOf(study)
+	if rs.Consented, err = svc.ConsentCount(ctx, sid); err != nil {
+		return err
+	}
 	switch format {
+	case "json":
+		b, err := delphi.EncodeSnapshot(snaps[len(snaps)-1])
+		if err != nil {
+			return err
+		}
+		return report.AugmentJSON(w, b, rs, snaps)
 	case "csv":
 		return report.CSV(w, snaps...)
 	case "answers", "answers-linked":

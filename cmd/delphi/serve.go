@@ -33,7 +33,7 @@ type config struct {
 	AdminEmail    string
 	AdminPassword string
 	Survey        string // study created on first start ("" for none)
-	Dev           bool   // read templates from ./templates on each start
+	Dev           bool   // serve static assets from ./templates/static on disk
 	SMTP          mail.SMTP
 	LogJSON       bool
 	Proxies       string // comma-separated trusted reverse proxies
@@ -57,7 +57,7 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	fs.StringVar(&c.Survey, "first-survey", env("DELPHI_FIRST_SURVEY", "cart-cd"), "survey of the study created on first start (DELPHI_FIRST_SURVEY; \"none\" for none)")
 	fs.StringVar(&c.Proxies, "trusted-proxies", env("DELPHI_TRUSTED_PROXIES", ""), "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed (DELPHI_TRUSTED_PROXIES)")
 	fs.StringVar(&c.Pprof, "pprof", env("DELPHI_PPROF", ""), "serve Go's profiles (net/http/pprof) on this address, e.g. 127.0.0.1:6060; keep it off public interfaces (DELPHI_PPROF)")
-	fs.BoolVar(&c.Dev, "dev", false, "read the console's templates from ./templates (edit without rebuilding; other pages are compiled)")
+	fs.BoolVar(&c.Dev, "dev", false, "serve the static assets (CSS, JS) from ./templates/static on disk, so edits show on reload; pages are compiled templ components: make generate and restart")
 	fs.BoolVar(&c.LogJSON, "log-json", env("DELPHI_LOG_FORMAT", "") == "json", "log as JSON (DELPHI_LOG_FORMAT=json)")
 	c.AdminPassword = getenv("DELPHI_ADMIN_PASSWORD") // never a flag: flags show in ps
 	c.SMTP = mail.SMTP{Host: getenv("DELPHI_SMTP_HOST"), Port: env("DELPHI_SMTP_PORT", "587"), User: getenv("DELPHI_SMTP_USER"),
@@ -140,7 +140,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
-	// Every study's definition is parsed now, as the templates are, rather than by whichever
+	// Every study's definition is parsed now, at start, rather than by whichever
 	// request first needs it; one that no longer parses is reported at start.
 	if err := svc.LoadStudies(ctx); err != nil {
 		log.Error("load studies", "err", err)

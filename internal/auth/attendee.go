@@ -2,8 +2,6 @@ package auth
 
 import (
 	"fmt"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -35,20 +33,14 @@ func (s *Signer) SignAttendee(meetingID, attendeeID int64, ttl time.Duration) (s
 	return tok, a, err
 }
 
-// attendees are attendee tokens already checked: a room of phones votes within seconds, and
-// each vote would otherwise check its token again. Bounded like invites.
-type checkedAttendees struct {
-	m sync.Map // token → Attendee
-	n atomic.Int64
-}
-
+// maxCheckedAttendees bounds Signer.attendees, the attendee tokens already checked: a room of
+// phones votes within seconds, and each vote would otherwise check its token again.
 const maxCheckedAttendees = 20_000
 
 // ParseAttendee checks an attendee token's signature (HS256 only), issuer, audience and expiry.
 // Whether the meeting still runs is the caller's to check.
 func (s *Signer) ParseAttendee(token string) (Attendee, error) {
-	if v, ok := s.attendees.m.Load(token); ok {
-		a := v.(Attendee)
+	if a, ok := s.attendees.Get(token); ok {
 		if !s.now().Before(a.Expires) {
 			return Attendee{}, ErrExpired
 		}
@@ -63,10 +55,6 @@ func (s *Signer) ParseAttendee(token string) (Attendee, error) {
 		return Attendee{}, ErrInvalid
 	}
 	a := Attendee{MeetingID: c.Meeting, AttendeeID: id, Expires: c.ExpiresAt.Time}
-	if s.attendees.n.Add(1) > maxCheckedAttendees {
-		s.attendees.m.Clear()
-		s.attendees.n.Store(1)
-	}
-	s.attendees.m.Store(token, a)
+	s.attendees.Put(token, a)
 	return a, nil
 }

@@ -13,12 +13,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/cart-cd/delphi/internal/cache"
 )
 
 // Errors from Parse*. ErrExpired is separate so that pages can say "this link has expired".
@@ -42,18 +42,18 @@ type Signer struct {
 	// invites are invite tokens already checked (signature, issuer, audience), with what they
 	// say: an expert sends theirs with every request, and checking it again (base64, JSON, an
 	// HMAC) was a good part of what an autosave cost. On a hit only the expiry is checked.
-	invites  sync.Map // token → Invite
-	nInvites atomic.Int64
+	// Never invalidated: what a checked token says never changes (revocation is the caller's
+	// check, every time). Bounded: an evicted token is checked again on its next use.
+	invites *cache.Cache[string, Invite]
 	// sessions are staff session tokens already checked, in the same way: staff send theirs
 	// with every request. Whether the session has ended is the caller's check, every time.
-	sessions  sync.Map // token → Session
-	nSessions atomic.Int64
+	sessions *cache.Cache[string, Session]
 	// attendees are meeting attendees' tokens already checked, in the same way.
-	attendees checkedAttendees
+	attendees *cache.Cache[string, Attendee]
 }
 
-// maxCheckedInvites bounds Signer.invites (a few hundred bytes each): more than a panel's
-// links at once; past it the map starts again.
+// maxCheckedInvites bounds Signer.invites (a few hundred bytes each): twice the largest panel
+// planned for (10,000).
 const maxCheckedInvites = 20_000
 
 // New returns a Signer for key (at least 32 bytes).
@@ -61,7 +61,8 @@ func New(key []byte, now func() time.Time) (*Signer, error) {
 	if len(key) < 32 {
 		return nil, fmt.Errorf("auth: signing key is %d bytes, want at least 32", len(key))
 	}
-	return &Signer{key: key, now: now}, nil
+	return &Signer{key: key, now: now, invites: cache.New[string, Invite](maxCheckedInvites),
+		sessions: cache.New[string, Session](maxCheckedSessions), attendees: cache.New[string, Attendee](maxCheckedAttendees)}, nil
 }
 
 // LoadOrCreateKey reads the signing key at path, creating a random one (mode 0600) on first start.
@@ -151,8 +152,7 @@ func (s *Signer) SignInvite(inv Invite) (string, error) {
 // comes back with ErrExpired and its claims (the signature was checked first), so that the
 // page can still say whom to contact; every other error returns no claims.
 func (s *Signer) ParseInvite(token string) (Invite, error) {
-	if v, ok := s.invites.Load(token); ok {
-		inv := v.(Invite)
+	if inv, ok := s.invites.Get(token); ok {
 		if !s.now().Before(inv.Expires) { // as jwt checks exp
 			return inv, ErrExpired
 		}
@@ -168,11 +168,7 @@ func (s *Signer) ParseInvite(token string) (Invite, error) {
 	}
 	inv := Invite{ID: c.ID, StudyID: c.Study, PanelistID: c.Panelist, Expires: c.ExpiresAt.Time}
 	if err == nil {
-		if s.nInvites.Add(1) > maxCheckedInvites {
-			s.invites.Clear()
-			s.nInvites.Store(1)
-		}
-		s.invites.Store(token, inv)
+		s.invites.Put(token, inv)
 	}
 	return inv, err
 }
@@ -204,8 +200,7 @@ func (s *Signer) SignSession(staffID int64, role string, ttl time.Duration) (str
 // ParseSession checks a staff session token's signature, issuer, audience and expiry. Whether
 // the session has ended (signed out, revoked) is the caller's to check.
 func (s *Signer) ParseSession(token string) (Session, error) {
-	if v, ok := s.sessions.Load(token); ok {
-		sess := v.(Session)
+	if sess, ok := s.sessions.Get(token); ok {
 		if !s.now().Before(sess.Expires) {
 			return Session{}, ErrExpired
 		}
@@ -213,17 +208,13 @@ func (s *Signer) ParseSession(token string) (Session, error) {
 	}
 	sess, err := s.parseSession(token)
 	if err == nil {
-		if s.nSessions.Add(1) > maxCheckedSessions {
-			s.sessions.Clear()
-			s.nSessions.Store(1)
-		}
-		s.sessions.Store(token, sess)
+		s.sessions.Put(token, sess)
 	}
 	return sess, err
 }
 
 // maxCheckedSessions bounds Signer.sessions: more staff sessions than an institution has at
-// once; past it the map starts again.
+// once.
 const maxCheckedSessions = 10_000
 
 func (s *Signer) parseSession(token string) (Session, error) {

@@ -122,7 +122,7 @@ func TestInviteCheckedOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n := s.nInvites.Load(); n > maxCheckedInvites {
+	if n := s.invites.Len(); n > maxCheckedInvites {
 		t.Errorf("%d checked invites kept, bound %d", n, maxCheckedInvites)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"net/mail"
 	"regexp"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/cart-cd/delphi/internal/store"
@@ -29,12 +30,16 @@ type Panelist struct {
 	Consented   bool   `json:"consented"`
 	Withdrawn   bool   `json:"withdrawn"`
 	WithdrawnAt string `json:"withdrawn_at,omitempty"`
+	// ConsentAt and ConsentVersion say when the expert agreed, and to which consent text (the
+	// expert's own pages show them; the API's panel list does not).
+	ConsentAt      time.Time `json:"-"`
+	ConsentVersion string    `json:"-"`
 }
 
 func toPanelist(p store.Panelist) Panelist {
 	return Panelist{ID: p.ID, Pseudonym: p.Pseudonym, Name: p.Name, Email: p.Email, Group: p.Group,
 		Country: p.Country, Language: p.Language, Consented: p.ConsentAt != "", Withdrawn: p.WithdrawnAt != "",
-		WithdrawnAt: p.WithdrawnAt}
+		WithdrawnAt: p.WithdrawnAt, ConsentAt: store.ParseTime(p.ConsentAt), ConsentVersion: p.ConsentVersion}
 }
 
 // PanelistInput is one panelist to add (from JSON or a CSV row).
@@ -332,6 +337,12 @@ func (s *Service) ImportPanel(ctx context.Context, a Actor, studyID int64, pv Im
 		return tx.Audit(a.String(), "panel.add", studyID, fmt.Sprintf(`{"count":%d}`, len(ids)))
 	})
 	return out, err
+}
+
+// ConsentCount counts the study's panelists who recorded consent (withdrawn ones included),
+// for the methods text.
+func (s *Service) ConsentCount(ctx context.Context, studyID int64) (int, error) {
+	return s.st.ConsentCount(ctx, studyID)
 }
 
 // Panel lists a study's panelists.

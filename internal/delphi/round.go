@@ -1,6 +1,7 @@
 package delphi
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -43,7 +44,8 @@ type ItemSpec struct {
 	Reason string `json:"reason,omitempty"`
 }
 
-// UnmarshalJSON accepts a bare item id as well as an object.
+// UnmarshalJSON accepts a bare item id as well as an object, whose unknown fields it refuses
+// as the API refuses them everywhere else (a misspelt "lable" would silently drop a rewording).
 func (sp *ItemSpec) UnmarshalJSON(b []byte) error {
 	var id string
 	if json.Unmarshal(b, &id) == nil {
@@ -51,7 +53,9 @@ func (sp *ItemSpec) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	type plain ItemSpec
-	return json.Unmarshal(b, (*plain)(sp))
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	return dec.Decode((*plain)(sp))
 }
 
 var itemIDRe = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)

@@ -58,6 +58,9 @@ type Snapshot struct {
 	// its reason (and the earlier wording of a reworded item).
 	Changes  []ItemChange `json:"changes,omitempty"`
 	Software string       `json:"software"`
+	// Disclosure is set on the copies made for staff-facing outputs (Disclosed, Full), never
+	// on a stored snapshot: what those copies withhold under the small-cell rule.
+	Disclosure *Disclosure `json:"disclosure,omitempty"`
 }
 
 // ItemChange is an item added, reworded, merged or dropped when a round opened, with the
@@ -535,6 +538,9 @@ func encodeSnapshot(snap *Snapshot) ([]byte, error) {
 	}
 	return b, nil
 }
+
+// EncodeSnapshot writes a snapshot as it would be stored (a disclosed copy for an export).
+func EncodeSnapshot(snap *Snapshot) ([]byte, error) { return encodeSnapshot(snap) }
 
 // decodeSnapshot decodes a stored snapshot. It reads as encoding/json did where the library is
 // stricter by default (a repeated name: the last counts; invalid UTF-8 becomes U+FFFD), which

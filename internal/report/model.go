@@ -81,6 +81,16 @@ type Summary struct {
 	Kendall     KendallView
 	Comments    Items    // items with comments or reasons
 	Methods     []string // paragraphs
+
+	// Placed: the survey asks the placement question (items' Place is set).
+	Placed bool
+	// ItemFlow counts the items of each round up to this one; FinalFlow where they stand
+	// after it by the tier rule (the core set, each module, undecided, excluded).
+	ItemFlow  []ItemFlow
+	FinalFlow []FinalCount
+	// Suggestions are the panelists' suggestions up to this round with their triage (set by
+	// the caller: triage is not part of the snapshot).
+	Suggestions []SuggestionView
 }
 
 // Point is a point of the rating scale with its band (id and position: low, mid, high).
@@ -109,6 +119,10 @@ type ParticipationView struct {
 	Rounds             []RoundFlow
 	Attrition          string // since the previous round, in words ("" in round 1)
 	PrevRound          int
+	// Disclosure says what the tables withhold under the small-cell rule, in words ("" when
+	// the summary was built from an undisclosed snapshot); Full marks an admin's full export.
+	Disclosure string
+	Full       bool
 }
 
 // PartRow is one line of the participation table.
@@ -118,6 +132,7 @@ type PartRow struct {
 	Rate               string
 	PrevSubmitted      string // submitted in the previous round ("" in round 1)
 	Low                bool   // fewer than the feedback minimum submitted
+	Withheld           bool   // the withheld rows together ("Other …"), each fewer than the minimum
 }
 
 // RoundFlow is one round of the participant flow.
@@ -150,7 +165,8 @@ type ItemView struct {
 	Change                  *ItemChange
 	Comments, Reasons       []string
 	Contested               bool
-	Why                     string // why it is contested, in words
+	Why                     string     // why it is contested, in words
+	Place                   *PlaceView // placement (nil without a placement question)
 }
 
 // GroupCell is one item in one stakeholder group.
@@ -163,6 +179,10 @@ type GroupCell struct {
 	Class      string
 	ClassLabel string
 	Differs    bool // class differs from the whole panel's
+	// Withheld: the group has fewer than min_group_size panelists here (or would be given away
+	// by subtraction): its figures say Note ("fewer than 5") and nothing else.
+	Withheld bool
+	Note     string
 }
 
 // StatusView lists the items of one status.
@@ -201,6 +221,7 @@ type ChangeView struct {
 	Dropped   []DroppedItem
 	Stable    int // items whose class did not change
 	MethodRef string
+	Log       []ChangeLogRow // the recorded changes, with reasons and earlier wording
 }
 
 // ItemChange is one item's change from the previous round.
@@ -342,6 +363,7 @@ func Build(st Study, snaps []*delphi.Snapshot) (*Summary, error) {
 		s.Kendall.OK, s.Kendall.Note = false, "Not shown: "+strings.TrimPrefix(why, "not computed: ")+"."
 	}
 	s.Methods = Methods(st, snaps)
+	s.pages(st, snaps)
 	return s, nil
 }
 
@@ -397,7 +419,13 @@ func itemView(snap *delphi.Snapshot, ri delphi.RoundItem, res *consensus.Item, g
 	}
 	iv.Hist = res.Hist
 	in, out := false, false
-	for _, g := range res.Groups {
+	for _, g := range withheldCells(snap, ri.ID, res.Groups) {
+		if g.withheld {
+			iv.Groups = append(iv.Groups, GroupCell{ID: g.Name, Label: groupLabel[g.Name], Withheld: true,
+				Note: delphi.DisclosureNote(snap.Disclosure.MinGroupSize), PctHigh: "–", PctLow: "–", Median: "–",
+				Class: "withheld", ClassLabel: "Withheld"})
+			continue
+		}
 		gc := GroupCell{ID: g.Name, Label: groupLabel[g.Name], NRated: g.NRated, PctHigh: pctp(g.PctHigh),
 			PctLow: pctp(g.PctLow), Median: nump(g.Median), Class: classKey(g.Comet), ClassLabel: classLabels[g.Comet]}
 		if gc.Label == "" {
@@ -565,10 +593,45 @@ func kendallView(k consensus.Kendall) KendallView {
 	return kv
 }
 
+// cell is a group's result of an item, or a group withheld from it.
+type cell struct {
+	consensus.Group
+	withheld bool
+}
+
+// withheldCells returns an item's group results with the groups the snapshot's disclosure
+// withholds put back in place as withheld cells, in the definition's order.
+func withheldCells(snap *delphi.Snapshot, item string, gs consensus.GroupList) []cell {
+	if snap.Disclosure == nil || len(snap.Disclosure.Items[item]) == 0 {
+		out := make([]cell, len(gs))
+		for i, g := range gs {
+			out[i] = cell{Group: g}
+		}
+		return out
+	}
+	byName := map[string]consensus.Group{}
+	for _, g := range gs {
+		byName[g.Name] = g
+	}
+	var out []cell
+	for _, dg := range snap.Groups {
+		if g, ok := byName[dg.ID]; ok {
+			out = append(out, cell{Group: g})
+		} else if snap.Disclosure.Withheld(item, dg.ID) {
+			out = append(out, cell{Group: consensus.Group{Name: dg.ID}, withheld: true})
+		}
+	}
+	return out
+}
+
 func participation(snaps []*delphi.Snapshot, groupLabel map[string]string, minGroup int) ParticipationView {
 	snap := snaps[len(snaps)-1]
 	p := snap.Participation
 	pv := ParticipationView{Invited: p.Invited, Submitted: p.Submitted, Rate: rate(p.Submitted, p.Invited)}
+	if d := snap.Disclosure; d != nil {
+		pv.Disclosure, pv.Full = d.Note, d.Full
+		minGroup = d.MinGroupSize
+	}
 	var prev *delphi.Snapshot
 	if len(snaps) > 1 {
 		prev = snaps[len(snaps)-2]
@@ -592,14 +655,32 @@ func participation(snaps []*delphi.Snapshot, groupLabel map[string]string, minGr
 				pr.Label = l
 			}
 			if prevSub != nil {
-				pr.PrevSubmitted = strconv.Itoa(prevSub[r.Key])
+				pr.PrevSubmitted = "–" // withheld in the previous round
+				if n, ok := prevSub[r.Key]; ok {
+					pr.PrevSubmitted = strconv.Itoa(n)
+				}
 			}
 			out = append(out, pr)
 		}
 		return out
 	}
+	other := func(r *delphi.ParticipationRow, what string) []PartRow {
+		if r == nil {
+			return nil
+		}
+		pr := PartRow{Label: fmt.Sprintf("Other %s (each %s, withheld)", what, delphi.DisclosureNote(minGroup)),
+			Invited: r.Invited, Submitted: r.Submitted, Rate: rate(r.Submitted, r.Invited), Withheld: true}
+		if prev != nil {
+			pr.PrevSubmitted = "–"
+		}
+		return []PartRow{pr}
+	}
 	pv.Groups = rows(p.Groups, prevRows(func(p delphi.Participation) []delphi.ParticipationRow { return p.Groups }), groupLabel)
 	pv.Countries = rows(p.Countries, prevRows(func(p delphi.Participation) []delphi.ParticipationRow { return p.Countries }), nil)
+	if d := snap.Disclosure; d != nil {
+		pv.Groups = append(pv.Groups, other(d.OtherGroups, "groups")...)
+		pv.Countries = append(pv.Countries, other(d.OtherCountries, "countries")...)
+	}
 	for i, sn := range snaps {
 		rf := RoundFlow{Round: sn.Round, Invited: sn.Participation.Invited, Submitted: sn.Participation.Submitted,
 			NotSubmitted: sn.Participation.Invited - sn.Participation.Submitted,

@@ -88,7 +88,7 @@ var tidyHeader = []string{"study_id", "survey_id", "round", "section", "item", "
 	"wilson_high_lo", "wilson_high_hi", "wilson_low_lo", "wilson_low_hi", "class", "fragile",
 	"n_pairs", "n_changed", "pct_changed", "delta_pct_high", "delta_iqr", "class_previous", "wilcoxon_z", "wilcoxon_p",
 	"proposed_tier", "module", "placement_n", "placement_core", "placement_expansion", "placement_not_needed",
-	"pct_core", "pct_expansion", "pct_not_needed"}
+	"pct_core", "pct_expansion", "pct_not_needed", "suppressed"}
 
 // tidy is the results of one round, one row per item × group (group "all" is the whole panel),
 // one column per statistic. Quartiles are type 7; the stability columns compare with the
@@ -160,15 +160,24 @@ func tidy(snap *delphi.Snapshot, minGroup int) *table {
 				row = append(row, nil, nil, nil, nil, nil, nil, nil, nil)
 			}
 			row = append(row, placeCols(ri.ID, "all")...)
-			t.rows = append(t.rows, row)
+			t.rows = append(t.rows, append(row, false))
 		}
-		for _, g := range it.Groups {
+		for _, c := range withheldCells(snap, ri.ID, it.Groups) {
+			g := c.Group
+			if c.withheld { // fewer than min_group_size: the row says so, and holds no figure
+				row := append(head[:len(head):len(head)], g.Name)
+				for len(row) < len(tidyHeader)-1 {
+					row = append(row, nil)
+				}
+				t.rows = append(t.rows, append(row, true))
+				continue
+			}
 			row := append(head[:len(head):len(head)], g.Name, g.NSubmitted, g.NRated, g.NUnable, g.NMissing,
 				g.NLow, g.NMid, g.NHigh, f(g.PctLow), f(g.PctMid), f(g.PctHigh), f(g.Median),
 				nil, nil, nil, nil, nil, nil, nil, nil, nil, class(g.Comet), nil,
 				nil, nil, nil, nil, nil, nil, nil, nil)
 			row = append(row, placeCols(ri.ID, g.Name)...)
-			t.rows = append(t.rows, row)
+			t.rows = append(t.rows, append(row, false))
 		}
 	}
 	return t
@@ -181,7 +190,12 @@ func CSV(w io.Writer, snaps ...*delphi.Snapshot) error {
 	if len(snaps) == 0 {
 		return fmt.Errorf("report: no snapshot")
 	}
-	return tidy(snaps[len(snaps)-1], 5).writeCSV(w)
+	snap := snaps[len(snaps)-1]
+	min := 5
+	if snap.Disclosure != nil {
+		min = snap.Disclosure.MinGroupSize
+	}
+	return tidy(snap, min).writeCSV(w)
 }
 
 var answersHeader = []string{"panelist", "group", "item", "round", "rating", "unable", "placement"}
@@ -289,7 +303,7 @@ func commentsTable(snap *delphi.Snapshot) *table {
 // CommentsCSV writes the anonymised comments and reasons for changed ratings of a round.
 func CommentsCSV(w io.Writer, snap *delphi.Snapshot) error { return commentsTable(snap).writeCSV(w) }
 
-var participationHeader = []string{"round", "by", "key", "invited", "submitted", "response_rate"}
+var participationHeader = []string{"round", "by", "key", "invited", "submitted", "response_rate", "suppressed"}
 
 func participationTable(snaps []*delphi.Snapshot) *table {
 	t := &table{name: "participation", header: participationHeader}
@@ -301,12 +315,21 @@ func participationTable(snaps []*delphi.Snapshot) *table {
 	}
 	for _, s := range snaps {
 		p := s.Participation
-		t.rows = append(t.rows, []any{s.Round, "panel", "all", p.Invited, p.Submitted, rr(p.Submitted, p.Invited)})
+		t.rows = append(t.rows, []any{s.Round, "panel", "all", p.Invited, p.Submitted, rr(p.Submitted, p.Invited), false})
 		for _, g := range p.Groups {
-			t.rows = append(t.rows, []any{s.Round, "group", g.Key, g.Invited, g.Submitted, rr(g.Submitted, g.Invited)})
+			t.rows = append(t.rows, []any{s.Round, "group", g.Key, g.Invited, g.Submitted, rr(g.Submitted, g.Invited), false})
+		}
+		// the withheld rows together, unnamed (their sum is 0 or at least min_group_size)
+		if d := s.Disclosure; d != nil && d.OtherGroups != nil {
+			o := d.OtherGroups
+			t.rows = append(t.rows, []any{s.Round, "group", nil, o.Invited, o.Submitted, rr(o.Submitted, o.Invited), true})
 		}
 		for _, c := range p.Countries {
-			t.rows = append(t.rows, []any{s.Round, "country", c.Key, c.Invited, c.Submitted, rr(c.Submitted, c.Invited)})
+			t.rows = append(t.rows, []any{s.Round, "country", c.Key, c.Invited, c.Submitted, rr(c.Submitted, c.Invited), false})
+		}
+		if d := s.Disclosure; d != nil && d.OtherCountries != nil {
+			o := d.OtherCountries
+			t.rows = append(t.rows, []any{s.Round, "country", nil, o.Invited, o.Submitted, rr(o.Submitted, o.Invited), true})
 		}
 	}
 	return t

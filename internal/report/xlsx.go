@@ -96,6 +96,9 @@ func summaryTable(st Study, snaps []*delphi.Snapshot) *table {
 	snap := snaps[len(snaps)-1]
 	t := &table{name: "Summary", header: []string{"field", "value"}}
 	add := func(k string, v any) { t.rows = append(t.rows, []any{k, v}) }
+	if d := snap.Disclosure; d != nil {
+		add("disclosure", d.Note) // first: a full export says so before anything else
+	}
 	add("study", snap.StudyTitle)
 	add("study_id", int(snap.StudyID))
 	add("survey_id", snap.SurveyID)

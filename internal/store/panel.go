@@ -111,3 +111,11 @@ func panelist(ctx context.Context, db q, id int64) (Panelist, error) {
 	err := get(ctx, db, "panelist", &p, `SELECT `+panelistCols+` FROM panelists WHERE id = ?`, id)
 	return p, err
 }
+
+// ConsentCount counts the study's panelists who recorded consent, withdrawn ones included
+// (they consented before they withdrew).
+func (s *Store) ConsentCount(ctx context.Context, studyID int64) (int, error) {
+	var n int
+	err := get(ctx, s.r, "count consents", &n, `SELECT COUNT(*) FROM panelists WHERE study_id = ? AND consent_at IS NOT NULL`, studyID)
+	return n, err
+}

@@ -302,3 +302,37 @@ func TestFilesPrivate(t *testing.T) {
 		t.Errorf("an older world-readable database stays %v", fi.Mode().Perm())
 	}
 }
+
+// ConsentCount counts the study's panelists with a consent, withdrawn ones included.
+func TestConsentCount(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	var study int64
+	err := s.InTx(ctx, func(tx *Tx) error {
+		var err error
+		if study, err = tx.CreateStudy("x", "X", []byte("id: x"), "h", "", 0); err != nil {
+			return err
+		}
+		ids, err := tx.AddPanelists(study, []Panelist{{Name: "A", Email: "a@x.org", Group: "g", Language: "en"},
+			{Name: "B", Email: "b@x.org", Group: "g", Language: "en"}, {Name: "C", Email: "c@x.org", Group: "g", Language: "en"}})
+		if err != nil {
+			return err
+		}
+		for _, id := range ids[:2] {
+			if err := tx.SetConsent(id, "v1"); err != nil {
+				return err
+			}
+		}
+		_, err = tx.WithdrawPanelist(study, ids[1], "keep")
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.ConsentCount(ctx, study); err != nil || n != 2 {
+		t.Errorf("ConsentCount = %d, %v; want 2", n, err)
+	}
+	if n, err := s.ConsentCount(ctx, study+1); err != nil || n != 0 {
+		t.Errorf("ConsentCount of another study = %d, %v; want 0", n, err)
+	}
+}

@@ -46,12 +46,31 @@ func (s *Server) apiCreateMeeting(c *gin.Context) {
 
 // meetingJSON is a meeting with the link its join code stands for.
 type meetingJSON struct {
-	*delphi.MeetingView
+	delphi.MeetingView
 	JoinURL string `json:"join_url"`
 }
 
 func (s *Server) withJoinURL(v *delphi.MeetingView) meetingJSON {
-	return meetingJSON{MeetingView: v, JoinURL: s.joinURL(v.JoinCode)}
+	return meetingJSON{MeetingView: *v, JoinURL: s.joinURL(v.JoinCode)}
+}
+
+// meetingRow is a meeting of a study's list.
+type meetingRow struct {
+	ID    int64  `json:"id"`
+	Title string `json:"title"`
+	Date  string `json:"date"`
+	Place string `json:"place"`
+	State string `json:"state"`
+}
+
+// meetingItemsInput is a meeting's list, in order.
+type meetingItemsInput struct {
+	Items []string `json:"items"`
+}
+
+// joinActionInput opens or closes joining, or asks for a new code.
+type joinActionInput struct {
+	Join string `json:"join"`
 }
 
 // joinURL is the link a QR code on the screen carries: the join page with the code filled in.
@@ -69,16 +88,9 @@ func (s *Server) apiStudyMeetings(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	type row struct {
-		ID    int64  `json:"id"`
-		Title string `json:"title"`
-		Date  string `json:"date"`
-		Place string `json:"place"`
-		State string `json:"state"`
-	}
-	out := make([]row, 0, len(ms))
+	out := make([]meetingRow, 0, len(ms))
 	for _, m := range ms {
-		out = append(out, row{m.ID, m.Title, m.Date, m.Place, m.State})
+		out = append(out, meetingRow{m.ID, m.Title, m.Date, m.Place, m.State})
 	}
 	c.JSON(http.StatusOK, out)
 }
@@ -105,9 +117,7 @@ func (s *Server) apiMeetingItems(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	var in struct {
-		Items []string `json:"items"`
-	}
+	var in meetingItemsInput
 	if err := decodeJSON(c, &in); err != nil {
 		s.fail(c, err)
 		return
@@ -160,9 +170,7 @@ func (s *Server) apiMeetingJoin(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	var in struct {
-		Join string `json:"join"`
-	}
+	var in joinActionInput
 	if err := decodeJSON(c, &in); err != nil {
 		s.fail(c, err)
 		return
@@ -363,7 +371,7 @@ func (s *Server) apiVote(c *gin.Context) {
 		return
 	}
 	s.hub.notify(a.MeetingID)
-	c.JSON(http.StatusOK, gin.H{"item": in.Item, "option": in.Option})
+	c.JSON(http.StatusOK, delphi.VoteInput{Item: in.Item, Option: in.Option})
 }
 
 // apiAttending serves GET /api/v1/meetings/current: the attendee's meeting and its open vote.

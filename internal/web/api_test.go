@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cart-cd/delphi/internal/delphi"
+	"github.com/cart-cd/delphi/internal/store"
 )
 
 // answerAll has an expert consent, rate every item of their round with rate(item), and submit.
@@ -231,6 +232,7 @@ func TestAPIErrors(t *testing.T) {
 		{"revoke unknown", "DELETE", "/api/v1/invitations/nope", "admin", nil, "", 404, "not_found", ""},
 		{"method not allowed", "PUT", "/api/v1/studies", "admin", nil, "", 405, "method", ""},
 		{"no route", "GET", "/api/v1/nothing", "admin", nil, "", 404, "not_found", ""},
+		{"unknown field in an item", "POST", fmt.Sprintf("/api/v1/studies/%d/rounds", sid), "admin", `{"items":[{"id":"x","lable":{"en":"y"}}]}`, "", 400, "malformed", "lable"},
 		{"deadline in the past", "POST", fmt.Sprintf("/api/v1/studies/%d/rounds", sid), "admin", `{"deadline":"2001-01-01T00:00:00Z"}`, "", 422, "invalid", "deadline"},
 		{"respond without link", "GET", "/api/v1/respond", "", nil, "", 401, "unauthorized", ""},
 		{"respond with staff token", "GET", "/api/v1/respond", "admin", nil, "", 401, "unauthorized", ""},
@@ -398,5 +400,51 @@ func TestConcurrentSavesAndClose(t *testing.T) {
 	}
 	if fmt.Sprint(hist) != fmt.Sprint(want) {
 		t.Fatalf("snapshot histogram %v, acknowledged last answers %v", hist, want)
+	}
+}
+
+// TestAPIPanelEditPreviewErase covers what the other API tests reach only through the console:
+// a panel import's preview (JSON and CSV), editing a panelist, and erasing a finished study's
+// personal data; the answers are checked against the OpenAPI document like every other.
+func TestAPIPanelEditPreviewErase(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	sid := e.study("cart-cd")
+	ids := e.panel(sid, 2, "haematologist")
+	panel := fmt.Sprintf("/api/v1/studies/%d/panelists", sid)
+
+	var pv delphi.ImportPreview
+	e.must(e.call("POST", panel+"/preview", e.admin, []delphi.PanelistInput{{Name: "A", Email: "a@example.org", Group: "nurse"},
+		{Name: "B", Email: "nope", Group: "nurse"}}, &pv), 200)
+	if len(pv.Rows) != 2 || len(pv.Problems) != 1 {
+		t.Errorf("JSON preview: %+v", pv)
+	}
+	req, _ := http.NewRequest("POST", e.srv.URL+panel+"/preview", strings.NewReader("name,email,group\nC,c@example.org,nurse\n"))
+	req.Header.Set("Content-Type", "text/csv")
+	req.Header.Set("Authorization", "Bearer "+e.admin)
+	pv = delphi.ImportPreview{}
+	e.must(e.do(req, &pv), 200)
+	if len(pv.Rows) != 1 || len(pv.Problems) != 0 {
+		t.Errorf("CSV preview: %+v", pv)
+	}
+	var ps []delphi.Panelist
+	e.must(e.call("GET", panel, e.admin, nil, &ps), 200)
+	if len(ps) != 2 {
+		t.Fatalf("the previews wrote to the panel: %d panelists", len(ps))
+	}
+
+	var p delphi.Panelist
+	e.must(e.call("PATCH", fmt.Sprintf("%s/%d", panel, ids[0]), e.admin, delphi.PanelistInput{Name: "Renamed", Email: "r@example.org",
+		Group: "nurse", Country: "AT", Language: "de"}, &p), 200)
+	if p.Name != "Renamed" || p.Group != "nurse" || p.Language != "de" {
+		t.Errorf("edited panelist: %+v", p)
+	}
+
+	fin := e.simStudy(6, 1)
+	e.must(e.call("POST", fmt.Sprintf("/api/v1/studies/%d/finish", fin), e.admin, nil, nil), 200)
+	var erased store.Erased
+	e.must(e.call("POST", fmt.Sprintf("/api/v1/studies/%d/erase", fin), e.admin, nil, &erased), 200)
+	if erased.Panelists != 6 {
+		t.Errorf("erased %+v, want 6 panelists", erased)
 	}
 }

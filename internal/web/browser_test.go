@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -318,7 +319,16 @@ func TestBrowserExpertJourney(t *testing.T) {
 	// Between rounds the link shows the answers read-only.
 	b.do("closed round", chromedp.Navigate(base+"/respond"), chromedp.WaitVisible(`table.answers`))
 
-	e.must(e.call("POST", fmt.Sprintf("/api/v1/studies/%d/rounds", sid), e.admin, map[string]any{"items": items}, nil), 201)
+	// the items left out without consensus need a reason (outcome-definitions.md: dropped)
+	var r1 roundJSON
+	e.must(e.call("GET", fmt.Sprintf("/api/v1/studies/%d/rounds/1", sid), e.admin, nil, &r1), 200)
+	dropped := map[string]string{}
+	for _, it := range r1.Items {
+		if !slices.Contains(items, it.ID) {
+			dropped[it.ID] = "discussed in the next study"
+		}
+	}
+	e.must(e.call("POST", fmt.Sprintf("/api/v1/studies/%d/rounds", sid), e.admin, map[string]any{"items": items, "dropped": dropped}, nil), 201)
 	var links []delphi.Link
 	e.must(e.call("POST", fmt.Sprintf("/api/v1/studies/%d/rounds/2/invitations", sid), e.admin, nil, &links), 201)
 	tok2 := ""
@@ -339,7 +349,7 @@ func TestBrowserExpertJourney(t *testing.T) {
 	}
 	text := browserEval[string](b, fb+`.innerText`)
 	for _, want := range []string{"Round 1 results", "Your answer in round 1: 7 – Critical", "Median:", "By stakeholder group",
-		"2 group(s) with fewer than 5 ratings are not shown separately.", "Comments from the panel (2)"} {
+		"2 groups with fewer than 5 ratings are not shown separately.", "Comments from the panel (2)"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("round-2 feedback lacks %q:\n%s", want, text)
 		}
@@ -375,6 +385,19 @@ func TestBrowserExpertJourney(t *testing.T) {
 	b.screenshot("expert-phone-round2-fb", "#item-"+items[0]+" aside.feedback")
 	b.do("desktop round 2", chromedp.EmulateViewport(1200, 900))
 	b.screenshot("expert-desktop-round2", "#item-"+items[0])
+
+	// Your data: the header links to it; the expert withdraws, keeping the answers given.
+	b.do("data page", chromedp.Click(`a.data-link`), chromedp.WaitVisible(`form.withdraw-form`))
+	if h := browserEval[string](b, `document.querySelector('a[href="/respond/my-data"]').textContent`); !strings.Contains(h, "Download everything stored about you") {
+		t.Errorf("download link: %q", h)
+	}
+	b.screenshot("expert-data", "")
+	b.do("withdraw", chromedp.Click(`input[name="answers"][value="keep"]`), chromedp.Click(`input[name="confirm"]`),
+		chromedp.Click(`#withdraw-button`), chromedp.WaitVisible(`section.withdrawn`))
+	if text := browserEval[string](b, `document.querySelector("section.withdrawn").innerText`); !strings.Contains(text, "Your personal link no longer works") {
+		t.Errorf("withdrawn page: %s", text)
+	}
+	e.must(e.call("GET", "/api/v1/respond", tok2, nil, nil), 410)
 }
 
 func answers2(e *env, tok string) map[string]delphi.Answer {

@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/cart-cd/delphi/internal/delphi"
+	"github.com/cart-cd/delphi/templates"
 )
 
 // The facilitator console (/console/…): server-rendered pages over the same domain calls as the
@@ -64,6 +65,8 @@ func (s *Server) consoleRoutes(r *gin.Engine) {
 	g.GET("/studies/:sid/outbox", run, s.consoleOutbox)
 	g.GET("/studies/:sid/suggestions", run, s.consoleSuggestions)
 	g.POST("/studies/:sid/suggestions/:id", run, s.consoleTriage)
+	g.GET("/studies/:sid/decisions", anyone, s.consoleDecisions)
+	g.POST("/studies/:sid/decisions", run, s.consoleDecide)
 
 	g.GET("/audit", admin, s.consoleAudit)
 	g.GET("/studies/:sid/audit", admin, s.consoleAudit)
@@ -81,9 +84,10 @@ func (s *Server) consoleRoutes(r *gin.Engine) {
 
 // consolePage fills the layout's part of a console view: the signed-in staff member, the CSRF
 // token for forms, and the flash left by the last redirect (read once).
-func (s *Server) consolePage(c *gin.Context, title, nav string) page {
+func (s *Server) consolePage(c *gin.Context, title, nav string) templates.Page {
 	st, _ := staffFrom(c)
-	p := page{Title: title, Nav: nav, Lang: "en", Staff: &staffView{ID: st.ID, Email: st.Email, Role: st.Role, StudyRole: actorFrom(c).Role}}
+	p := s.tpage(templates.Page{Title: title, Nav: nav, Lang: "en",
+		Staff: &templates.Staff{ID: st.ID, Email: st.Email, Role: st.Role, StudyRole: actorFrom(c).Role}})
 	if sess := sessionFrom(c); sess.ID != "" {
 		p.CSRF = s.Signer.CSRF(sess.ID)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/cart-cd/delphi/internal/delphi"
 	"github.com/cart-cd/delphi/internal/survey"
+	"github.com/cart-cd/delphi/templates"
 )
 
 // The next-round editor. Round 1 asks every item of the definition of the whole panel; later
@@ -25,49 +26,20 @@ const maxDraftRows = 2000
 
 // nextView is the page that opens the next round.
 type nextView struct {
-	page
-	Tab         string
-	Study       *delphi.Study
-	Number      int  // the round to open
-	First       bool // round 1: every item, whole panel
-	FromRound   int
-	Rows        []draftRow
-	Kept        int
-	Leaving     int
-	Sections    []groupOption
-	Deadline    string
-	Invite      string // "submitted" (default) or "all"
-	Submitted   int    // active panelists who submitted the previous round
-	ActivePanel int
-	DefItems    int
-	Pending     int // suggestions not yet triaged
-	Merge, Add  newItemForm
-	proposal    *delphi.Proposal
+	templates.NextPage
+	Rows     []draftRow // the page's rows, with what the server knows of each
+	proposal *delphi.Proposal
 }
 
 // draftRow is one item of the draft. Known items (in the definition or the previous round) keep
 // their section; their wording is compared with Orig to tell a rewording.
 type draftRow struct {
-	Index        int
-	ID           string
-	Section      string
-	SectionLabel string
-	Label        string
-	Description  string
-	DerivedFrom  []string
-	Keep         bool
-	Known        bool
-	Reworded     bool
-	Class        string // class in the previous round ("" when new)
-	Note         string
-	// Reason is why the row is reworded, merged, added or (unkept) dropped: the form field
-	// reason.<index>, required by the domain for every change from round 2.
-	Reason    string
+	templates.DraftRow
 	origLabel survey.Text
 	origDesc  survey.Text
 }
 
-type newItemForm struct{ ID, Section, Label, Description string }
+type newItemForm = templates.NewItemForm
 
 // knownItem is an item as last asked (or as defined), with its class in the previous round.
 type knownItem struct {
@@ -158,8 +130,8 @@ func proposalRows(b *draftBase, p *delphi.Proposal) []draftRow {
 	added := map[string]bool{}
 	for _, sp := range p.Items {
 		in[sp.ID] = true
-		r := draftRow{ID: sp.ID, Keep: true, DerivedFrom: sp.DerivedFrom, Section: sp.Section,
-			Label: sp.Label.In("en"), Description: sp.Description.In("en")}
+		r := draftRow{DraftRow: templates.DraftRow{ID: sp.ID, Keep: true, DerivedFrom: sp.DerivedFrom, Section: sp.Section,
+			Label: sp.Label.In("en"), Description: sp.Description.In("en")}}
 		if k, ok := b.known[sp.ID]; ok && sp.Label == nil {
 			r.Label, r.Description = k.Label.In("en"), k.Desc.In("en")
 		}
@@ -174,7 +146,7 @@ func proposalRows(b *draftBase, p *delphi.Proposal) []draftRow {
 			continue
 		}
 		k := b.known[id]
-		rows = append(rows, draftRow{ID: id, Keep: false, Label: k.Label.In("en"), Description: k.Desc.In("en")})
+		rows = append(rows, draftRow{DraftRow: templates.DraftRow{ID: id, Keep: false, Label: k.Label.In("en"), Description: k.Desc.In("en")}})
 	}
 	for i := range rows {
 		b.fill(&rows[i])
@@ -188,8 +160,9 @@ func proposalRows(b *draftBase, p *delphi.Proposal) []draftRow {
 // nextPage builds the editor page's fixed parts.
 func (s *Server) nextPage(c *gin.Context, b *draftBase) (*nextView, error) {
 	st := b.st
-	v := &nextView{Tab: "next", Study: st, Number: len(st.Rounds) + 1, First: b.prev == nil, Invite: "submitted", DefItems: len(st.Def.Items())}
-	v.page = s.consolePage(c, fmt.Sprintf("Open round %d · %s", v.Number, st.Title), "studies")
+	v := &nextView{NextPage: templates.NextPage{StudyTabs: templates.StudyTabs{Tab: "next", Study: st}, Number: len(st.Rounds) + 1,
+		First: b.prev == nil, Invite: "submitted", DefItems: len(st.Def.Items())}}
+	v.Page = s.consolePage(c, fmt.Sprintf("Open round %d", v.Number), "studies")
 	if st.State != "active" {
 		return nil, delphi.Errorf(delphi.EConflict, "", "study %d is finished", st.ID)
 	}
@@ -237,7 +210,11 @@ func (s *Server) renderNext(c *gin.Context, status int, v *nextView) {
 			v.Leaving++
 		}
 	}
-	s.render(c, status, "console/next", v)
+	v.NextPage.Rows = make([]templates.DraftRow, len(v.Rows))
+	for i, r := range v.Rows {
+		v.NextPage.Rows[i] = r.DraftRow
+	}
+	s.renderPage(c, status, templates.ConsoleNext(&v.NextPage), 0)
 }
 
 // readDraft reads the editor's rows back from the form.
@@ -253,9 +230,9 @@ func readDraft(c *gin.Context, b *draftBase) []draftRow {
 		if id == "" {
 			continue
 		}
-		r := draftRow{ID: id, Keep: c.PostForm("keep."+k) != "", Section: c.PostForm("section." + k),
+		r := draftRow{DraftRow: templates.DraftRow{ID: id, Keep: c.PostForm("keep."+k) != "", Section: c.PostForm("section." + k),
 			Label: norm(c.PostForm("label." + k)), Description: norm(c.PostForm("desc." + k)),
-			Note: c.PostForm("note." + k), Reason: strings.TrimSpace(c.PostForm("reason." + k))}
+			Note: c.PostForm("note." + k), Reason: strings.TrimSpace(c.PostForm("reason." + k))}}
 		if d := strings.TrimSpace(c.PostForm("derived." + k)); d != "" {
 			r.DerivedFrom = strings.Split(d, ",")
 		}
@@ -488,8 +465,8 @@ func mergeRows(v *nextView, picked []string, b *draftBase) error {
 	if len(from) < 2 {
 		return delphi.Errorf(delphi.EInvalid, "merge", "tick at least two items of the draft to merge")
 	}
-	r := draftRow{ID: v.Merge.ID, Section: v.Merge.Section, Label: v.Merge.Label, Description: v.Merge.Description,
-		DerivedFrom: from, Keep: true, Note: "merged from " + strings.Join(from, ", ")}
+	r := draftRow{DraftRow: templates.DraftRow{ID: v.Merge.ID, Section: v.Merge.Section, Label: v.Merge.Label, Description: v.Merge.Description,
+		DerivedFrom: from, Keep: true, Note: "merged from " + strings.Join(from, ", ")}}
 	b.fill(&r)
 	v.Rows = append(v.Rows, r)
 	return nil
@@ -500,23 +477,14 @@ func addRow(v *nextView, b *draftBase) error {
 	if err := checkNewItem(v.Add, v, b, "add"); err != nil {
 		return err
 	}
-	r := draftRow{ID: v.Add.ID, Section: v.Add.Section, Label: v.Add.Label, Description: v.Add.Description, Keep: true, Note: "new item"}
+	r := draftRow{DraftRow: templates.DraftRow{ID: v.Add.ID, Section: v.Add.Section, Label: v.Add.Label, Description: v.Add.Description,
+		Keep: true, Note: "new item"}}
 	b.fill(&r)
 	v.Rows = append(v.Rows, r)
 	return nil
 }
 
 // suggestionsView lists the panel's suggestions for triage.
-type suggestionsView struct {
-	page
-	Tab         string
-	Study       *delphi.Study
-	Suggestions []delphi.Suggestion
-	Sections    []groupOption
-	ItemIDs     []string
-	Pending     int
-	Active      bool
-}
 
 func (s *Server) consoleSuggestions(c *gin.Context) {
 	st, ok := s.consoleStudyParam(c)
@@ -532,7 +500,7 @@ func (s *Server) renderSuggestions(c *gin.Context, status int, st *delphi.Study,
 		s.fail(c, err)
 		return
 	}
-	v := &suggestionsView{page: s.consolePage(c, "Suggestions · "+st.Title, "studies"), Tab: "suggestions", Study: st, Suggestions: sugs,
+	v := &templates.SuggestionsPage{Page: s.consolePage(c, "Suggestions", "studies"), StudyTabs: templates.StudyTabs{Tab: "suggestions", Study: st}, Suggestions: sugs,
 		Active: st.State == "active"}
 	v.Error = errMsg
 	for _, sec := range st.Def.Sections {
@@ -561,7 +529,7 @@ func (s *Server) renderSuggestions(c *gin.Context, status int, st *delphi.Study,
 			v.Pending++
 		}
 	}
-	s.render(c, status, "console/suggestions", v)
+	s.renderPage(c, status, templates.ConsoleSuggestions(v), 0)
 }
 
 func (s *Server) consoleTriage(c *gin.Context) {
@@ -587,16 +555,4 @@ func (s *Server) consoleTriage(c *gin.Context) {
 	msg := map[string]string{"accept": "accepted as new item " + t.ItemID + " (proposed for the next round)",
 		"merge": "merged into " + t.ItemID, "reject": "rejected"}[t.Decision]
 	s.done(c, fmt.Sprintf("/console/studies/%d/suggestions", st.ID), fmt.Sprintf("Suggestion %d %s.", id, msg))
-}
-
-// newItemFields is what the new-item partial shows.
-type newItemFields struct {
-	Prefix   string
-	Form     newItemForm
-	Sections []groupOption
-}
-
-// NewItem feeds the merge and add fieldsets.
-func (v *nextView) NewItem(prefix string, f newItemForm) newItemFields {
-	return newItemFields{Prefix: prefix, Form: f, Sections: v.Sections}
 }

@@ -12,23 +12,11 @@ import (
 
 	"github.com/cart-cd/delphi/internal/delphi"
 	"github.com/cart-cd/delphi/internal/report"
+	"github.com/cart-cd/delphi/templates"
 )
 
 // panelView is a study's panel: the list, the form to add one panelist, and the CSV import.
-type panelView struct {
-	page
-	Tab       string
-	Study     *delphi.Study
-	Panel     []delphi.Panelist
-	Active    int
-	Groups    []groupOption
-	Add       delphi.PanelistInput
-	CSV       string
-	Problems  []string // of the single-panelist form
-	CanChange bool     // the study is active
-}
-
-type groupOption struct{ ID, Label string }
+type groupOption = templates.Choice
 
 func groupOptions(st *delphi.Study) []groupOption {
 	out := make([]groupOption, len(st.Def.Groups))
@@ -52,7 +40,7 @@ func (s *Server) renderPanel(c *gin.Context, status int, st *delphi.Study, add d
 		s.fail(c, err)
 		return
 	}
-	v := &panelView{page: s.consolePage(c, "Panel · "+st.Title, "studies"), Tab: "panel", Study: st, Panel: panel,
+	v := &templates.PanelPage{Page: s.consolePage(c, "Panel", "studies"), StudyTabs: templates.StudyTabs{Tab: "panel", Study: st}, Panel: panel,
 		Groups: groupOptions(st), Add: add, CSV: csvText, Problems: problems, CanChange: st.State == "active"}
 	v.Error = errMsg
 	for _, p := range panel {
@@ -60,7 +48,7 @@ func (s *Server) renderPanel(c *gin.Context, status int, st *delphi.Study, add d
 			v.Active++
 		}
 	}
-	s.render(c, status, "console/panel", v)
+	s.renderPage(c, status, templates.ConsolePanel(v), 0)
 }
 
 func panelistForm(c *gin.Context) delphi.PanelistInput {
@@ -94,23 +82,6 @@ func (s *Server) consoleAddPanelist(c *gin.Context) {
 }
 
 // previewView shows every row of a CSV import with its problems before anything is written.
-type previewView struct {
-	page
-	Tab      string
-	Study    *delphi.Study
-	CSV      string
-	Rows     []previewRow
-	Problems int
-	Other    []string // problems not tied to one row
-	Imported bool
-}
-
-type previewRow struct {
-	Line     int
-	Input    delphi.PanelistInput
-	Group    string // the group the row got, by its label (or as written, when unknown)
-	Problems []string
-}
 
 // csvInput reads the CSV from an uploaded file, or else from the pasted text.
 func csvInput(c *gin.Context) (string, error) {
@@ -163,10 +134,11 @@ func errText(err error, msg string) string {
 }
 
 func (s *Server) renderPreview(c *gin.Context, status int, st *delphi.Study, text string, pv delphi.ImportPreview, errMsg string) {
-	v := &previewView{page: s.consolePage(c, "Import preview · "+st.Title, "studies"), Tab: "panel", Study: st, CSV: text, Problems: len(pv.Problems)}
+	v := &templates.PreviewPage{Page: s.consolePage(c, "Import preview", "studies"), StudyTabs: templates.StudyTabs{Tab: "panel", Study: st},
+		CSV: text, Problems: len(pv.Problems)}
 	v.Error = errMsg
 	for i, r := range pv.Rows {
-		row := previewRow{Input: r, Group: r.Group}
+		row := templates.PreviewRow{Input: r, Group: r.Group}
 		for _, g := range st.Def.Groups {
 			if g.ID == r.Group {
 				row.Group = g.Label.In("en")
@@ -184,7 +156,7 @@ func (s *Server) renderPreview(c *gin.Context, status int, st *delphi.Study, tex
 			v.Other = append(v.Other, p.String())
 		}
 	}
-	s.render(c, status, "console/panel_preview", v)
+	s.renderPage(c, status, templates.ConsolePreview(v), 0)
 }
 
 // consoleImportPanel imports the previewed CSV, all or nothing; on any problem it shows the
@@ -210,25 +182,17 @@ func (s *Server) consoleImportPanel(c *gin.Context) {
 		var ie *delphi.ImportError
 		if errors.As(err, &ie) {
 			pv.Problems = ie.Problems
-			s.renderPreview(c, http.StatusUnprocessableEntity, st, text, pv, fmt.Sprintf("%d problem(s): nothing was imported.", len(ie.Problems)))
+			s.renderPreview(c, http.StatusUnprocessableEntity, st, text, pv, s.catalog.T("en", "console.import.refused", len(ie.Problems)))
 			return
 		}
 		status, msg := s.formError(c, err)
 		s.renderPanel(c, status, st, delphi.PanelistInput{Language: "en"}, text, msg, nil)
 		return
 	}
-	s.done(c, fmt.Sprintf("/console/studies/%d/panel", st.ID), fmt.Sprintf("%d panelists imported.", len(ps)))
+	s.done(c, fmt.Sprintf("/console/studies/%d/panel", st.ID), s.catalog.T("en", "console.imported", len(ps)))
 }
 
 // panelistView is the form to edit one panelist.
-type panelistView struct {
-	page
-	Tab      string
-	Study    *delphi.Study
-	Panelist delphi.Panelist
-	Form     delphi.PanelistInput
-	Groups   []groupOption
-}
 
 func (s *Server) consolePanelist(c *gin.Context) (*delphi.Study, delphi.Panelist, bool) {
 	st, ok := s.consoleStudyParam(c)
@@ -259,9 +223,9 @@ func (s *Server) consolePanelistForm(c *gin.Context) {
 	if !ok {
 		return
 	}
-	v := &panelistView{page: s.consolePage(c, "Edit "+p.Pseudonym, "studies"), Tab: "panel", Study: st, Panelist: p, Groups: groupOptions(st),
-		Form: delphi.PanelistInput{Name: p.Name, Email: p.Email, Group: p.Group, Country: p.Country, Language: p.Language}}
-	s.render(c, http.StatusOK, "console/panelist", v)
+	v := &templates.PanelistPage{Page: s.consolePage(c, "Edit panelist", "studies"), StudyTabs: templates.StudyTabs{Tab: "panel", Study: st},
+		Panelist: p, Groups: groupOptions(st), Form: delphi.PanelistInput{Name: p.Name, Email: p.Email, Group: p.Group, Country: p.Country, Language: p.Language}}
+	s.renderPage(c, http.StatusOK, templates.ConsolePanelist(v), 0)
 }
 
 func (s *Server) consoleUpdatePanelist(c *gin.Context) {
@@ -272,9 +236,10 @@ func (s *Server) consoleUpdatePanelist(c *gin.Context) {
 	in := panelistForm(c)
 	if _, err := s.svc.UpdatePanelist(c.Request.Context(), actorFrom(c), st.ID, p.ID, in); err != nil {
 		status, msg := s.formError(c, err)
-		v := &panelistView{page: s.consolePage(c, "Edit "+p.Pseudonym, "studies"), Tab: "panel", Study: st, Panelist: p, Groups: groupOptions(st), Form: in}
+		v := &templates.PanelistPage{Page: s.consolePage(c, "Edit panelist", "studies"), StudyTabs: templates.StudyTabs{Tab: "panel", Study: st},
+			Panelist: p, Groups: groupOptions(st), Form: in}
 		v.Error = msg
-		s.render(c, status, "console/panelist", v)
+		s.renderPage(c, status, templates.ConsolePanelist(v), 0)
 		return
 	}
 	s.done(c, fmt.Sprintf("/console/studies/%d/panel", st.ID), fmt.Sprintf("%s updated.", p.Pseudonym))
@@ -294,18 +259,6 @@ func (s *Server) consoleWithdraw(c *gin.Context) {
 }
 
 // panelistFields is what the panelist form partial shows.
-type panelistFields struct {
-	Form   delphi.PanelistInput
-	Groups []groupOption
-}
-
-// AddFields feeds the add-a-panelist form.
-func (v *panelView) AddFields() panelistFields { return panelistFields{Form: v.Add, Groups: v.Groups} }
-
-// EditFields feeds the edit form.
-func (v *panelistView) EditFields() panelistFields {
-	return panelistFields{Form: v.Form, Groups: v.Groups}
-}
 
 // consolePanelTemplate is a CSV to fill in: the header the import reads and one example row
 // per stakeholder group, named by its label (ids work too).

@@ -12,47 +12,12 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/cart-cd/delphi/internal/delphi"
+	"github.com/cart-cd/delphi/templates"
 )
 
 // roundView is one round: the frozen rule, live progress (counts only, never ratings of an
 // open round), invitations, reminders and closing; a closed round shows its summary.
-type roundView struct {
-	page
-	Tab          string
-	Study        *delphi.Study
-	Round        *delphi.Round
-	RuleText     string
-	Items        int
-	Progress     *delphi.Progress
-	Groups       []progressRow
-	Countries    []progressRow
-	Total        progressRow
-	Outbox       outboxCounts
-	SMTP         bool
-	Deadline     string // for the deadline input (UTC)
-	Summary      *roundSummary
-	NotYet       []delphi.ProgressPerson // LastSaved formatted for reading
-	ActiveStudy  bool
-	NextRound    int
-	HasNextRound bool
-}
-
-type progressRow struct {
-	Label string
-	delphi.ProgressCounts
-}
-
-type outboxCounts struct{ Queued, Sent, Failed int }
-
-// roundSummary is what closing computed, in counts.
-type roundSummary struct {
-	Invited, Submitted      int
-	In, Out, None, Unrated  int
-	KendallW                string
-	ClosedAt                string
-	Sections, ItemsInRound  int
-	ConsensusInPct, RatePct float64
-}
+type progressRow = templates.ProgressRow
 
 // consoleRoundParam reads :sid and :n and loads the study and round.
 func (s *Server) consoleRoundParam(c *gin.Context) (*delphi.Study, *delphi.Round, bool) {
@@ -88,8 +53,9 @@ func (s *Server) renderRound(c *gin.Context, status int, st *delphi.Study, r *de
 		s.fail(c, err)
 		return
 	}
-	v := &roundView{page: s.consolePage(c, fmt.Sprintf("Round %d · %s", r.Number, st.Title), "studies"), Tab: fmt.Sprintf("round%d", r.Number), Study: st, Round: r,
-		RuleText: ruleText(r.Rule, st.Def.Scale), Items: pr.Items, Progress: pr, SMTP: s.Mailer != nil,
+	v := &templates.RoundPage{Page: s.consolePage(c, fmt.Sprintf("Round %d", r.Number), "studies"),
+		StudyTabs: templates.StudyTabs{Tab: fmt.Sprintf("round%d", r.Number), Study: st}, Round: r,
+		RuleText: ruleText(r.Rule, st.Def.Scale), Items: pr.Items, SMTP: s.Mailer != nil,
 		ActiveStudy: st.State == "active", NextRound: r.Number + 1, HasNextRound: st.Round(r.Number+1) != nil}
 	v.Error = errMsg
 	if !r.Deadline.IsZero() {
@@ -137,8 +103,8 @@ func (s *Server) renderRound(c *gin.Context, status int, st *delphi.Study, r *de
 			s.fail(c, err)
 			return
 		}
-		sum := &roundSummary{Invited: snap.Participation.Invited, Submitted: snap.Participation.Submitted,
-			ClosedAt: fmtTime(snap.ClosedAt), Sections: len(snap.Sections), ItemsInRound: len(snap.Items), KendallW: "–"}
+		sum := &templates.RoundSummary{Invited: snap.Participation.Invited, Submitted: snap.Participation.Submitted,
+			ClosedAt: fmtTime(snap.ClosedAt), KendallW: "–"}
 		for _, it := range snap.Items {
 			switch snap.ClassOf(it.ID) {
 			case "consensus_in":
@@ -156,7 +122,7 @@ func (s *Server) renderRound(c *gin.Context, status int, st *delphi.Study, r *de
 		}
 		v.Summary = sum
 	}
-	s.render(c, status, "console/round", v)
+	s.renderPage(c, status, templates.ConsoleRound(v), 0)
 }
 
 // parseDeadline reads a deadline from a form: a datetime-local value or a date, in UTC.
@@ -263,8 +229,7 @@ func (s *Server) consoleSendInvitations(c *gin.Context) {
 		s.roundError(c, st, r, err)
 		return
 	}
-	s.done(c, roundURL(st.ID, r.Number), fmt.Sprintf("%d invitation %s queued, each with the panelist's current link. %s",
-		len(links), plural(len(links), "email", "emails"), s.mailNote()))
+	s.done(c, roundURL(st.ID, r.Number), s.catalog.T("en", "console.invitations.queued", len(links))+" "+s.mailNote())
 }
 
 // consoleReissue issues new links, revoking the panelists' current ones: an explicit act, with
@@ -287,8 +252,7 @@ func (s *Server) consoleReissue(c *gin.Context) {
 		s.roundError(c, st, r, err)
 		return
 	}
-	s.done(c, roundURL(st.ID, r.Number), fmt.Sprintf("%d new %s issued; the old ones no longer work. Email them or download them as a CSV.",
-		len(links), plural(len(links), "link", "links")))
+	s.done(c, roundURL(st.ID, r.Number), s.catalog.T("en", "console.links.issued", len(links)))
 }
 
 func (s *Server) mailNote() string {
@@ -314,7 +278,7 @@ func (s *Server) consoleReminders(c *gin.Context) {
 		s.roundError(c, st, r, err)
 		return
 	}
-	s.done(c, roundURL(st.ID, r.Number), fmt.Sprintf("%d reminders queued for panelists who have not submitted. %s", len(links), s.mailNote()))
+	s.done(c, roundURL(st.ID, r.Number), s.catalog.T("en", "console.reminders.queued", len(links))+" "+s.mailNote())
 }
 
 // consoleLinksCSV returns the invited panelists' links as a CSV download: each panelist's
@@ -366,19 +330,6 @@ func safeCells(cells ...string) []string {
 }
 
 // outboxView lists queued and sent messages of a study.
-type outboxView struct {
-	page
-	Tab      string
-	Study    *delphi.Study
-	Messages []outboxRow
-	SMTP     bool
-}
-
-type outboxRow struct {
-	ID                           int64
-	Kind, To, Subject, Body      string
-	CreatedAt, SentAt, SendError string
-}
 
 func (s *Server) consoleOutbox(c *gin.Context) {
 	st, ok := s.consoleStudyParam(c)
@@ -390,22 +341,11 @@ func (s *Server) consoleOutbox(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	v := &outboxView{page: s.consolePage(c, "Outbox · "+st.Title, "studies"), Tab: "outbox", Study: st, SMTP: s.Mailer != nil}
+	v := &templates.OutboxPage{Page: s.consolePage(c, "Outbox", "studies"), StudyTabs: templates.StudyTabs{Tab: "outbox", Study: st}, SMTP: s.Mailer != nil}
 	for i := len(msgs) - 1; i >= 0; i-- { // newest first
 		m := msgs[i]
-		v.Messages = append(v.Messages, outboxRow{ID: m.ID, Kind: m.Kind, To: m.To, Subject: m.Subject, Body: m.Body,
+		v.Messages = append(v.Messages, templates.OutboxRow{ID: m.ID, Kind: m.Kind, To: m.To, Subject: m.Subject, Body: m.Body,
 			CreatedAt: m.CreatedAt, SentAt: m.SentAt, SendError: m.Error})
 	}
-	s.render(c, http.StatusOK, "console/outbox", v)
-}
-
-// progressTable is one progress breakdown (by group or by country).
-type progressTable struct {
-	Title string
-	Rows  []progressRow
-}
-
-// ProgressTable feeds the progress table partial.
-func (v *roundView) ProgressTable(title string, rows []progressRow) progressTable {
-	return progressTable{Title: title, Rows: rows}
+	s.renderPage(c, http.StatusOK, templates.ConsoleOutbox(v), 0)
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/cart-cd/delphi/internal/auth"
 	"github.com/cart-cd/delphi/internal/delphi"
+	"github.com/cart-cd/delphi/templates"
 )
 
 // Staff pages: sign-in and sign-out, links to choose a password, one's own account, the staff
@@ -75,11 +76,6 @@ func (s *Server) baseHost() string {
 }
 
 // loginView is the sign-in form.
-type loginView struct {
-	page
-	Email string
-	Next  string
-}
 
 func (s *Server) consoleLoginForm(c *gin.Context) {
 	s.renderLogin(c, http.StatusOK, "", localPath(c.Query("next")), "")
@@ -87,12 +83,12 @@ func (s *Server) consoleLoginForm(c *gin.Context) {
 
 // renderLogin shows the sign-in form with a fresh token, and msg as the error when given.
 func (s *Server) renderLogin(c *gin.Context, status int, email, next, msg string) {
-	v := &loginView{page: page{Title: "Sign in", Lang: "en", Error: msg}, Email: email, Next: next}
+	v := &templates.LoginPage{Page: s.tpage(templates.Page{Title: "Sign in", Lang: "en", Error: msg}), Email: email, Next: next}
 	v.CSRF = s.Signer.CSRF("presession:" + s.presession(c))
 	if msg == "" {
 		v.Flash = s.takeFlash(c)
 	}
-	s.render(c, status, "console/login", v)
+	s.renderPage(c, status, templates.ConsoleLogin(v), 0)
 }
 
 // takeFlash reads the one-line message left by the last redirect, once.
@@ -178,7 +174,7 @@ func waitText(d time.Duration) string {
 // reports) carry no CSRF token, so they link here instead of posting.
 func (s *Server) consoleLogoutForm(c *gin.Context) {
 	v := s.staffPage(c, "Sign out", "")
-	s.render(c, http.StatusOK, "console/logout", &v)
+	s.renderPage(c, http.StatusOK, templates.ConsoleLogout(&v), 0)
 }
 
 // consoleLogout ends the session (its cookie and every copy of its token) and clears the
@@ -201,14 +197,6 @@ func (s *Server) consoleLogout(c *gin.Context) {
 	s.done(c, "/console/login", "You have signed out.")
 }
 
-// passwordView is the form to choose a password from a one-time link.
-type passwordView struct {
-	page
-	Token   string
-	Email   string
-	Purpose string // invite, reset
-}
-
 func (s *Server) consolePasswordLinkForm(c *gin.Context) {
 	acc, purpose, err := s.svc.PasswordLinkAccount(c.Request.Context(), c.Param("token"))
 	if err != nil {
@@ -223,9 +211,9 @@ func (s *Server) renderPasswordForm(c *gin.Context, status int, email, purpose, 
 	if purpose == "invite" {
 		title = "Welcome to delphi: choose your password"
 	}
-	v := &passwordView{page: page{Title: title, Lang: "en", Error: msg}, Token: c.Param("token"), Email: email, Purpose: purpose}
+	v := &templates.PasswordPage{Page: s.tpage(templates.Page{Title: title, Lang: "en", Error: msg}), Token: c.Param("token"), Email: email, Purpose: purpose}
 	v.CSRF = s.Signer.CSRF("presession:" + s.presession(c))
-	s.render(c, status, "console/password", v)
+	s.renderPage(c, status, templates.ConsolePassword(v), 0)
 }
 
 func (s *Server) consolePasswordLink(c *gin.Context) {
@@ -257,16 +245,7 @@ func (s *Server) consolePasswordLink(c *gin.Context) {
 }
 
 // accountView is one's own account: password and sessions.
-type accountView struct {
-	page
-	Account  delphi.Staff
-	Sessions []sessionRow
-}
-
-type sessionRow struct {
-	ID, Started, Expires, Client, Address string
-	Current                               bool
-}
+type sessionRow = templates.SessionRow
 
 func sessionRows(ss []delphi.SessionInfo) []sessionRow {
 	out := make([]sessionRow, len(ss))
@@ -305,9 +284,9 @@ func (s *Server) renderAccount(c *gin.Context, status int, msg string) {
 		s.fail(c, err)
 		return
 	}
-	v := &accountView{page: s.consolePage(c, "Your account", "account"), Account: st, Sessions: sessionRows(ss)}
+	v := &templates.AccountPage{Page: s.consolePage(c, "Your account", "account"), Account: st, Sessions: sessionRows(ss)}
 	v.Error = msg
-	s.render(c, status, "console/account", v)
+	s.renderPage(c, status, templates.ConsoleAccount(v), 0)
 }
 
 func (s *Server) consoleChangePassword(c *gin.Context) {
@@ -345,13 +324,6 @@ func (s *Server) consoleEndOwnSessions(c *gin.Context) {
 	s.done(c, "/console/account", "Your other sessions have ended.")
 }
 
-// staffListView lists staff accounts with the form to add one.
-type staffListView struct {
-	page
-	Staff []delphi.Staff
-	Form  delphi.NewStaff
-}
-
 func (s *Server) consoleStaff(c *gin.Context) {
 	s.renderStaff(c, http.StatusOK, delphi.NewStaff{Role: delphi.RoleFacilitator}, "")
 }
@@ -363,9 +335,9 @@ func (s *Server) renderStaff(c *gin.Context, status int, form delphi.NewStaff, e
 		return
 	}
 	form.Password = "" // never echoed back
-	v := &staffListView{page: s.consolePage(c, "Staff", "staff"), Staff: list, Form: form}
+	v := &templates.StaffListPage{Page: s.consolePage(c, "Staff", "staff"), Staff: list, Form: form}
 	v.Error = errMsg
-	s.render(c, status, "console/staff", v)
+	s.renderPage(c, status, templates.ConsoleStaff(v), 0)
 }
 
 func (s *Server) consoleCreateStaff(c *gin.Context) {
@@ -386,19 +358,6 @@ func (s *Server) consoleCreateStaff(c *gin.Context) {
 		return
 	}
 	s.done(c, "/console/staff", fmt.Sprintf("Account %s (%s) added.", st.Email, st.Role))
-}
-
-// staffMemberView is one account as an admin governs it.
-type staffMemberView struct {
-	page
-	Member   delphi.Staff
-	Sessions []sessionRow
-	Link     *linkView // a link to choose a password, just made
-	Self     bool
-}
-
-type linkView struct {
-	URL, Expires, Purpose string
 }
 
 func (s *Server) passwordURL(l *delphi.PasswordLink) string {
@@ -427,14 +386,14 @@ func (s *Server) renderStaffMember(c *gin.Context, status int, id int64, link *d
 		s.fail(c, err)
 		return
 	}
-	v := &staffMemberView{page: s.consolePage(c, m.Email, "staff"), Member: m, Sessions: sessionRows(ss), Self: id == a.StaffID}
+	v := &templates.StaffMemberPage{Page: s.consolePage(c, m.Email, "staff"), Member: m, Sessions: sessionRows(ss), Self: id == a.StaffID}
 	if flash != "" {
 		v.Flash = flash
 	}
 	if link != nil {
-		v.Link = &linkView{URL: s.passwordURL(link), Expires: fmtTime(link.Expires), Purpose: link.Purpose}
+		v.Link = &templates.PasswordLinkView{URL: s.passwordURL(link), Expires: fmtTime(link.Expires), Purpose: link.Purpose}
 	}
-	s.render(c, status, "console/staff_member", v)
+	s.renderPage(c, status, templates.ConsoleStaffMember(v), 0)
 }
 
 func (s *Server) consoleUpdateStaff(c *gin.Context) {
@@ -478,9 +437,9 @@ func (s *Server) renderStaffMemberError(c *gin.Context, status int, id int64, ms
 		return
 	}
 	ss, _ := s.svc.Sessions(ctx, a, id, sessionFrom(c).ID)
-	v := &staffMemberView{page: s.consolePage(c, m.Email, "staff"), Member: m, Sessions: sessionRows(ss), Self: id == a.StaffID}
+	v := &templates.StaffMemberPage{Page: s.consolePage(c, m.Email, "staff"), Member: m, Sessions: sessionRows(ss), Self: id == a.StaffID}
 	v.Error = msg
-	s.render(c, status, "console/staff_member", v)
+	s.renderPage(c, status, templates.ConsoleStaffMember(v), 0)
 }
 
 func (s *Server) consoleResetPassword(c *gin.Context) {
@@ -535,24 +494,7 @@ func (s *Server) consoleEndSessions(c *gin.Context) {
 		s.renderStaffMemberError(c, status, id, msg)
 		return
 	}
-	s.done(c, fmt.Sprintf("/console/staff/%d", id), fmt.Sprintf("%d %s ended.", n, plural(int(n), "session", "sessions")))
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
-}
-
-// membersView is a study's members with the form to add one.
-type membersView struct {
-	page
-	Tab     string
-	Study   *delphi.Study
-	Members []delphi.Member
-	Email   string
-	Role    string
+	s.done(c, fmt.Sprintf("/console/staff/%d", id), s.catalog.T("en", "console.sessions.ended", int(n)))
 }
 
 func (s *Server) consoleMembers(c *gin.Context) {
@@ -569,9 +511,10 @@ func (s *Server) renderMembers(c *gin.Context, status int, email, role, msg stri
 		s.fail(c, err)
 		return
 	}
-	v := &membersView{page: s.consolePage(c, "Members · "+st.Title, "studies"), Tab: "members", Study: st, Members: ms, Email: email, Role: role}
+	v := &templates.MembersPage{Page: s.consolePage(c, "Members", "studies"), StudyTabs: templates.StudyTabs{Tab: "members", Study: st},
+		Members: ms, Email: email, Role: role}
 	v.Error = msg
-	s.render(c, status, "console/members", v)
+	s.renderPage(c, status, templates.ConsoleMembers(v), 0)
 }
 
 func (s *Server) consolePutMember(c *gin.Context) {

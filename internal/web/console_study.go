@@ -10,43 +10,21 @@ import (
 
 	"github.com/cart-cd/delphi/internal/delphi"
 	"github.com/cart-cd/delphi/internal/survey"
+	"github.com/cart-cd/delphi/templates"
 )
 
-// studiesView is the list of studies, with the form to create one.
-type studiesView struct {
-	page
-	Studies []studyRow
-	Surveys []surveyOption
-	CanRun  bool
-	Form    createStudyForm
-}
-
-type studyRow struct {
-	ID         int64
-	Title      string
-	Survey     string
-	State      string
-	Rounds     int
-	RoundState string // state of the current round ("" before round 1)
-	CreatedAt  string
-}
-
-type surveyOption struct {
-	ID    string
-	Title string
-	Items int
-}
-
-type createStudyForm struct {
-	Survey, Title, Contact string
-}
+type (
+	studyRow        = templates.StudyRow
+	surveyOption    = templates.SurveyOption
+	createStudyForm = templates.CreateStudyForm
+)
 
 func (s *Server) consoleStudies(c *gin.Context) {
 	s.renderStudies(c, http.StatusOK, createStudyForm{Survey: "cart-cd"}, "")
 }
 
 func (s *Server) renderStudies(c *gin.Context, status int, form createStudyForm, errMsg string) {
-	v := &studiesView{page: s.consolePage(c, "Studies", "studies"), CanRun: canRun(c), Form: form}
+	v := &templates.StudiesPage{Page: s.consolePage(c, "Studies", "studies"), CanRun: canRun(c), Form: form}
 	v.Error = errMsg
 	sts, err := s.svc.StudiesFor(c.Request.Context(), actorFrom(c))
 	if err != nil {
@@ -71,7 +49,7 @@ func (s *Server) renderStudies(c *gin.Context, status int, form createStudyForm,
 			v.Surveys = append(v.Surveys, surveyOption{ID: d.ID, Title: d.Title.In("en"), Items: len(d.Items())})
 		}
 	}
-	s.render(c, status, "console/studies", v)
+	s.renderPage(c, status, templates.ConsoleStudies(v), 0)
 }
 
 // consoleCreateStudy creates a study from a bundled survey or an uploaded definition file.
@@ -99,56 +77,24 @@ func (s *Server) consoleCreateStudy(c *gin.Context) {
 	s.done(c, fmt.Sprintf("/console/studies/%d", st.ID), fmt.Sprintf("Study %q created from %s (definition hash %.12s…).", st.Title, st.SurveyID, st.DefinitionHash))
 }
 
-// studyView is one study: its definition, rounds and what can be done next.
-type studyView struct {
-	page
-	Tab          string
-	Study        *delphi.Study
-	Items        int
-	Sections     int
-	Groups       []string
-	Rounds       []roundRow
-	Panel        panelCounts
-	CanRun       bool
-	IsAdmin      bool
-	CanOpen      bool // no round is open and the study is active
-	OpenRound    int  // the open round's number, or 0
-	Pending      int  // suggestions waiting for triage
-	NextRound    int
-	ReportPrefix string
-}
-
-type roundRow struct {
-	Number   int
-	State    string
-	Deadline string
-	OpenedAt string
-	ClosedAt string
-	RuleHash string
-}
-
-type panelCounts struct{ Active, Withdrawn int }
-
 func (s *Server) consoleStudy(c *gin.Context) {
 	st, ok := s.consoleStudyParam(c)
 	if !ok {
 		return
 	}
 	ctx := c.Request.Context()
-	v := &studyView{page: s.consolePage(c, st.Title, "studies"), Tab: "overview", Study: st, Items: len(st.Def.Items()),
-		Sections: len(st.Def.Sections), CanRun: canRun(c), IsAdmin: actorFrom(c).Role == delphi.RoleAdmin,
-		NextRound: len(st.Rounds) + 1}
+	v := &templates.StudyPage{Page: s.consolePage(c, st.Title, "studies"), StudyTabs: templates.StudyTabs{Tab: "overview", Study: st},
+		Items: len(st.Def.Items()), Sections: len(st.Def.Sections), CanRun: canRun(c), NextRound: len(st.Rounds) + 1}
 	for _, g := range st.Def.Groups {
 		v.Groups = append(v.Groups, g.Label.In("en"))
 	}
 	for _, r := range st.Rounds {
-		v.Rounds = append(v.Rounds, roundRow{Number: r.Number, State: r.State, Deadline: fmtTime(r.Deadline),
+		v.Rounds = append(v.Rounds, templates.RoundRow{Number: r.Number, State: r.State, Deadline: fmtTime(r.Deadline),
 			OpenedAt: fmtTime(r.OpenedAt), ClosedAt: fmtTime(r.ClosedAt), RuleHash: r.RuleHash})
 		if r.Open() {
 			v.OpenRound = r.Number
 		}
 	}
-	v.CanOpen = v.OpenRound == 0 && st.State == "active"
 	if v.CanRun {
 		panel, err := s.svc.Panel(ctx, st.ID)
 		if err != nil {
@@ -173,7 +119,7 @@ func (s *Server) consoleStudy(c *gin.Context) {
 			}
 		}
 	}
-	s.render(c, http.StatusOK, "console/study", v)
+	s.renderPage(c, http.StatusOK, templates.ConsoleStudy(v), 0)
 }
 
 // consoleStudyParam reads :sid and loads the study, answering 404 itself when it does not exist.
@@ -203,19 +149,6 @@ func (s *Server) consoleFinish(c *gin.Context) {
 	s.done(c, fmt.Sprintf("/console/studies/%d", sid), "The study is finished. Its reports and exports stay available.")
 }
 
-// auditView is the audit log, of one study or of everything.
-type auditView struct {
-	page
-	Tab     string
-	Study   *delphi.Study
-	Entries []auditRow
-}
-
-type auditRow struct {
-	At, Actor, Action, Detail string
-	Study                     int64
-}
-
 func (s *Server) consoleAudit(c *gin.Context) {
 	var st *delphi.Study
 	var sid int64
@@ -231,20 +164,20 @@ func (s *Server) consoleAudit(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	v := &auditView{page: s.consolePage(c, "Audit log", "staff"), Tab: "audit", Study: st}
+	v := &templates.AuditPage{Page: s.consolePage(c, "Audit log", "staff"), StudyTabs: templates.StudyTabs{Tab: "audit", Study: st}}
 	if st != nil {
 		v.Nav = "studies"
 	}
 	// newest first: the log is read to find out what just happened
 	for i := len(entries) - 1; i >= 0; i-- {
 		e := entries[i]
-		row := auditRow{At: e.At, Actor: e.Actor, Action: e.Action, Detail: e.Detail}
+		row := templates.AuditRow{At: e.At, Actor: e.Actor, Action: e.Action, Detail: e.Detail}
 		if e.StudyID != nil {
 			row.Study = *e.StudyID
 		}
 		v.Entries = append(v.Entries, row)
 	}
-	s.render(c, http.StatusOK, "console/audit", v)
+	s.renderPage(c, http.StatusOK, templates.ConsoleAudit(v), 0)
 }
 
 // ruleText says a frozen consensus rule in words, with the bands of the study's scale.

@@ -47,6 +47,7 @@ func (e *env) consoleLogin(email, pw string) *browser {
 
 func (b *browser) do(req *http.Request) response {
 	b.e.t.Helper()
+	reqBody := requestBody(b.e.t, req)
 	res, err := b.c.Do(req)
 	if err != nil {
 		b.e.t.Fatal(err)
@@ -56,7 +57,9 @@ func (b *browser) do(req *http.Request) response {
 	if m := csrfRe.FindSubmatch(body); m != nil {
 		b.csrf = html.UnescapeString(string(m[1]))
 	}
-	return response{Status: res.StatusCode, Header: res.Header, Body: body}
+	r := response{Status: res.StatusCode, Header: res.Header, Body: body}
+	b.e.checkAPI(req, reqBody, r)
+	return r
 }
 
 func (b *browser) get(path string) response {
@@ -501,7 +504,7 @@ func TestConsolePanel(t *testing.T) {
 		"Dee;ann@example.org;pharmacist;ES;en\n" + // line 5: duplicate in the file
 		"Eve;old@example.org;industry;NL;en\n" // line 6: already on the panel
 	r = b.submit(panel+"/preview", url.Values{"csv": {bad}}, http.StatusUnprocessableEntity)
-	has(t, r, "4 problem(s) found. Nothing has been written", "Preview again")
+	has(t, r, "4 problems found. Nothing has been written", "Preview again")
 	rowRe := regexp.MustCompile(`(?s)<tr class="c-bad">\s*<td class="num">(\d+)</td>.*?</tr>`)
 	rows := map[string]string{}
 	for _, m := range rowRe.FindAllStringSubmatch(html.UnescapeString(string(r.Body)), -1) {
@@ -521,7 +524,7 @@ func TestConsolePanel(t *testing.T) {
 	}
 	// importing it anyway is refused as a whole
 	r = b.submit(panel+"/import", url.Values{"csv": {bad}}, http.StatusUnprocessableEntity)
-	has(t, r, "4 problem(s): nothing was imported")
+	has(t, r, "4 problems: nothing was imported")
 	if n := e.panelSize(sid); n != 1 {
 		t.Fatalf("panel has %d after refused import, want 1", n)
 	}
@@ -706,7 +709,7 @@ func TestConsoleThreeRounds(t *testing.T) {
 
 	// round 2: the proposal is exactly the items without consensus, for the 27 who submitted
 	r = b.get(study + "/rounds/new")
-	has(t, r, "1 suggestion(s) have not been triaged", "the 27 panelists who submitted round 1")
+	has(t, r, "1 suggestion has not been triaged", "the 27 panelists who submitted round 1")
 	form := formValues(t, r.Body, "draft")
 	var want2 []string
 	for _, it := range items[15:] {
@@ -1026,7 +1029,7 @@ func TestConsoleLinksReused(t *testing.T) {
 	r := b.submit(round+"/reissue", nil, http.StatusUnprocessableEntity)
 	has(t, r, "tick the box to confirm")
 	r = b.submit(round+"/reissue", url.Values{"confirm": {"yes"}, "panelist": {fmt.Sprint(ids[0])}}, http.StatusSeeOther)
-	has(t, r, "1 new link issued; the old ones no longer work")
+	has(t, r, "1 new link issued; the old one no longer works")
 	third := links()
 	changed := 0
 	for email, l := range first {

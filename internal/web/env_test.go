@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -17,6 +18,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
 	"github.com/gin-gonic/gin"
 	"golang.org/x/crypto/bcrypt"
 
@@ -56,6 +61,9 @@ type env struct {
 	clock  *clock
 	admin  string // bearer token of admin@test
 	logs   *bytes.Buffer
+
+	apiOnce   sync.Once
+	apiRouter routers.Router // the OpenAPI document's operations, at srv's URL
 }
 
 const adminPassword = "correct horse battery"
@@ -170,8 +178,10 @@ func (e *env) call(method, path, token string, body any, out any) response {
 	return e.do(req, out)
 }
 
+// do sends req; an /api/v1 exchange is checked against the OpenAPI document (checkAPI).
 func (e *env) do(req *http.Request, out any) response {
 	e.t.Helper()
+	body := requestBody(e.t, req)
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		e.t.Fatal(err)
@@ -179,6 +189,7 @@ func (e *env) do(req *http.Request, out any) response {
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
 	r := response{Status: res.StatusCode, Header: res.Header, Body: b}
+	e.checkAPI(req, body, r)
 	if out != nil && res.StatusCode < 300 {
 		if err := json.Unmarshal(b, out); err != nil {
 			e.t.Fatalf("%s %s: decode %s: %v", req.Method, req.URL.Path, b, err)
@@ -240,4 +251,147 @@ func (e *env) openRound(sid int64) (int, map[int64]string) {
 func (e *env) browserClient() *http.Client {
 	jar, _ := cookiejar.New(nil)
 	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// requestBody returns the body req will send, leaving req able to send it.
+func requestBody(t *testing.T, req *http.Request) []byte {
+	t.Helper()
+	if req.Body == nil || req.Body == http.NoBody {
+		return nil
+	}
+	var rd io.ReadCloser
+	var err error
+	if req.GetBody != nil {
+		rd, err = req.GetBody()
+	} else {
+		rd = req.Body
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if req.GetBody == nil {
+		req.Body = io.NopCloser(bytes.NewReader(b))
+	}
+	return b
+}
+
+// openAPIDocs holds the OpenAPI documents tests have loaded, by their bytes: every server with
+// one base URL serves the same document, and loading it takes milliseconds.
+var openAPIDocs sync.Map // string → *openapi3.T
+
+// loadOpenAPI loads and validates a served OpenAPI document.
+func loadOpenAPI(b []byte) (*openapi3.T, error) {
+	if doc, ok := openAPIDocs.Load(string(b)); ok {
+		return doc.(*openapi3.T), nil
+	}
+	doc, err := openapi3.NewLoader().LoadFromData(b)
+	if err != nil {
+		return nil, fmt.Errorf("load: %w", err)
+	}
+	if err := doc.Validate(context.Background()); err != nil {
+		return nil, fmt.Errorf("validate: %w", err)
+	}
+	openAPIDocs.Store(string(b), doc)
+	return doc, nil
+}
+
+// router is the document's router at the test server's URL.
+func (e *env) router() routers.Router {
+	e.apiOnce.Do(func() {
+		doc, err := loadOpenAPI(e.web.openapi)
+		if err != nil {
+			e.t.Errorf("openapi: the document does not load: %v", err)
+			return
+		}
+		at := *doc
+		at.Servers = openapi3.Servers{{URL: e.srv.URL + "/api/v1"}}
+		if e.apiRouter, err = gorillamux.NewRouter(&at); err != nil {
+			e.t.Errorf("openapi: router: %v", err)
+		}
+	})
+	return e.apiRouter
+}
+
+// credentialsSent is the document's security as tests check it: the request carries the
+// scheme's credentials (a bearer token, or the session cookie named).
+func credentialsSent(_ context.Context, in *openapi3filter.AuthenticationInput) error {
+	req := in.RequestValidationInput.Request
+	switch ss := in.SecurityScheme; ss.Type {
+	case "http":
+		if !strings.HasPrefix(req.Header.Get("Authorization"), "Bearer ") {
+			return errors.New("no bearer token")
+		}
+	case "apiKey":
+		if _, err := req.Cookie(ss.Name); ss.In != "cookie" || err != nil {
+			return fmt.Errorf("no %s cookie", ss.Name)
+		}
+	default:
+		return fmt.Errorf("security scheme %s of type %q", in.SecuritySchemeName, ss.Type)
+	}
+	return nil
+}
+
+// briefErrors make a mismatch say where a value differs from its schema and why, not print
+// the whole schema and value.
+var briefErrors = []openapi3.SchemaValidationOption{openapi3.DisableSchemaErrorDetails()}
+
+// checkAPI fails the test when an /api/v1 exchange does not match the OpenAPI document
+// (apiMismatch).
+func (e *env) checkAPI(req *http.Request, body []byte, r response) {
+	e.t.Helper()
+	if err := e.apiMismatch(req, body, r); err != nil {
+		e.t.Error(err)
+	}
+}
+
+// apiMismatch checks an /api/v1 exchange against the OpenAPI document: every response (status,
+// content type, body) and, when the server answered 2xx, the request (a 2xx to a request the
+// document calls invalid means the two have drifted apart; tests of bad input send invalid
+// requests on purpose). An exchange the document does not describe is a mismatch too.
+func (e *env) apiMismatch(req *http.Request, body []byte, r response) error {
+	if !strings.HasPrefix(req.URL.Path, "/api/v1/") {
+		return nil
+	}
+	rt := e.router()
+	if rt == nil {
+		return nil // reported by router
+	}
+	where := fmt.Sprintf("openapi: %s %s → %d", req.Method, req.URL.Path, r.Status)
+	vreq := req.Clone(context.Background())
+	vreq.Body = io.NopCloser(bytes.NewReader(body))
+	route, params, err := rt.FindRoute(vreq)
+	if err != nil {
+		// no operation: only an error may answer (404 no route, 405 no such method)
+		if r.Status != http.StatusNotFound && r.Status != http.StatusMethodNotAllowed {
+			return fmt.Errorf("%s: the document has no such operation (%v)", where, err)
+		}
+		doc, _ := loadOpenAPI(e.web.openapi)
+		var v any
+		if err := json.Unmarshal(r.Body, &v); err != nil {
+			return fmt.Errorf("%s: the error is not JSON: %v: %.300s", where, err, r.Body)
+		}
+		if err := doc.Components.Schemas["Error"].Value.VisitJSON(v, briefErrors...); err != nil {
+			return fmt.Errorf("%s: the error does not match the Error schema: %v", where, err)
+		}
+		return nil
+	}
+	in := &openapi3filter.RequestValidationInput{Request: vreq, PathParams: params, Route: route,
+		Options: &openapi3filter.Options{AuthenticationFunc: credentialsSent, MultiError: true, RejectWhenRequestBodyNotSpecified: true,
+			SchemaValidationOptions: briefErrors}}
+	if r.Status >= 200 && r.Status < 300 {
+		if err := openapi3filter.ValidateRequest(context.Background(), in); err != nil {
+			return fmt.Errorf("%s: the server accepted a request the document calls invalid: %v\nrequest body: %.300s", where, err, body)
+		}
+	}
+	out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: r.Status, Header: r.Header,
+		Options: &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true, SchemaValidationOptions: briefErrors}}
+	out.SetBodyBytes(r.Body)
+	if err := openapi3filter.ValidateResponse(context.Background(), out); err != nil {
+		return fmt.Errorf("%s: the response does not match the document: %v\nresponse body: %.300s", where, err, r.Body)
+	}
+	return nil
 }

@@ -25,7 +25,7 @@ var statuses = map[string]int{
 	"unsupported":        http.StatusUnsupportedMediaType,
 	"rate_limited":       http.StatusTooManyRequests,
 	"method":             http.StatusMethodNotAllowed,
-	"busy":               http.StatusServiceUnavailable,
+	"busy":               http.StatusServiceUnavailable, // every export build slot taken (Retry-After set)
 }
 
 func malformed(format string, args ...any) error {

@@ -60,13 +60,16 @@ func (x *expertClient) post(path string, form url.Values) response {
 
 func (x *expertClient) send(req *http.Request) response {
 	x.e.t.Helper()
+	body := requestBody(x.e.t, req)
 	res, err := x.c.Do(req)
 	if err != nil {
 		x.e.t.Fatal(err)
 	}
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
-	return response{Status: res.StatusCode, Header: res.Header, Body: b}
+	r := response{Status: res.StatusCode, Header: res.Header, Body: b}
+	x.e.checkAPI(req, body, r)
+	return r
 }
 
 var expertCSRFRe = regexp.MustCompile(`name="csrf-token" content="([^"]+)"`)
@@ -632,7 +635,7 @@ func TestExpertFeedbackRound2(t *testing.T) {
 	expertHas(t, page, "Round 2", "Round 1 results", "Your answer in round 1:", "2 – Not important",
 		`<svg class="hist-chart"`, `class="bar b-low"`, "Number of ratings per point: 1: 0, 2: 1, 3: 1",
 		"Median:", "By stakeholder group", "Haematologist / oncologist", "Nurse",
-		"2 group(s) with fewer than 3 ratings are not shown separately.",
+		"2 groups with fewer than 3 ratings are not shown separately.",
 		"Comments from the panel (1)", "Round one thought", "no consensus",
 		`data-prev-band="low"`, `class="reason collapsed"`, "Why did you change it?")
 	expertLacks(t, page, "Data manager / registry", "Patient representative")

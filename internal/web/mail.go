@@ -29,7 +29,24 @@ func (s *Server) apiReminders(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusCreated, gin.H{"queued": len(links)})
+	c.JSON(http.StatusCreated, queuedJSON{Queued: len(links)})
+}
+
+// queuedJSON counts the emails queued.
+type queuedJSON struct {
+	Queued int `json:"queued"`
+}
+
+// outboxMessageJSON is an email of the outbox, queued or sent (GET /studies/{sid}/outbox).
+type outboxMessageJSON struct {
+	ID         int64  `json:"id"`
+	PanelistID int64  `json:"panelist_id"`
+	Kind       string `json:"kind"`
+	To         string `json:"to"`
+	Subject    string `json:"subject"`
+	CreatedAt  string `json:"created_at"`
+	SentAt     string `json:"sent_at,omitempty"`
+	Error      string `json:"error,omitempty"`
 }
 
 func (s *Server) apiOutbox(c *gin.Context) {
@@ -43,19 +60,9 @@ func (s *Server) apiOutbox(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	type msgJSON struct {
-		ID         int64  `json:"id"`
-		PanelistID int64  `json:"panelist_id"`
-		Kind       string `json:"kind"`
-		To         string `json:"to"`
-		Subject    string `json:"subject"`
-		CreatedAt  string `json:"created_at"`
-		SentAt     string `json:"sent_at,omitempty"`
-		Error      string `json:"error,omitempty"`
-	}
-	out := make([]msgJSON, len(msgs))
+	out := make([]outboxMessageJSON, len(msgs))
 	for i, m := range msgs {
-		out[i] = msgJSON{m.ID, m.PanelistID, m.Kind, m.To, m.Subject, m.CreatedAt, m.SentAt, m.Error}
+		out[i] = outboxMessageJSON{m.ID, m.PanelistID, m.Kind, m.To, m.Subject, m.CreatedAt, m.SentAt, m.Error}
 	}
 	c.JSON(http.StatusOK, out)
 }

@@ -8,6 +8,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -163,4 +167,80 @@ func BenchmarkReportPageCached(b *testing.B) {
 		}
 	})
 	b.ReportMetric(float64(size), "wire-bytes")
+}
+
+// discardWriter is a ResponseWriter that keeps only the status and the body's size, so that
+// the benchmark measures the server's memory, not 100 recorded copies of the body.
+type discardWriter struct {
+	h      http.Header
+	status int
+	n      int
+}
+
+func (w *discardWriter) Header() http.Header         { return w.h }
+func (w *discardWriter) WriteHeader(code int)        { w.status = code }
+func (w *discardWriter) Write(p []byte) (int, error) { w.n += len(p); return len(p), nil }
+
+// maxRSS returns the process's peak resident set size in bytes (getrusage; Linux reports KiB).
+func maxRSS(b *testing.B) int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return ru.Maxrss << 10
+}
+
+// BenchmarkExportXLSXConcurrent is 100 presenters asking at once for the workbook of the
+// 1,000 × 300 round on a fresh server (nothing cached). peak-rss-added-MB is how much the
+// process's peak RSS rose over the first iteration (getrusage maxrss is a high-water mark: run
+// it with -benchtime=1x, alone, for the figure of BENCHMARKS.md); every request must succeed.
+func BenchmarkExportXLSXConcurrent(b *testing.B) {
+	rb := newReportBench(b)
+	path := strings.Replace(rb.page, "/reports/", "/api/v1/", 1) + "/report.xlsx"
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	const clients = 100
+	var added int64 = -1
+	size := 0
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		deps := rb.deps
+		deps.Service = delphi.New(rb.st, surveys.FS, rb.deps.Signer, time.Now, log)
+		if err := deps.Service.LoadStudies(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		srv, err := New(deps)
+		if err != nil {
+			b.Fatal(err)
+		}
+		runtime.GC()
+		before := maxRSS(b)
+		b.StartTimer()
+		var wg sync.WaitGroup
+		codes := make([]int, clients)
+		sizes := make([]int, clients)
+		for c := range clients {
+			wg.Go(func() {
+				req := httptest.NewRequest("GET", path, nil)
+				req.Header.Set("Authorization", "Bearer "+rb.staff)
+				w := &discardWriter{h: http.Header{}, status: http.StatusOK}
+				srv.ServeHTTP(w, req)
+				codes[c], sizes[c] = w.status, w.n
+			})
+		}
+		wg.Wait()
+		b.StopTimer()
+		if added < 0 {
+			added = maxRSS(b) - before
+		}
+		for c, code := range codes {
+			if code != http.StatusOK || sizes[c] != sizes[0] {
+				b.Fatalf("request %d: %d, %d bytes (first: %d bytes)", c, code, sizes[c], sizes[0])
+			}
+		}
+		size = sizes[0]
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(added)/(1<<20), "peak-rss-added-MB")
+	b.ReportMetric(float64(size), "xlsx-bytes")
 }

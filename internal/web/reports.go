@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"net/http"
 	"regexp"
@@ -17,6 +18,7 @@ import (
 	"github.com/klauspost/compress/gzip"
 
 	"github.com/cart-cd/delphi/internal/delphi"
+	"github.com/cart-cd/delphi/internal/outcome"
 	"github.com/cart-cd/delphi/internal/report"
 	"github.com/cart-cd/delphi/templates"
 )
@@ -37,6 +39,8 @@ type reportKey struct {
 	sid    int64
 	n      int
 	slides bool // the slides view's fragment, which has the slide-sized tables too
+	// sugg fingerprints the suggestions section: triage goes on after the round closed.
+	sugg uint64
 }
 
 // pageKey names a cached whole summary page.
@@ -45,6 +49,7 @@ type pageKey struct {
 	n          int
 	view, role string
 	rounds     string // the study's closed rounds, shown in the page's round menu
+	sugg       uint64 // the suggestions section's fingerprint (reportKey.sugg)
 }
 
 // cachedPage is a page as sent: raw and gzipped. The first reader gets it gzipped fast
@@ -159,10 +164,10 @@ func (rc *reportCache) keepFragment(k reportKey, b []byte) {
 }
 
 // staffPage returns the page base of a console page.
-func (s *Server) staffPage(c *gin.Context, title, nav string) page {
+func (s *Server) staffPage(c *gin.Context, title, nav string) templates.Page {
 	st, _ := staffFrom(c)
-	return page{Title: title, Nav: nav, Staff: &staffView{ID: st.ID, Email: st.Email, Role: st.Role, StudyRole: actorFrom(c).Role},
-		CSRF: s.Signer.CSRF(sessionFrom(c).ID)}
+	return s.tpage(templates.Page{Title: title, Nav: nav, Staff: &templates.Staff{ID: st.ID, Email: st.Email, Role: st.Role, StudyRole: actorFrom(c).Role},
+		CSRF: s.Signer.CSRF(sessionFrom(c).ID)})
 }
 
 // reportPage returns the page base of a presenters' page.
@@ -219,12 +224,17 @@ func (s *Server) reportsIndex(c *gin.Context) {
 	s.renderReport(c, templates.ReportsIndex(v))
 }
 
-// reportExports lists the downloads of a round.
-func reportExports(sid int64, n int) []templates.ReportLink {
+// reportExports lists the downloads of a round. small is the number of the panel's group ×
+// country cells under min (the small-cell check of the raw answers), or -1 if unknown.
+func reportExports(sid int64, n, small, min int) []templates.ReportLink {
 	base := fmt.Sprintf("/api/v1/studies/%d/rounds/%d/", sid, n)
+	answers := "raw answers, rounds 1–" + fmt.Sprint(n) + ", a new pseudonym per round"
+	if small > 0 {
+		answers += fmt.Sprintf(". Warning: %d group × country cell(s) of the panel have fewer than %d panelists; with the group column, such a panelist may be recognised: share this file only within the study team", small, min)
+	}
 	return []templates.ReportLink{
 		{Href: base + "report.csv", Label: "Results CSV", Hint: "tidy: one row per item × group"},
-		{Href: base + "answers.csv", Label: "Answers CSV", Hint: "raw answers, rounds 1–" + fmt.Sprint(n) + ", a new pseudonym per round"},
+		{Href: base + "answers.csv", Label: "Answers CSV", Hint: answers},
 		{Href: base + "report.xlsx", Label: "Excel workbook", Hint: "summary, items, groups, participation, comments, outcome"},
 		{Href: base + "report.json", Label: "Snapshot JSON", Hint: "the whole snapshot"},
 		{Href: base + "report.html", Label: "HTML file", Hint: "this summary as one file"},
@@ -265,8 +275,10 @@ func (s *Server) snapshotsAsync(ctx context.Context, sid int64, n int) func() ([
 	})
 }
 
-// buildSummary builds the view model of round n from the snapshots of rounds 1..n.
-func (s *Server) buildSummary(ctx context.Context, sid int64, n int) (*report.Summary, *delphi.Study, []*delphi.Snapshot, error) {
+// buildSummary builds the view model of round n from the snapshots of rounds 1..n, as staff
+// may see them: under the study's small-cell rule (disclose), or whole with full (an admin's
+// deliberate export, marked as such).
+func (s *Server) buildSummary(ctx context.Context, sid int64, n int, full bool) (*report.Summary, *delphi.Study, []*delphi.Snapshot, error) {
 	st, err := s.svc.Study(ctx, sid)
 	if err != nil {
 		return nil, nil, nil, err
@@ -275,8 +287,61 @@ func (s *Server) buildSummary(ctx context.Context, sid int64, n int) (*report.Su
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	sum, err := report.Build(report.StudyOf(st), snaps)
-	return sum, st, snaps, err
+	snaps = disclose(st, snaps, full)
+	rs, err := s.reportStudy(ctx, st)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	sum, err := report.Build(rs, snaps)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if sum.Suggestions, err = s.suggestionViews(ctx, sid, n); err != nil {
+		return nil, nil, nil, err
+	}
+	return sum, st, snaps, nil
+}
+
+// suggestionViews returns the suggestions made up to round n with their triage.
+func (s *Server) suggestionViews(ctx context.Context, sid int64, n int) ([]report.SuggestionView, error) {
+	sgs, err := s.svc.Suggestions(ctx, sid)
+	if err != nil {
+		return nil, err
+	}
+	return report.SuggestionViews(sgs, n), nil
+}
+
+// suggestionsPrint fingerprints the suggestions section of a summary.
+func suggestionsPrint(vs []report.SuggestionView) uint64 {
+	h := fnv.New64a()
+	for _, v := range vs {
+		fmt.Fprintf(h, "%d\x00%s\x00%s\x00%s\x00%s\x00", v.Round, v.Label, v.Rationale, v.Status, v.Triage)
+	}
+	return h.Sum64()
+}
+
+// minGroupSize is the study's feedback.min_group_size (5 by default): the one disclosure rule
+// of every staff-facing output.
+func minGroupSize(st *delphi.Study) int {
+	if st.Def != nil && st.Def.Feedback.MinGroupSize > 0 {
+		return st.Def.Feedback.MinGroupSize
+	}
+	return 5
+}
+
+// disclose returns the snapshots as staff-facing outputs show them: small cells withheld
+// (delphi.Snapshot.Disclosed), or every cell with the file marked (full).
+func disclose(st *delphi.Study, snaps []*delphi.Snapshot, full bool) []*delphi.Snapshot {
+	min := minGroupSize(st)
+	out := make([]*delphi.Snapshot, len(snaps))
+	for i, sn := range snaps {
+		if full {
+			out[i] = sn.Full(min)
+		} else {
+			out[i] = sn.Disclosed(min)
+		}
+	}
+	return out
 }
 
 func (s *Server) reportSummary(c *gin.Context, rc *reportCache) {
@@ -291,7 +356,12 @@ func (s *Server) reportSummary(c *gin.Context, rc *reportCache) {
 		s.fail(c, delphi.Errorf(delphi.EInvalid, "view", "view must be screen, print or slides"))
 		return
 	}
-	fk := reportKey{sid, n, view == "slides"}
+	sugg, err := s.suggestionViews(ctx, sid, n)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	fk := reportKey{sid, n, view == "slides", suggestionsPrint(sugg)}
 	snaps := func() ([]*delphi.Snapshot, error) { return s.roundSnapshots(ctx, sid, n) }
 	if _, ok := rc.fragment(fk); !ok {
 		// The summary must be built: its snapshots take longer to read than the study (whose
@@ -314,11 +384,16 @@ func (s *Server) reportSummary(c *gin.Context, rc *reportCache) {
 	// closed), the view, the reader's role (the admin sees one more menu entry) and the list of
 	// closed rounds. It holds nothing of the reader (no email, no CSRF token: sign-out goes
 	// through a confirmation page), so a workshop room reloading it costs a map lookup.
-	key := pageKey{sid: sid, n: n, view: view, role: staff.Role, rounds: fmt.Sprint(closed)}
+	key := pageKey{sid: sid, n: n, view: view, role: staff.Role, rounds: fmt.Sprint(closed), sugg: fk.sugg}
 	pg, err := rc.page(ctx, key, func() (raw, gz []byte, err error) {
 		v := &templates.ReportSummaryPage{Page: s.tpage(templates.Page{Title: fmt.Sprintf("Round %d · %s", n, st.Title),
 			Nav: "reports", Staff: &templates.Staff{Role: staff.Role}}),
-			View: view, StudyID: sid, Round: n, Title: st.Title, Exports: reportExports(sid, n), Rounds: closed}
+			View: view, StudyID: sid, Round: n, Title: st.Title, Rounds: closed}
+		small := -1
+		if panel, err := s.svc.Panel(ctx, sid); err == nil {
+			small = smallCells(panel, minGroupSize(st))
+		}
+		v.Exports = reportExports(sid, n, small, minGroupSize(st))
 		frag, cached := rc.fragment(fk)
 		size := len(frag) + 32<<10
 		var sum *report.Summary
@@ -327,9 +402,14 @@ func (s *Server) reportSummary(c *gin.Context, rc *reportCache) {
 			if err != nil {
 				return nil, nil, err
 			}
-			if sum, err = report.Build(report.StudyOf(st), sn); err != nil {
+			rs, err := s.reportStudy(ctx, st)
+			if err != nil {
 				return nil, nil, err
 			}
+			if sum, err = report.Build(rs, disclose(st, sn, false)); err != nil {
+				return nil, nil, err
+			}
+			sum.Suggestions = sugg
 			sum = sum.ForView(view)
 			size = 96<<10 + 8<<10*len(sum.Items) // more than a summary takes: no regrowing
 		}
@@ -412,16 +492,48 @@ func (s *Server) reportOutcome(c *gin.Context) {
 		s.fail(c, delphi.Errorf(delphi.EConflict, "", "study %d has no closed round yet", sid))
 		return
 	}
-	snaps, err := s.roundSnapshots(ctx, sid, last)
+	// the whole study: an open round's items, every decision, the frozen rule
+	so, err := s.svc.Outcome(ctx, sid)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	rows := report.Outcome(report.StudyOf(st), snaps)
+	rows := report.OutcomeRows(so.Groups, so.Snapshots)
+	// every group, the empty ones too (an empty core set is news)
+	var groups []templates.OutcomeGroup
+	for _, g := range so.Groups {
+		groups = append(groups, templates.OutcomeGroup{Kind: g.Kind, Label: g.Label.In("en"),
+			Rows: report.OutcomeRows([]outcome.Group{g}, so.Snapshots)})
+	}
 	v := &templates.ReportOutcomePage{Page: s.reportPage(c, "Outcome · "+st.Title), StudyID: sid, Title: st.Title,
-		Round: last, Finished: st.State == "finished", Rows: rows, Counts: report.OutcomeCounts(rows), Rule: report.OutcomeRule,
-		CSV: fmt.Sprintf("/api/v1/studies/%d/rounds/%d/outcome.csv", sid, last)}
+		Round: last, Finished: st.State == "finished", Groups: groups, Counts: report.OutcomeCounts(rows),
+		Rule: report.OutcomeRuleText(so.Rule), RuleHash: so.RuleHash, Modules: map[string]string{}, CanDecide: canRun(c),
+		CSV:    fmt.Sprintf("/api/v1/studies/%d/rounds/%d/outcome.csv", sid, last),
+		JSON:   fmt.Sprintf("/api/v1/studies/%d/outcome.json", sid),
+		REDCap: fmt.Sprintf("/api/v1/studies/%d/outcome/redcap.csv", sid),
+		ODM:    fmt.Sprintf("/api/v1/studies/%d/outcome/odm.xml", sid)}
+	if n := len(so.Snapshots); n > 0 {
+		snap := so.Snapshots[n-1]
+		v.Consensus, v.ConsensusHash = snap.RuleText, snap.RuleHash
+	}
+	if st.Def != nil {
+		for _, m := range st.Def.Modules {
+			v.Modules[m.ID] = m.Label.In("en")
+		}
+	}
 	s.renderReport(c, templates.ReportOutcome(v))
+}
+
+// reportStudy is the study as reports describe it, with the number of panelists who
+// recorded consent (the methods text states it).
+func (s *Server) reportStudy(ctx context.Context, st *delphi.Study) (report.Study, error) {
+	rs := report.StudyOf(st)
+	n, err := s.svc.ConsentCount(ctx, st.ID)
+	if err != nil {
+		return rs, err
+	}
+	rs.Consented = n
+	return rs, nil
 }
 
 // lastClosed returns the number of the study's last closed round, or 0.
@@ -452,6 +564,14 @@ func exportName(surveyID string, sid int64, n int, suffix string) string {
 // report.csv (tidy results), report.xlsx, report.html (standalone summary), answers.csv
 // (pseudonymous raw answers of rounds 1..n), outcome.csv (the data dictionary after round n)
 // and comments.csv. Only closed rounds have reports (409 otherwise).
+//
+// Every file applies the study's small-cell rule (min_group_size, complementary suppression);
+// ?disclosure=full gives an admin every cell (403 for others), audited as such and marked in
+// the file. answers files carry X-Delphi-Small-Cells: the number of group × country cells of
+// the panel under min_group_size (0: none), since their group column may single someone out.
+//
+// Each export is built once (exports): kept while it fits, shared by the requests that ask
+// for it while it is built, and built at most a few at a time (503 with Retry-After beyond).
 func (s *Server) apiReport(c *gin.Context) {
 	sid, n, err := studyRound(c)
 	if err != nil {
@@ -460,30 +580,106 @@ func (s *Server) apiReport(c *gin.Context) {
 	}
 	ctx := c.Request.Context()
 	file := c.Param("file")
-	var (
-		body  bytes.Buffer
-		ctype string
-		name  string
-	)
+	full := false
+	switch d := c.Query("disclosure"); d {
+	case "", "standard":
+	case "full":
+		if actorFrom(c).Role != delphi.RoleAdmin {
+			s.fail(c, delphi.Errorf(delphi.EForbidden, "disclosure", "only an admin may export small groups undisclosed"))
+			return
+		}
+		full = true
+	default:
+		s.fail(c, delphi.Errorf(delphi.EInvalid, "disclosure", "disclosure must be standard or full"))
+		return
+	}
 	switch file {
-	case "report.json":
-		b, err := s.svc.SnapshotJSON(ctx, sid, n)
+	case "report.json", "report.csv", "report.xlsx", "report.html", "answers.csv", "answers-linked.csv", "outcome.csv", "comments.csv", "suggestions.csv":
+	default:
+		s.fail(c, delphi.Errorf(delphi.ENotFound, "", "no export %q: try report.json, report.csv, report.xlsx, report.html, answers.csv, answers-linked.csv, outcome.csv, comments.csv or suggestions.csv", file))
+		return
+	}
+	if file == "answers-linked.csv" && !actorFrom(c).CanRun() {
+		// the study's pseudonyms join a panelist's rounds: for those who run the study only
+		s.fail(c, delphi.Errorf(delphi.EForbidden, "", "your role (%s) may not export answers linked across rounds; answers.csv has them with a pseudonym per round", actorFrom(c).Role))
+		return
+	}
+	if full && (file == "suggestions.csv" || file == "comments.csv" || file == "outcome.csv" || file == "answers.csv" || file == "answers-linked.csv") {
+		full = false // no cell of these is withheld: the same file either way
+	}
+	// A closed round's results never change; suggestions are triaged later, so they are built
+	// for each request (they are small).
+	cacheable := file != "suggestions.csv"
+	ex, err := s.exports.get(ctx, exportKey{sid, n, file, full}, cacheable, func() (*builtExport, error) {
+		return s.buildExport(ctx, sid, n, file, full)
+	})
+	if err != nil {
+		if isBusy(err) {
+			c.Header("Retry-After", "5")
+		}
+		s.fail(c, err)
+		return
+	}
+	// exported data leaves the service: record who took what before handing it over
+	what := file
+	if full {
+		what += "?disclosure=full"
+	}
+	if err := s.svc.AuditExport(ctx, actorFrom(c), sid, n, what); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if file == "answers.csv" || file == "answers-linked.csv" {
+		// the panel as it is now: its group × country cells under min_group_size
+		st, err := s.svc.Study(ctx, sid)
+		var panel []delphi.Panelist
+		if err == nil {
+			panel, err = s.svc.Panel(ctx, sid)
+		}
 		if err != nil {
 			s.fail(c, err)
 			return
 		}
-		_, st, snaps, err := s.buildSummary(ctx, sid, n)
-		if err != nil {
-			s.fail(c, err)
-			return
+		c.Header("X-Delphi-Small-Cells", fmt.Sprint(smallCells(panel, minGroupSize(st))))
+	}
+	name := ex.name
+	if full {
+		name = strings.Replace(name, ".", "-full-disclosure.", 1)
+	}
+	c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="%s"`, name))
+	c.Header("Cache-Control", "private, no-store") // exports carry answers: no copy in any cache
+	c.Header("Vary", "Accept-Encoding")
+	if ex.gz != nil && strings.Contains(c.GetHeader("Accept-Encoding"), "gzip") {
+		c.Header("Content-Encoding", "gzip")
+		c.Data(http.StatusOK, ex.ctype, ex.gz)
+		return
+	}
+	c.Data(http.StatusOK, ex.ctype, ex.body)
+}
+
+// smallCells counts the group × country cells of the panel (withdrawn panelists left out)
+// with fewer than min panelists.
+func smallCells(panel []delphi.Panelist, min int) int {
+	cells := map[[2]string]int{}
+	for _, p := range panel {
+		if !p.Withdrawn {
+			cells[[2]string{p.Group, p.Country}]++
 		}
-		snap := snaps[len(snaps)-1]
-		// the stored snapshot, with Kendall's status, placements, the item flow and the outcome rule
-		if err := report.AugmentJSON(&body, b, report.StudyOf(st), snaps); err != nil {
-			s.fail(c, err)
-			return
+	}
+	n := 0
+	for _, k := range cells {
+		if k < min {
+			n++
 		}
-		ctype, name = "application/json", exportName(snap.SurveyID, sid, n, ".json")
+	}
+	return n
+}
+
+// buildExport builds one export file of round n.
+func (s *Server) buildExport(ctx context.Context, sid int64, n int, file string, full bool) (*builtExport, error) {
+	var body bytes.Buffer
+	ex := &builtExport{smallCells: -1}
+	switch file {
 	case "suggestions.csv":
 		// the suggestions made up to round n, with their triage
 		st, err := s.svc.Study(ctx, sid)
@@ -501,65 +697,66 @@ func (s *Server) apiReport(c *gin.Context) {
 			err = report.SuggestionsCSV(&body, upTo)
 		}
 		if err != nil {
-			s.fail(c, err)
-			return
+			return nil, err
 		}
-		ctype, name = "text/csv; charset=utf-8", exportName(st.SurveyID, sid, n, "-suggestions.csv")
-	case "report.csv", "report.xlsx", "report.html", "answers.csv", "answers-linked.csv", "outcome.csv", "comments.csv":
-		if file == "answers-linked.csv" && !actorFrom(c).CanRun() {
-			// the study's pseudonyms join a panelist's rounds: for those who run the study only
-			s.fail(c, delphi.Errorf(delphi.EForbidden, "", "your role (%s) may not export answers linked across rounds; answers.csv has them with a pseudonym per round", actorFrom(c).Role))
-			return
-		}
-		sum, st, snaps, err := s.buildSummary(ctx, sid, n)
-		if err != nil {
-			s.fail(c, err)
-			return
-		}
-		snap := snaps[len(snaps)-1]
-		switch file {
-		case "report.csv":
-			err = report.CSV(&body, snaps...)
-			ctype, name = "text/csv; charset=utf-8", exportName(snap.SurveyID, sid, n, ".csv")
-		case "report.xlsx":
-			err = report.XLSX(&body, report.StudyOf(st), snaps...)
-			ctype, name = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", exportName(snap.SurveyID, sid, n, ".xlsx")
-		case "report.html":
-			err = templates.WriteReport(ctx, &body, sum)
-			ctype, name = "text/html; charset=utf-8", exportName(snap.SurveyID, sid, n, ".html")
-		case "answers.csv", "answers-linked.csv":
-			linked := file == "answers-linked.csv"
-			var all []delphi.RawAnswer
-			for k := 1; k <= n && err == nil; k++ {
-				var as []delphi.RawAnswer
-				as, err = s.svc.RawAnswers(ctx, sid, k, linked)
-				all = append(all, as...)
-			}
-			if err == nil {
-				err = report.AnswersCSV(&body, all)
-			}
-			ctype, name = "text/csv; charset=utf-8", exportName(snap.SurveyID, sid, n, "-"+file)
-		case "outcome.csv":
-			err = report.OutcomeCSV(&body, report.Outcome(report.StudyOf(st), snaps))
-			ctype, name = "text/csv; charset=utf-8", exportName(snap.SurveyID, sid, n, "-outcome.csv")
-		case "comments.csv":
-			err = report.CommentsCSV(&body, snap)
-			ctype, name = "text/csv; charset=utf-8", exportName(snap.SurveyID, sid, n, "-comments.csv")
-		}
-		if err != nil {
-			s.fail(c, err)
-			return
-		}
-	default:
-		s.fail(c, delphi.Errorf(delphi.ENotFound, "", "no export %q: try report.json, report.csv, report.xlsx, report.html, answers.csv, answers-linked.csv, outcome.csv, comments.csv or suggestions.csv", file))
-		return
+		ex.ctype, ex.name = "text/csv; charset=utf-8", exportName(st.SurveyID, sid, n, "-suggestions.csv")
+		ex.body = body.Bytes()
+		return ex, nil
 	}
-	// exported data leaves the service: record who took what before handing it over
-	if err := s.svc.AuditExport(ctx, actorFrom(c), sid, n, file); err != nil {
-		s.fail(c, err)
-		return
+	sum, st, snaps, err := s.buildSummary(ctx, sid, n, full)
+	if err != nil {
+		return nil, err
 	}
-	c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="%s"`, name))
-	c.Header("Cache-Control", "private, no-store") // exports carry answers: no copy in any cache
-	s.writeBody(c, ctype, body.Bytes())
+	snap := snaps[len(snaps)-1]
+	switch file {
+	case "report.json":
+		// the snapshot as staff may see it (small cells withheld, a "disclosure" member saying
+		// what), with Kendall's status, placements, the item flow and the outcome rule
+		var b []byte
+		if b, err = delphi.EncodeSnapshot(snap); err == nil {
+			var rs report.Study
+			if rs, err = s.reportStudy(ctx, st); err == nil {
+				err = report.AugmentJSON(&body, b, rs, snaps)
+			}
+		}
+		ex.ctype, ex.name = "application/json", exportName(snap.SurveyID, sid, n, ".json")
+	case "report.csv":
+		err = report.CSV(&body, snaps...)
+		ex.ctype, ex.name = "text/csv; charset=utf-8", exportName(snap.SurveyID, sid, n, ".csv")
+	case "report.xlsx":
+		var rs report.Study
+		if rs, err = s.reportStudy(ctx, st); err == nil {
+			err = report.XLSX(&body, rs, snaps...)
+		}
+		ex.ctype, ex.name = xlsxType, exportName(snap.SurveyID, sid, n, ".xlsx")
+	case "report.html":
+		err = templates.WriteReport(ctx, &body, sum)
+		ex.ctype, ex.name = "text/html; charset=utf-8", exportName(snap.SurveyID, sid, n, ".html")
+	case "answers.csv", "answers-linked.csv":
+		linked := file == "answers-linked.csv"
+		var all []delphi.RawAnswer
+		for k := 1; k <= n && err == nil; k++ {
+			var as []delphi.RawAnswer
+			as, err = s.svc.RawAnswers(ctx, sid, k, linked)
+			all = append(all, as...)
+		}
+		if err == nil {
+			err = report.AnswersCSV(&body, all)
+		}
+		ex.ctype, ex.name = "text/csv; charset=utf-8", exportName(snap.SurveyID, sid, n, "-"+file)
+	case "outcome.csv":
+		var rs report.Study
+		if rs, err = s.reportStudy(ctx, st); err == nil {
+			err = report.OutcomeCSV(&body, report.Outcome(rs, snaps))
+		}
+		ex.ctype, ex.name = "text/csv; charset=utf-8", exportName(snap.SurveyID, sid, n, "-outcome.csv")
+	case "comments.csv":
+		err = report.CommentsCSV(&body, snap)
+		ex.ctype, ex.name = "text/csv; charset=utf-8", exportName(snap.SurveyID, sid, n, "-comments.csv")
+	}
+	if err != nil {
+		return nil, err
+	}
+	ex.body = body.Bytes()
+	return ex, nil
 }

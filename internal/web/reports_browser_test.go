@@ -113,7 +113,7 @@ func TestReportBrowser(t *testing.T) {
 	title := run(chromedp.Text(chromedp.ID("h-overview")))
 	screen := shot(chromedp.FullScreenshot(70))
 	if shots != "" { // a look at parts of the screen view
-		for _, id := range []string{"participation", "results", "groups", "contested", "change", "comments"} {
+		for _, id := range []string{"participation", "flow", "results", "placement", "groups", "contested", "change", "comments"} {
 			do(chromedp.ScrollIntoView(chromedp.ID(id)))
 			save("screen-"+id+".png", shot(chromedp.CaptureScreenshot()))
 		}
@@ -135,6 +135,32 @@ func TestReportBrowser(t *testing.T) {
 	// print
 	do(chromedp.Navigate(base+"?view=print"), chromedp.WaitVisible(chromedp.ID("h-overview")))
 	pdf := shot(chromedp.PrintToPDF(chromedp.PDFPreferCSSPageSize(), chromedp.PDFPrintBackground()))
+
+	// the summary and the outcome page fit a phone and a laptop without sideways scroll, and
+	// the outcome page shows its groups
+	for _, vp := range []struct {
+		name string
+		w, h int64
+		opts []chromedp.EmulateViewportOption
+	}{{"phone", 390, 844, []chromedp.EmulateViewportOption{chromedp.EmulateMobile}}, {"laptop", 1366, 768, nil}} {
+		do(chromedp.EmulateViewport(vp.w, vp.h, vp.opts...))
+		for _, u := range []string{base + "?view=screen", base + "?view=print", fmt.Sprintf("%s/reports/studies/%d/outcome", e.srv.URL, sid)} {
+			do(chromedp.Navigate(u), chromedp.WaitVisible(chromedp.CSS("h1")))
+			// against the device width: a mobile browser widens its layout viewport to the page
+			over, err := chromedp.Run(ctx, chromedp.Evaluate[int](fmt.Sprintf(`document.documentElement.scrollWidth - %d`, vp.w)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if over > 0 {
+				wide, _ := chromedp.Run(ctx, chromedp.Evaluate[string](fmt.Sprintf(`[...document.querySelectorAll("body *")].filter(e => { if (e.getBoundingClientRect().right <= %d) return false; for (let a = e.parentElement; a; a = a.parentElement) { if (getComputedStyle(a).overflowX != "visible") return false; } return true; }).sort((a, b) => b.getBoundingClientRect().right - a.getBoundingClientRect().right).slice(0, 4).map(e => e.tagName + "." + e.className + " in #" + (e.closest("section") || {}).id + " to " + Math.round(e.getBoundingClientRect().right)).join(", ")`, vp.w)))
+				t.Errorf("%s at %d px: the page scrolls sideways by %d px (%s)", u, vp.w, over, wide)
+			}
+			save(fmt.Sprintf("width-%s-%d.png", vp.name, len(u)), shot(chromedp.FullScreenshot(100)))
+		}
+	}
+	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("section.outcome-group").length`)); err != nil || n < 3 {
+		t.Errorf("outcome page: %d groups (%v); want the core set, undecided and excluded at least", n, err)
+	}
 
 	save("screen.jpg", screen)
 	save("slide-1.png", slide1)

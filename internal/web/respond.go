@@ -302,14 +302,50 @@ func (s *Server) apiConsent(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"consented": true})
+	c.JSON(http.StatusOK, consentJSON{Consented: true})
+}
+
+// consentJSON answers POST /respond/consent.
+type consentJSON struct {
+	Consented bool `json:"consented"`
+}
+
+// answersInput is the body of PUT /respond/answers.
+type answersInput struct {
+	Answers []delphi.Answer `json:"answers"`
+}
+
+// savedJSON answers PUT /respond/answers: how many answers were saved, in which round.
+type savedJSON struct {
+	Round int `json:"round"`
+	Saved int `json:"saved"`
+}
+
+// submittedJSON answers POST /respond/submit.
+type submittedJSON struct {
+	SubmittedAt time.Time `json:"submitted_at"`
+}
+
+// suggestionInput is the body of POST /respond/suggestions.
+type suggestionInput struct {
+	Label     string `json:"label"`
+	Rationale string `json:"rationale"`
+}
+
+// withdrawalInput is the body of POST /respond/withdraw: keep (default) or remove_open.
+type withdrawalInput struct {
+	Answers string `json:"answers"`
+}
+
+// withdrawnJSON answers POST /respond/withdraw.
+type withdrawnJSON struct {
+	Answers   string `json:"answers"`
+	Withdrawn bool   `json:"withdrawn"`
 }
 
 func (s *Server) apiSaveAnswers(c *gin.Context) {
 	e, _ := expertFrom(c)
-	var in struct {
-		Answers []delphi.Answer `json:"answers"`
-	}
+	var in answersInput
 	if err := decodeJSON(c, &in); err != nil {
 		s.fail(c, err)
 		return
@@ -319,7 +355,7 @@ func (s *Server) apiSaveAnswers(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"saved": len(in.Answers), "round": r.Number})
+	c.JSON(http.StatusOK, savedJSON{Saved: len(in.Answers), Round: r.Number})
 }
 
 func (s *Server) apiSubmit(c *gin.Context) {
@@ -329,15 +365,12 @@ func (s *Server) apiSubmit(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"submitted_at": at})
+	c.JSON(http.StatusOK, submittedJSON{SubmittedAt: at})
 }
 
 func (s *Server) apiSuggest(c *gin.Context) {
 	e, _ := expertFrom(c)
-	var in struct {
-		Label     string `json:"label"`
-		Rationale string `json:"rationale"`
-	}
+	var in suggestionInput
 	if err := decodeJSON(c, &in); err != nil {
 		s.fail(c, err)
 		return
@@ -374,9 +407,7 @@ func (s *Server) apiMyData(c *gin.Context) {
 // rounds still open stay (keep) or go (remove_open), as they choose.
 func (s *Server) apiWithdrawSelf(c *gin.Context) {
 	e, _ := expertFrom(c)
-	var in struct {
-		Answers string `json:"answers"`
-	}
+	var in withdrawalInput
 	if err := decodeJSON(c, &in); err != nil {
 		s.fail(c, err)
 		return
@@ -385,7 +416,7 @@ func (s *Server) apiWithdrawSelf(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"withdrawn": true, "answers": cmp.Or(in.Answers, delphi.KeepAnswers)})
+	c.JSON(http.StatusOK, withdrawnJSON{Withdrawn: true, Answers: cmp.Or(in.Answers, delphi.KeepAnswers)})
 }
 
 // sharedSize is about the bytes a round's shared items hold, for the cache's bound.

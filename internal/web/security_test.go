@@ -57,6 +57,9 @@ var pageRules = map[string]string{
 	"POST /respond/submit":          expert,
 	"GET /respond/suggest":          expert,
 	"POST /respond/suggest":         expert,
+	"GET /respond/data":             expert,
+	"GET /respond/my-data":          expert,
+	"POST /respond/withdraw":        expert,
 
 	"GET /console":                                     anyStaff,
 	"GET /console/logout":                              anyStaff,
@@ -93,6 +96,8 @@ var pageRules = map[string]string{
 	"GET /console/studies/:sid/outbox":                 runners,
 	"GET /console/studies/:sid/suggestions":            runners,
 	"POST /console/studies/:sid/suggestions/:id":       runners,
+	"GET /console/studies/:sid/decisions":              anyStaff,
+	"POST /console/studies/:sid/decisions":             runners,
 	"GET /console/audit":                               adminOnly,
 	"GET /console/studies/:sid/audit":                  adminOnly,
 	"GET /console/staff":                               adminOnly,
@@ -213,6 +218,7 @@ func (s *secEnv) page(method, path string, u who, form url.Values, csrf string) 
 	if u.cookie != nil {
 		req.AddCookie(u.cookie)
 	}
+	sent := requestBody(s.t, req)
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }, Timeout: 20 * time.Second}
 	res, err := client.Do(req)
 	if err != nil {
@@ -220,7 +226,9 @@ func (s *secEnv) page(method, path string, u who, form url.Values, csrf string) 
 	}
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
-	return response{Status: res.StatusCode, Header: res.Header, Body: b}
+	r := response{Status: res.StatusCode, Header: res.Header, Body: b}
+	s.env.checkAPI(req, sent, r)
+	return r
 }
 
 // fill puts real values in a route's parameters.
@@ -1038,12 +1046,14 @@ func TestInputAbuse(t *testing.T) {
 				req.Header.Set("Content-Type", tt.ct)
 			}
 			req.Header.Set("Authorization", "Bearer "+tt.token)
+			sent := requestBody(t, req)
 			res, err := http.DefaultClient.Do(req)
 			if err != nil {
 				t.Fatalf("no answer: %v", err)
 			}
 			b, _ := io.ReadAll(res.Body)
 			res.Body.Close()
+			e.checkAPI(req, sent, response{Status: res.StatusCode, Header: res.Header, Body: b})
 			var eb apiErrorBody
 			if res.StatusCode != tt.status || json.Unmarshal(b, &eb) != nil || eb.Error.Message == "" {
 				t.Fatalf("got %d %.300s, want %d with a JSON error", res.StatusCode, b, tt.status)

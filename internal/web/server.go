@@ -27,7 +27,7 @@ import (
 type Deps struct {
 	Service   *delphi.Service
 	Signer    *auth.Signer
-	Templates fs.FS // the console's html/template files (templates.FS, or os.DirFS in dev mode)
+	Templates fs.FS // holds static/, the assets served under /static (templates.FS, or os.DirFS in dev mode)
 	Log       *slog.Logger
 	BaseURL   string // public URL, for links in emails ("http://localhost:8080")
 	Version   string
@@ -52,7 +52,6 @@ type Mailer interface {
 type Server struct {
 	Deps
 	svc      *delphi.Service
-	pages    map[string]*pageTemplate
 	engine   *gin.Engine
 	throttle *auth.Throttle // failed sign-ins per account and address
 	maxBody  int64
@@ -76,12 +75,15 @@ type Server struct {
 	scales *cache.Cache[scaleKey, roundScale]
 	// panelKey → the panel's part of one item's feedback, rendered (a few KB): at most 16 MB.
 	feedbackPanels *cache.Cache[panelKey, []byte]
+
+	// exports: built export files of closed rounds, shared and bounded (exports.go).
+	exports *exports
 }
 
 // maxThrottled bounds the sign-in throttle's table (about 150 bytes a key).
 const maxThrottled = 50_000
 
-// New builds the server and parses the console's templates (an error here stops start-up).
+// New builds the server (an error here stops start-up).
 func New(d Deps) (*Server, error) {
 	if d.Now == nil {
 		d.Now = time.Now
@@ -98,7 +100,7 @@ func New(d Deps) (*Server, error) {
 			return nil, fmt.Errorf("web: trusted proxy %q is neither an address nor a CIDR", p)
 		}
 	}
-	s := &Server{Deps: d, svc: d.Service, hub: newHub(), throttle: auth.NewThrottle(d.Now, maxThrottled), maxBody: 1 << 20,
+	s := &Server{Deps: d, svc: d.Service, hub: newHub(), throttle: auth.NewThrottle(d.Now, maxThrottled), maxBody: 1 << 20, exports: newExports(),
 		respondItems:   cache.NewWeighted[itemsKey, []sharedItem](32<<20, sharedSize),
 		sections:       cache.New[int64, []roundSection](256),
 		scales:         cache.New[scaleKey, roundScale](256),
@@ -109,11 +111,6 @@ func New(d Deps) (*Server, error) {
 		return nil, fmt.Errorf("web: %w", err)
 	}
 	s.catalog = cat
-	pages, err := parseTemplates(d.Templates)
-	if err != nil {
-		return nil, fmt.Errorf("web: %w", err)
-	}
-	s.pages = pages
 	s.engine = s.routes()
 	if s.openapi, err = s.buildOpenAPI(); err != nil {
 		return nil, fmt.Errorf("web: openapi: %w", err)

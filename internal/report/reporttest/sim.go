@@ -33,6 +33,10 @@ type Options struct {
 	Advance func(time.Duration)
 	// Hostile adds comments meant to attack spreadsheets and pages (formula injection, markup).
 	Hostile bool
+	// Panel, if set, may change the i-th panelist before the panel is added (group, country).
+	Panel func(i int, p *delphi.PanelistInput)
+	// Suggestions is how many panelists suggest an item in round 1 (hostile text when Hostile).
+	Suggestions int
 }
 
 // Countries of the simulated panel.
@@ -56,6 +60,9 @@ func Run(ctx context.Context, svc *delphi.Service, opts Options) (int64, error) 
 	for i := range rows {
 		rows[i] = delphi.PanelistInput{Name: fmt.Sprintf("Expert Name%03d", i+1), Email: fmt.Sprintf("expert%03d@hospital.example.org", i+1),
 			Group: def.Groups[i%len(def.Groups)].ID, Country: Countries[(i/len(def.Groups))%len(Countries)], Language: "en"}
+		if opts.Panel != nil {
+			opts.Panel(i, &rows[i])
+		}
 	}
 	if _, err := svc.AddPanelists(ctx, delphi.System, st.ID, rows); err != nil {
 		return 0, fmt.Errorf("add panel: %w", err)
@@ -84,6 +91,7 @@ func Run(ctx context.Context, svc *delphi.Service, opts Options) (int64, error) 
 	}
 	prev := map[string]map[string]int{} // panelist pseudonym → item → round-1 rating
 	var prevMedian map[string]float64
+	suggested := 0
 	for n := 1; n <= opts.Rounds; n++ {
 		r, err := svc.OpenRound(ctx, delphi.System, st.ID, delphi.OpenRoundInput{})
 		if err != nil {
@@ -119,6 +127,17 @@ func Run(ctx context.Context, svc *delphi.Service, opts Options) (int64, error) 
 				if e, err = svc.Expert(ctx, l.Token); err != nil {
 					return 0, err
 				}
+			}
+			if n == 1 && suggested < opts.Suggestions {
+				label, why := fmt.Sprintf("Suggested item %d", suggested+1), "missing from the list"
+				if opts.Hostile {
+					label += ` <img src=x onerror=alert(1)>`
+					why = `=HYPERLINK("http://evil.example") <b>bold</b>`
+				}
+				if _, err := svc.Suggest(ctx, e, label, why); err != nil {
+					return 0, fmt.Errorf("suggest: %w", err)
+				}
+				suggested++
 			}
 			pid := e.Panelist.Pseudonym
 			if prev[pid] == nil {
