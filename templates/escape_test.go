@@ -109,8 +109,13 @@ func render(t *testing.T, name string, c templ.Component, allowStyle bool) {
 func problems(n *html.Node, allowStyle bool) []string {
 	var out []string
 	if n.Type == html.ElementNode {
+		// the one image of ours: a meeting's QR code, a PNG built from bytes (PresenterPage.QR)
+		ours := n.Data == "img" && attr(n, "class") == "qr" && strings.HasPrefix(attr(n, "src"), "data:image/png;base64,")
 		switch n.Data {
 		case "img", "iframe", "object", "embed", "base", "frame":
+			if ours {
+				break
+			}
 			out = append(out, fmt.Sprintf("injected <%s> in <%s>", n.Data, n.Parent.Data))
 		case "script":
 			if src := attr(n, "src"); !strings.HasPrefix(src, "/static/") || n.FirstChild != nil {
@@ -130,6 +135,9 @@ func problems(n *html.Node, allowStyle bool) []string {
 			case key == "style":
 				out = append(out, fmt.Sprintf("inline style on <%s>", n.Data))
 			case key == "href" || key == "src" || key == "action" || key == "formaction" || key == "xlink:href":
+				if ours && key == "src" {
+					break
+				}
 				if strings.HasPrefix(val, "javascript:") || strings.HasPrefix(val, "data:") || strings.HasPrefix(val, "vbscript:") {
 					out = append(out, fmt.Sprintf("%s=%q on <%s>", a.Key, a.Val, n.Data))
 				}
@@ -198,11 +206,35 @@ func TestComponentsEscapeHostileText(t *testing.T) {
 		summary.Page = p
 		summary.Body = Summary(sum)
 
+		list := filled[MeetingListPage](on)
+		list.Page = p
+		join := filled[JoinPage](on)
+		join.Page = p
+		vote := filled[VotePage](on)
+		vote.Page = p
+		var meetingCases []templ.Component
+		for _, state := range []string{"waiting", "open", "closed", hostile} {
+			pres := filled[PresenterPage](on)
+			pres.Page = p
+			pres.QR = []byte{0x89, 'P', 'N', 'G'}
+			pres.Item.State = state
+			meetingCases = append(meetingCases, Presenter(pres))
+		}
+		for _, ended := range []bool{true, false} {
+			v := *vote
+			v.Ended = ended
+			meetingCases = append(meetingCases, Vote(&v))
+		}
+		for i, c := range meetingCases {
+			render(t, fmt.Sprintf("meeting page %d", i), c, false)
+		}
 		for _, tc := range []struct {
 			name       string
 			c          templ.Component
 			allowStyle bool
 		}{
+			{"meeting list", MeetingList(list), false},
+			{"join", Join(join), false},
 			{"error", Error(errPage), false},
 			{"link", Link(link), false},
 			{"home", Home(home), false},

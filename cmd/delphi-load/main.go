@@ -40,9 +40,12 @@ type config struct {
 	Light     int           // clients of the progress phase
 	Readers   int           // concurrent report readers
 	BigClose  []int         // panel sizes of the 300-item close phases
-	Skip      map[string]bool
-	Verbose   bool
-	Profile   bool // save the server's CPU profile of each timed phase
+	// Attendees join a meeting and vote on one item, each spread over MeetingSpread.
+	Attendees     int
+	MeetingSpread time.Duration
+	Skip          map[string]bool
+	Verbose       bool
+	Profile       bool // save the server's CPU profile of each timed phase
 }
 
 func main() {
@@ -71,7 +74,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&c.Light, "light-clients", 16, "concurrent clients reading progress")
 	fs.IntVar(&c.Readers, "readers", 100, "concurrent readers of a closed round's report")
 	big := fs.String("close", "1000,10000", "panel sizes of the 300-item rounds to close (comma-separated; empty for none)")
-	skip := fs.String("skip", "", "phases to skip (comma-separated: ceiling,section,autosave,page,progress,close,report)")
+	skip := fs.String("skip", "", "phases to skip (comma-separated: ceiling,section,autosave,page,progress,meeting,close,report)")
+	fs.IntVar(&c.Attendees, "attendees", 300, "attendees of the meeting phase")
+	fs.DurationVar(&c.MeetingSpread, "meeting-spread", 10*time.Second, "the meeting's joins, then its votes, are spread over this")
 	fs.BoolVar(&c.Verbose, "v", false, "say what is happening")
 	fs.BoolVar(&c.Profile, "profile", false, "save the server's CPU profile of each timed phase as <dir>/run<N>/<phase>.pprof (give -dir to keep them)")
 	if err := fs.Parse(args); err != nil {

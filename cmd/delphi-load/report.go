@@ -115,6 +115,29 @@ var targets = []target{
 	{"report 300 items uncached (running server): p50", phaseFig("report-uncached", func(p *phase) float64 { return msOf(p.P50) }), "ms", func(v float64) bool { return v <= 20 }, "≤ 20 ms"},
 	{"report 300 items, first after a start: p50", phaseFig("report-cold", func(p *phase) float64 { return msOf(p.P50) }), "ms", nil, "(none)"},
 	{"report cached, 100 readers: p99", phaseFig("report-cached", func(p *phase) float64 { return msOf(p.P99) }), "ms", func(v float64) bool { return v <= 50 }, "≤ 50 ms"},
+	{"meeting: 300 attendees join: p99", phaseFig("meeting-join", func(p *phase) float64 { return msOf(p.P99) }), "ms", nil, "(none)"},
+	{"meeting: 300 votes: p99", phaseFig("meeting-vote", func(p *phase) float64 { return msOf(p.P99) }), "ms", func(v float64) bool { return v <= 50 }, "≤ 50 ms"},
+	{"meeting: joins and votes not 2xx", func(r *result) (float64, bool) {
+		j, v := r.phase("meeting-join"), r.phase("meeting-vote")
+		if j == nil || v == nil {
+			return 0, false
+		}
+		n := 0
+		for _, p := range []*phase{j, v} {
+			for st, c := range p.Status {
+				if st < 200 || st > 299 {
+					n += c
+				}
+			}
+		}
+		return float64(n + j.N - v.N), true // a join that failed leaves a vote missing
+	}, "", func(v float64) bool { return v == 0 }, "0"},
+	{"meeting: presenter's count behind a vote, max", func(r *result) (float64, bool) {
+		if r.Meeting == nil {
+			return 0, false
+		}
+		return msOf(r.Meeting.Lag), true
+	}, "ms", func(v float64) bool { return v <= 1000 }, "≤ 1,000 ms"},
 	{"progress JSON, 16 clients: req/s", phaseFig("progress", func(p *phase) float64 { return p.PerSec }), "/s", func(v float64) bool { return v >= 20000 }, "≥ 20,000/s"},
 }
 

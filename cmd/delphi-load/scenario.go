@@ -46,6 +46,7 @@ type result struct {
 	Closes    []closeResult
 	Durable   string
 	ReportURL string
+	Meeting   *meetingResult
 }
 
 func (r *result) phase(kind string) *phase {
@@ -115,6 +116,13 @@ func oneRun(ctx context.Context, c *config, dir string, out io.Writer) (*result,
 	}
 	if !c.Skip["progress"] {
 		r.Phases = append(r.Phases, e.progress(ctx))
+	}
+	if !c.Skip["meeting"] {
+		ps, mr, err := e.meeting(ctx, c.Attendees, c.MeetingSpread)
+		if err != nil {
+			return nil, fmt.Errorf("meeting: %w", err)
+		}
+		r.Phases, r.Meeting = append(r.Phases, ps...), mr
 	}
 	// kill -9, then check that every acknowledged answer is on disk
 	e.srv.kill()

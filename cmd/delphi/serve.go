@@ -170,6 +170,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second,
 		WriteTimeout: 120 * time.Second, IdleTimeout: 120 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 
+	hs.RegisterOnShutdown(srv.CloseStreams) // live meeting streams would hold Shutdown up
 	fmt.Fprintf(stdout, "delphi %s listening on %s (database %s)\n", version, ln.Addr(), c.DB)
 	fmt.Fprintf(stdout, "  console:  %s/console\n", c.BaseURL)
 	if pw != "" {

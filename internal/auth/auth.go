@@ -48,6 +48,8 @@ type Signer struct {
 	// sessions are staff session tokens already checked, in the same way: staff send theirs
 	// with every request. Whether the session has ended is the caller's check, every time.
 	sessions *cache.Cache[string, Session]
+	// attendees are meeting attendees' tokens already checked, in the same way.
+	attendees *cache.Cache[string, Attendee]
 }
 
 // maxCheckedInvites bounds Signer.invites (a few hundred bytes each): twice the largest panel
@@ -60,7 +62,7 @@ func New(key []byte, now func() time.Time) (*Signer, error) {
 		return nil, fmt.Errorf("auth: signing key is %d bytes, want at least 32", len(key))
 	}
 	return &Signer{key: key, now: now, invites: cache.New[string, Invite](maxCheckedInvites),
-		sessions: cache.New[string, Session](maxCheckedSessions)}, nil
+		sessions: cache.New[string, Session](maxCheckedSessions), attendees: cache.New[string, Attendee](maxCheckedAttendees)}, nil
 }
 
 // LoadOrCreateKey reads the signing key at path, creating a random one (mode 0600) on first start.

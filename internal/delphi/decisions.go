@@ -31,6 +31,9 @@ type MeetingVoteInput struct {
 	Question   string                    `json:"question"`
 	Vote       outcome.Vote              `json:"vote"`
 	GroupVotes map[string]map[string]int `json:"group_votes,omitempty"`
+	// hidden counts the groups not broken out in GroupVotes (too small, or deducible): their
+	// votes are in Vote.Counts only, so GroupVotes may add up to less (CloseVote).
+	hidden int
 }
 
 // Decide records a committee decision (admins and the study's facilitators). A decision on a
@@ -89,6 +92,16 @@ func (s *Service) RecordMeetingVote(ctx context.Context, a Actor, studyID int64,
 		if err != nil {
 			return err
 		}
+		d, err = s.recordMeetingVote(tx, a, st, in)
+		return err
+	})
+	return d, err
+}
+
+// recordMeetingVote is RecordMeetingVote inside a transaction (CloseVote's too).
+func (s *Service) recordMeetingVote(tx *store.Tx, a Actor, st *Study, in MeetingVoteInput) (outcome.Decision, error) {
+	var d outcome.Decision
+	err := func() error {
 		if err := checkDecisionItem(tx, st, in.Item); err != nil {
 			return err
 		}
@@ -135,7 +148,7 @@ func (s *Service) RecordMeetingVote(ctx context.Context, a Actor, studyID int64,
 				}
 			}
 			for k := range mergeKeys(sum, v.Counts) {
-				if sum[k] != v.Counts[k] {
+				if sum[k] > v.Counts[k] || (in.hidden == 0 && sum[k] != v.Counts[k]) {
 					return Errorf(EInvalid, "group_votes", "the groups' votes for %q add up to %d, not %d", k, sum[k], v.Counts[k])
 				}
 			}
@@ -150,15 +163,16 @@ func (s *Service) RecordMeetingVote(ctx context.Context, a Actor, studyID int64,
 		}
 		mb := outcome.MeetingBasis{Meeting: strings.TrimSpace(in.Meeting), Question: strings.TrimSpace(in.Question), Vote: v,
 			Voters: v.Voters(), Abstained: v.Counts[outcome.OptAbstain], Groups: groups, GroupVotes: in.GroupVotes,
-			Rule: rule, RuleHash: hash}
+			Rule: rule, RuleHash: hash, HiddenGroups: in.hidden}
 		if len(mb.Groups) == 0 {
 			mb.Groups = nil
 		}
 		mj, _ := json.Marshal(mb)
+		var err error
 		d, err = s.recordDecision(tx, a, st, store.Decision{ItemID: in.Item, Tier: tier, Module: module,
 			Basis: outcome.BasisMeetingVote, Meeting: string(mj)})
 		return err
-	})
+	}()
 	return d, err
 }
 

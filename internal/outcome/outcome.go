@@ -246,8 +246,11 @@ type MeetingBasis struct {
 	Abstained  int                       `json:"abstained"`
 	Groups     map[string]int            `json:"groups,omitempty"`      // votes cast per stakeholder group
 	GroupVotes map[string]map[string]int `json:"group_votes,omitempty"` // option counts per group
-	Rule       survey.Meeting            `json:"rule"`
-	RuleHash   string                    `json:"rule_hash"`
+	// HiddenGroups counts the groups not broken out in Groups and GroupVotes: fewer votes than
+	// min_group_size, or deducible from the rest (their votes are in Vote.Counts only).
+	HiddenGroups int            `json:"hidden_groups,omitempty"`
+	Rule         survey.Meeting `json:"rule"`
+	RuleHash     string         `json:"rule_hash"`
 }
 
 // Latest returns the latest of ds (by time, then id), or nil.

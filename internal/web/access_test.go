@@ -1,7 +1,9 @@
 package web
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -19,6 +21,11 @@ func TestAPIAccessRules(t *testing.T) {
 		e.member(sid, e.addStaff(role+"@test", role, "password-"+role), role)
 	}
 	e.addStaff("outsider@test", "facilitator", "password-outsider")
+	// a meeting of the study, and an attendee of it
+	var m meetingJSON
+	e.must(e.call("POST", fmt.Sprintf("/api/v1/studies/%d/meetings", sid), e.admin, map[string]any{"title": "T", "date": "2026-01-01"}, &m), 201)
+	var joined struct{ Token string }
+	e.must(e.call("POST", "/api/v1/meetings/join", "", map[string]any{"code": m.JoinCode, "name": "A", "group": "haematologist"}, &joined), 201)
 	tokens := map[string]string{
 		"none":        "",
 		"admin":       e.admin,
@@ -26,12 +33,14 @@ func TestAPIAccessRules(t *testing.T) {
 		"presenter":   e.login("presenter@test", "password-presenter"),
 		"expert":      expertTok,
 		"outsider":    e.login("outsider@test", "password-outsider"), // a facilitator, not of this study
+		"attendee":    joined.Token,
 	}
 	// every route is tried as each of these; the outsider's sign-out runs last
-	whos := []string{"none", "admin", "facilitator", "presenter", "expert", "outsider"}
+	whos := []string{"none", "admin", "facilitator", "presenter", "expert", "attendee", "outsider"}
 	allowed := map[string][]string{
-		public:    {"none", "admin", "facilitator", "presenter", "expert"},
+		public:    {"none", "admin", "facilitator", "presenter", "expert", "attendee"},
 		expert:    {"expert"},
+		attendee:  {"attendee"},
 		anyStaff:  {"admin", "facilitator", "presenter"},
 		runners:   {"admin", "facilitator"},
 		adminOnly: {"admin"},
@@ -42,7 +51,7 @@ func TestAPIAccessRules(t *testing.T) {
 			t.Fatalf("%s %s has no known access rule %q", rt.method, rt.path, rt.access)
 		}
 		path := strings.NewReplacer(":sid", fmt.Sprint(sid), ":pid", fmt.Sprint(ids[1]), ":n", "1", ":id", "999", ":file", "report.json",
-			":staff_id", "999", ":session", "x").Replace(rt.path)
+			":staff_id", "999", ":session", "x", ":mid", fmt.Sprint(m.ID), ":item", "ghost").Replace(rt.path)
 		for _, who := range whos {
 			tok := tokens[who]
 			if rt.path == "/auth/logout" && who != "none" && who != "expert" {
@@ -50,7 +59,7 @@ func TestAPIAccessRules(t *testing.T) {
 			}
 			t.Run(rt.method+" "+rt.path+" as "+who, func(t *testing.T) {
 				if who == "outsider" {
-					if !strings.Contains(rt.path, ":sid") || !contains(ok, "facilitator") {
+					if !(strings.Contains(rt.path, ":sid") || strings.Contains(rt.path, ":mid")) || !contains(ok, "facilitator") {
 						return
 					}
 					body := any(nil)
@@ -67,7 +76,12 @@ func TestAPIAccessRules(t *testing.T) {
 				if opDocs[rt.method+" "+openAPIPath(rt.path)].request != nil {
 					body = "{}"
 				}
-				r := e.call(rt.method, "/api/v1"+path, tok, body, nil)
+				var r response
+				if strings.HasSuffix(rt.path, "/events") {
+					r = e.streamStatus("/api/v1"+path, tok) // a stream that is allowed never ends
+				} else {
+					r = e.call(rt.method, "/api/v1"+path, tok, body, nil)
+				}
 				denied := r.Status == http.StatusUnauthorized || r.Status == http.StatusForbidden
 				if contains(ok, who) && denied && !(rt.path == "/auth/login") {
 					t.Fatalf("%s should be allowed: %s", who, r)
@@ -81,4 +95,25 @@ func TestAPIAccessRules(t *testing.T) {
 			})
 		}
 	}
+}
+
+// streamStatus opens a server-sent event stream and returns its status and, for an error, its body.
+func (e *env) streamStatus(path, token string) response {
+	e.t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", e.srv.URL+path, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	r := response{Status: res.StatusCode, Header: res.Header}
+	if res.StatusCode != http.StatusOK {
+		r.Body, _ = io.ReadAll(res.Body)
+	}
+	return r
 }

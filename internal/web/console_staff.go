@@ -41,6 +41,12 @@ func (s *Server) presession(c *gin.Context) string {
 // Origin: null). The form's token must match the pre-session cookie, which another site can
 // neither read nor set.
 func (s *Server) presessionRefusal(c *gin.Context) string {
+	return s.presessionRefusalFor(c, presessionCookie, "presession:")
+}
+
+// presessionRefusalFor is presessionRefusal for a pre-session cookie and token prefix of its own
+// (the meeting's join form has delphi_join on /m).
+func (s *Server) presessionRefusalFor(c *gin.Context, cookie, prefix string) string {
 	switch v := c.GetHeader("Sec-Fetch-Site"); v {
 	case "cross-site", "same-site":
 		return "Sec-Fetch-Site: " + v
@@ -51,11 +57,11 @@ func (s *Server) presessionRefusal(c *gin.Context) string {
 			return "Origin names another site"
 		}
 	}
-	ck, err := c.Cookie(presessionCookie)
+	ck, err := c.Cookie(cookie)
 	if err != nil || ck == "" {
 		return "no pre-session cookie"
 	}
-	if !s.Signer.CheckCSRF("presession:"+ck, c.PostForm("csrf")) {
+	if !s.Signer.CheckCSRF(prefix+ck, c.PostForm("csrf")) {
 		return "form token does not match"
 	}
 	return ""

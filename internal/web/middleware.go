@@ -19,6 +19,7 @@ const (
 	keyExpert
 	keySession
 	keyActor
+	keyAttendee
 )
 
 func requestID(c *gin.Context) string {

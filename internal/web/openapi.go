@@ -121,6 +121,20 @@ var opDocs = map[string]opDoc{
 	"GET /studies/{sid}/outbox":                   {summary: "Queued and sent emails", response: []outboxMessageJSON{}},
 	"GET /studies/{sid}/audit":                    {summary: "The study's audit log (admins)", response: []store.AuditEntry{}},
 	"DELETE /invitations/{id}":                    {summary: "Revoke an invite link"},
+	"GET /studies/{sid}/meetings":                 {summary: "The study's consensus meetings, newest first", response: []meetingRow{}},
+	"POST /studies/{sid}/meetings":                {summary: "Create a consensus meeting with a join code; without items, the items the outcome leaves undecided, closest first", request: delphi.MeetingInput{}, response: meetingJSON{}, status: 201},
+	"POST /meetings/join":                         {summary: "Join a meeting with its code; a panelist sending their invite token joins under their own name and group; returns an attendee token", request: delphi.JoinInput{}, response: delphi.Joined{}, status: 201},
+	"PUT /meetings/vote":                          {summary: "Attendee: vote on the open item (replaces one's earlier vote until it closes); 2xx means durable", request: delphi.VoteInput{}, response: delphi.VoteInput{}},
+	"GET /meetings/current":                       {summary: "Attendee: the meeting and its open vote, with one's own vote", response: delphi.AttendeeView{}},
+	"GET /meetings/{mid}":                         {summary: "A meeting: its list with closeness, the open vote with the count of votes cast (not their split), results, attendees per group", response: meetingJSON{}},
+	"PUT /meetings/{mid}/items":                   {summary: "Edit and reorder a meeting's list (items voted on stay)", request: meetingItemsInput{}, response: meetingJSON{}},
+	"POST /meetings/{mid}/items/{item}/open":      {summary: "Open the vote on an item: a proposal (tier, module) or options; one vote open at a time (409)", request: delphi.Question{}, response: meetingJSON{}},
+	"POST /meetings/{mid}/items/{item}/close":     {summary: "Close the open vote: it becomes a decision (outcome-definitions.md §3) and the votes are untied from their attendees; audited", response: meetingJSON{}},
+	"PUT /meetings/{mid}/join":                    {summary: "Open or close joining, or give the meeting a new code (the old one stops working)", request: joinActionInput{}, response: meetingJSON{}},
+	"POST /meetings/{mid}/end":                    {summary: "End the meeting: joining closes, no more votes", response: meetingJSON{}},
+	"GET /meetings/{mid}/events":                  {summary: "Server-sent events: a pulse event (delphi.Pulse: state, open item, votes cast, attendees) at the start and after every change; 503 with Retry-After when too many streams are open", response: files{"text/event-stream"}},
+	"GET /meetings/{mid}/report.json":             {summary: "The meeting's record: attendees by group (never by name), each item's question, counts and result; audited", response: delphi.MeetingReport{}},
+	"GET /meetings/{mid}/report.csv":              {summary: "The meeting's record as CSV; audited", response: files{"text/csv"}},
 	"GET /staff":                                  {summary: "Staff accounts (admins)", response: []delphi.Staff{}},
 	"POST /staff":                                 {summary: "Add a staff account (admins); without a password it is invited, and the answer carries the one-time link to choose one", request: delphi.NewStaff{}, response: staffJSON{}, status: 201},
 	"GET /respond":                                {summary: "Expert: the current round, saved answers and feedback", response: respondJSON{}},
@@ -164,7 +178,7 @@ func (s *Server) openAPI() (*openapi3.T, error) {
 		op.OperationID = strings.ToLower(rt.method) + strings.NewReplacer("/", "_", "{", "", "}", "", ".", "_", "-", "_").Replace(p)
 		for _, m := range ginParam.FindAllStringSubmatch(rt.path, -1) {
 			schema := openapi3.NewInt64Schema().WithMin(1)
-			if m[1] == "id" && strings.HasPrefix(rt.path, "/invitations") || m[1] == "file" || m[1] == "session" {
+			if m[1] == "id" && strings.HasPrefix(rt.path, "/invitations") || m[1] == "file" || m[1] == "session" || m[1] == "item" {
 				schema = openapi3.NewStringSchema()
 			}
 			if v, ok := d.params[m[1]]; ok {
@@ -227,6 +241,9 @@ func (s *Server) openAPI() (*openapi3.T, error) {
 		case expert:
 			op.Security = openapi3.NewSecurityRequirements().With(openapi3.NewSecurityRequirement().Authenticate("invite")).
 				With(openapi3.NewSecurityRequirement().Authenticate("expertCookie"))
+		case attendee:
+			op.Security = openapi3.NewSecurityRequirements().With(openapi3.NewSecurityRequirement().Authenticate("attendee")).
+				With(openapi3.NewSecurityRequirement().Authenticate("attendeeCookie"))
 		default:
 			op.Security = openapi3.NewSecurityRequirements().With(openapi3.NewSecurityRequirement().Authenticate("staff")).
 				With(openapi3.NewSecurityRequirement().Authenticate("staffCookie"))
@@ -271,6 +288,10 @@ func (s *Server) openAPI() (*openapi3.T, error) {
 					WithDescription("token from POST /auth/login or /auth/password")},
 				"invite": &openapi3.SecuritySchemeRef{Value: openapi3.NewJWTSecurityScheme().
 					WithDescription("an expert's invite token (the part after /r/ in their link)")},
+				"attendee": &openapi3.SecuritySchemeRef{Value: openapi3.NewJWTSecurityScheme().
+					WithDescription("a meeting attendee's token, from POST /meetings/join")},
+				"attendeeCookie": &openapi3.SecuritySchemeRef{Value: openapi3.NewCSRFSecurityScheme().WithIn("cookie").WithName(attendeeCookie).
+					WithDescription("an attendee's cookie on their phone, set by the join form; a request other than GET also sends its CSRF token as X-CSRF-Token")},
 				// the pages' scripts call the API with the browser's session
 				"staffCookie": &openapi3.SecuritySchemeRef{Value: openapi3.NewCSRFSecurityScheme().WithIn("cookie").WithName(staffCookie).
 					WithDescription("the console's session cookie; a request other than GET also sends its CSRF token as X-CSRF-Token")},
@@ -331,6 +352,7 @@ var schemaNames = map[reflect.Type]string{
 	reflect.TypeFor[panelJSON]():         "PanelFeedback",
 	reflect.TypeFor[apiErrorBody]():      "Error",
 	reflect.TypeFor[apiError]():          "ErrorDetail",
+	reflect.TypeFor[survey.Meeting]():    "MeetingRule",
 }
 
 // name is the component name of t: its Go name, capitalised and without web's "JSON" suffix,

@@ -11,11 +11,12 @@ import (
 
 // Access rules. Every route names one; a test walks the table to check each is enforced.
 const (
-	public    = "public"  // anyone
-	expert    = "expert"  // a valid invite link
-	anyStaff  = "staff"   // admin, facilitator, presenter
-	runners   = "runners" // admin, facilitator
-	adminOnly = "admin"   // admin
+	public    = "public"   // anyone
+	expert    = "expert"   // a valid invite link
+	anyStaff  = "staff"    // admin, facilitator, presenter
+	runners   = "runners"  // admin, facilitator
+	adminOnly = "admin"    // admin
+	attendee  = "attendee" // a meeting attendee's token (POST /meetings/join)
 )
 
 // route is one API route with its access rule.
@@ -69,6 +70,20 @@ func (s *Server) apiRoutes() []route {
 		{"PUT", "/studies/:sid/members/:staff_id", runners, s.apiPutMember},
 		{"DELETE", "/studies/:sid/members/:staff_id", runners, s.apiDeleteMember},
 		{"DELETE", "/invitations/:id", runners, s.apiRevoke},
+		{"GET", "/studies/:sid/meetings", anyStaff, s.apiStudyMeetings},
+		{"POST", "/studies/:sid/meetings", runners, s.apiCreateMeeting},
+		{"POST", "/meetings/join", public, s.apiJoin},
+		{"PUT", "/meetings/vote", attendee, s.apiVote},
+		{"GET", "/meetings/current", attendee, s.apiAttending},
+		{"GET", "/meetings/:mid", anyStaff, s.apiMeeting},
+		{"PUT", "/meetings/:mid/items", runners, s.apiMeetingItems},
+		{"POST", "/meetings/:mid/items/:item/open", runners, s.apiOpenVote},
+		{"POST", "/meetings/:mid/items/:item/close", runners, s.apiCloseVote},
+		{"PUT", "/meetings/:mid/join", runners, s.apiMeetingJoin},
+		{"POST", "/meetings/:mid/end", runners, s.apiEndMeeting},
+		{"GET", "/meetings/:mid/events", anyStaff, s.apiMeetingEvents},
+		{"GET", "/meetings/:mid/report.json", anyStaff, s.apiMeetingReport("report.json")},
+		{"GET", "/meetings/:mid/report.csv", anyStaff, s.apiMeetingReport("report.csv")},
 		{"GET", "/staff", adminOnly, s.apiListStaff},
 		{"POST", "/staff", adminOnly, s.apiCreateStaff},
 		{"GET", "/staff/:id", adminOnly, s.apiStaffMember},
@@ -93,6 +108,8 @@ func (s *Server) guard(access string) []gin.HandlerFunc {
 		return nil
 	case expert:
 		return []gin.HandlerFunc{s.expertAuth}
+	case attendee:
+		return []gin.HandlerFunc{s.attendeeAuth}
 	case anyStaff:
 		return []gin.HandlerFunc{s.staffAuth()}
 	case runners:
@@ -129,6 +146,7 @@ func (s *Server) routes() *gin.Engine {
 	s.expertRoutes(r)
 	s.consoleRoutes(r)
 	s.reportRoutes(r)
+	s.meetingRoutes(r)
 
 	// API answers carry personal data (the panel, the outbox, links, answers, the audit log):
 	// no cache keeps them. The OpenAPI document, public and the same for all, says otherwise.

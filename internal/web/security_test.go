@@ -106,6 +106,15 @@ var pageRules = map[string]string{
 	"GET /reports":                        anyStaff,
 	"GET /reports/studies/:sid/rounds/:n": anyStaff,
 	"GET /reports/studies/:sid/outcome":   anyStaff,
+
+	"GET /reports/meetings/:mid":          anyStaff, // the meeting's study is checked in the domain
+	"GET /reports/studies/:sid/meetings":  anyStaff,
+	"POST /reports/studies/:sid/meetings": runners,
+	"GET /m":                              public,
+	"GET /m/:code":                        public,
+	"POST /m":                             public, // the join form's pre-session token (delphi_join)
+	"GET /m/vote":                         attendee,
+	"POST /m/vote":                        attendee,
 }
 
 // secEnv is an env with a study, a panel, round 1 open and every kind of credential.
@@ -118,6 +127,8 @@ type secEnv struct {
 	staff    map[string]string // role → session token
 	sections []string
 	items    []string
+	meeting  meetingJSON // a meeting of the study, with the first item on its list
+	attendee string      // an attendee's token for it
 }
 
 func newSecEnv(t *testing.T) *secEnv {
@@ -149,6 +160,10 @@ func newSecEnv(t *testing.T) *secEnv {
 	for _, it := range st.Definition.Items() {
 		s.items = append(s.items, it.ID)
 	}
+	e.must(e.call("POST", fmt.Sprintf("/api/v1/studies/%d/meetings", s.sid), e.admin, map[string]any{"title": "Workshop", "date": "2026-05-01", "items": s.items[:2]}, &s.meeting), 201)
+	var j delphi.Joined
+	e.must(e.call("POST", "/api/v1/meetings/join", "", map[string]any{"code": s.meeting.JoinCode, "name": "Someone", "group": "nurse"}, &j), 201)
+	s.attendee = j.Token
 	return s
 }
 
@@ -170,6 +185,11 @@ func (s *secEnv) cookieUsers() map[string]who {
 	}
 	p := s.ids[0]
 	out["expert"] = who{name: "expert", cookie: &http.Cookie{Name: expertCookie, Value: s.toks[p]}, csrf: s.signer.CSRF("expert:" + s.invIDs[p])}
+	a, err := s.signer.ParseAttendee(s.attendee)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	out["attendee"] = who{name: "attendee", cookie: &http.Cookie{Name: attendeeCookie, Value: s.attendee}, csrf: s.signer.CSRF(attendeeCSRFKey(a))}
 	return out
 }
 
@@ -214,7 +234,7 @@ func (s *secEnv) page(method, path string, u who, form url.Values, csrf string) 
 // fill puts real values in a route's parameters.
 func (s *secEnv) fill(path string) string {
 	return strings.NewReplacer(":sid", fmt.Sprint(s.sid), ":pid", fmt.Sprint(s.ids[1]), ":n", "1", ":id", s.sections[0],
-		":token", s.toks[s.ids[2]], "*filepath", "console.css").Replace(path)
+		":token", s.toks[s.ids[2]], "*filepath", "console.css", ":mid", fmt.Sprint(s.meeting.ID), ":code", s.meeting.JoinCode).Replace(path)
 }
 
 // denied reports whether a response is an access refusal (and not a domain error such as 404).
@@ -275,14 +295,15 @@ func TestPageRouteRules(t *testing.T) {
 	e.must(e.call("POST", "/api/v1/respond/consent", s.toks[s.ids[0]], nil, nil), 200)
 
 	allowed := map[string][]string{
-		public:    {"none", "admin", "facilitator", "presenter", "expert"},
+		public:    {"none", "admin", "facilitator", "presenter", "expert", "attendee"},
 		expert:    {"expert"},
+		attendee:  {"attendee"},
 		anyStaff:  {"admin", "facilitator", "presenter"},
 		runners:   {"admin", "facilitator"},
 		adminOnly: {"admin"},
 	}
 	users := s.cookieUsers()
-	names := []string{"none", "expert", "presenter", "facilitator", "admin", "outsider"}
+	names := []string{"none", "expert", "attendee", "presenter", "facilitator", "admin", "outsider"}
 	// safe methods first: unsafe ones may change state (close the round, finish the study)
 	sort.SliceStable(pages, func(i, j int) bool {
 		return strings.HasPrefix(pages[i], "GET") && !strings.HasPrefix(pages[j], "GET")
@@ -298,9 +319,9 @@ func TestPageRouteRules(t *testing.T) {
 			u := users[name]
 			t.Run(key+" as "+name, func(t *testing.T) {
 				if name == "outsider" {
-					// a facilitator of another study: a route naming this study answers 404, as
-					// for a study that does not exist; others as for any facilitator
-					if !strings.Contains(path, ":sid") || !contains(ok, "facilitator") {
+					// a facilitator of another study: a route naming this study (or its meeting)
+					// answers 404, as for a study that does not exist; others as for any facilitator
+					if !(strings.Contains(path, ":sid") || strings.Contains(path, ":mid")) || !contains(ok, "facilitator") {
 						return
 					}
 					r := s.page(method, s.fill(path), u, nil, u.csrf)
@@ -310,7 +331,7 @@ func TestPageRouteRules(t *testing.T) {
 					return
 				}
 				// the sign-in and password forms have no session yet: their token is the pre-session's
-				presession := key == "POST /console/login" || key == "POST /console/password/:token"
+				presession := key == "POST /console/login" || key == "POST /console/password/:token" || key == "POST /m"
 				if method != "GET" && method != "HEAD" && u.cookie != nil && !presession {
 					// no CSRF token, then another session's: refused before the handler runs
 					if r := s.page(method, s.fill(path), u, nil, ""); !isCSRFRefusal(r) && contains(ok, name) {
@@ -328,7 +349,7 @@ func TestPageRouteRules(t *testing.T) {
 				if r.Status >= 500 {
 					t.Fatalf("server error: %s", r)
 				}
-				if contains(ok, name) && denied(r) && key != "POST /console/login" { // a wrong password is 401
+				if contains(ok, name) && denied(r) && key != "POST /console/login" && key != "POST /m" { // a wrong password is 401; the join form's token is the pre-session's
 					t.Fatalf("%s should be allowed (%s): %d %.300s", name, rule, r.Status, r.Body)
 				}
 				if !contains(ok, name) && !denied(r) {
@@ -365,8 +386,12 @@ func TestFormsCarryCSRF(t *testing.T) {
 					continue
 				}
 				checked++
-				if rt.Path == "/console/login" {
-					continue // no session yet: nothing to forge
+				if rt.Path == "/console/login" || rt.Path == "/m" || rt.Path == "/m/:code" {
+					// no session yet: the token is the pre-session's (TestPageRouteRules sends without it)
+					if !strings.Contains(m[2], `name="csrf"`) {
+						t.Errorf("GET %s: the form carries no pre-session token", rt.Path)
+					}
+					continue
 				}
 				if !strings.Contains(m[2], `name="csrf"`) || u.csrf == "" || !strings.Contains(m[2], u.csrf) {
 					t.Errorf("GET %s as %s: a POST form without the session's CSRF token: <form%s>", rt.Path, name, m[1])

@@ -57,6 +57,7 @@ type Server struct {
 	maxBody  int64
 	catalog  *i18n.Catalog
 	openapi  []byte // the OpenAPI document, built once from the route table
+	hub      *hub   // the meetings' live streams
 
 	respondBufs sync.Pool // *bytes.Buffer: questionnaires are tens of KB with the panel's comments
 	pageBufs    sync.Pool // *bytes.Buffer: rendered pages (render)
@@ -99,7 +100,7 @@ func New(d Deps) (*Server, error) {
 			return nil, fmt.Errorf("web: trusted proxy %q is neither an address nor a CIDR", p)
 		}
 	}
-	s := &Server{Deps: d, svc: d.Service, throttle: auth.NewThrottle(d.Now, maxThrottled), maxBody: 1 << 20, exports: newExports(),
+	s := &Server{Deps: d, svc: d.Service, hub: newHub(), throttle: auth.NewThrottle(d.Now, maxThrottled), maxBody: 1 << 20, exports: newExports(),
 		respondItems:   cache.NewWeighted[itemsKey, []sharedItem](32<<20, sharedSize),
 		sections:       cache.New[int64, []roundSection](256),
 		scales:         cache.New[scaleKey, roundScale](256),

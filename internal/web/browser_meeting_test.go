@@ -1,0 +1,156 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+
+	"github.com/cart-cd/delphi/internal/delphi"
+	"github.com/cart-cd/delphi/internal/report"
+)
+
+// TestBrowserMeeting runs a consensus meeting in one Chromium: the facilitator signs in through
+// the form and creates the meeting; four attendees, each in a browser context of their own (their
+// own cookies, as on their own phones), join by the code on the screen and vote with the big
+// buttons; the presenter's screen counts the votes live, closes the vote and shows the result;
+// the decision is in outcome.json and the REDCap data dictionary. Eight more attendees vote
+// through the API, so that the vote has the meeting rule's ten voters.
+func TestBrowserMeeting(t *testing.T) {
+	exe := chromiumPath(t)
+	e := newEnv(t)
+	sid := meetingStudy(t, e)
+	base := e.srv.URL
+	b := newBrowserRun(t, exe, 150*time.Second)
+	b.do("a projector", chromedp.EmulateViewport(1280, 720))
+
+	// the facilitator signs in on the way to the study's meetings, and creates one
+	list := fmt.Sprintf("/reports/studies/%d/meetings", sid)
+	b.signIn(base, list, "admin@test", adminPassword, list)
+	b.do("fill the form", chromedp.SendKeys(`#m-title`, "EHA25 consensus meeting"), chromedp.SetValue(`#m-date`, "2026-06-12"),
+		chromedp.SendKeys(`#m-place`, "Milan"))
+	b.do("create", chromedp.Click(`form.card button[type=submit]`))
+	b.waitPage("the presenter's screen", `location.pathname.startsWith("/reports/meetings/") && document.getElementById("join-code") !== null`)
+	code := b.text("#join-code")
+	item := browserEval[string](b, `document.getElementById("screen").dataset.item`)
+	if len(code) != 6 || item == "" {
+		t.Fatalf("code %q, item %q", code, item)
+	}
+	if src := browserEval[string](b, `document.querySelector("img.qr").src`); !strings.HasPrefix(src, "data:image/png;base64,") {
+		t.Fatalf("QR image %.40q", src)
+	}
+	if w := browserEval[int](b, `document.documentElement.scrollWidth - window.innerWidth`); w > 0 {
+		t.Errorf("the presenter's screen is %d px wider than 1280", w)
+	}
+	b.screenshot("meeting-presenter-before", "")
+
+	// four attendees on their phones
+	groups := []string{"haematologist", "haematologist", "nurse", "haematologist"}
+	phones := make([]*browserRun, len(groups))
+	for i, g := range groups {
+		ctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithNewBrowserContext())
+		t.Cleanup(cancel)
+		p := &browserRun{t: t, ctx: ctx}
+		phones[i] = p
+		p.do("a phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
+		p.do("open the join link", chromedp.Navigate(base+"/m/"+code), chromedp.WaitVisible(`#j-name`))
+		if v := browserEval[string](p, `document.getElementById("j-code").value`); v != code {
+			t.Fatalf("the join link's code is %q, want %q", v, code)
+		}
+		p.do("type a name", chromedp.SendKeys(`#j-name`, fmt.Sprintf("Phone %d", i+1)), chromedp.SetValue(`#j-group`, g))
+		p.do("join", chromedp.Click(`.join-form button[type=submit]`))
+		p.waitPage("joined", `location.pathname === "/m/vote" && document.querySelector("main h1") !== null`)
+		if h := p.text("main h1"); !strings.Contains(h, "Waiting") {
+			t.Fatalf("phone %d after joining: %q", i+1, h)
+		}
+		p.noSideways("the phone's page")
+	}
+	b.waitPage("four joined", `document.getElementById("attendees").textContent === "4"`)
+
+	// eight more through the API
+	var tokens []string
+	for i := range 8 {
+		var j delphi.Joined
+		e.must(e.call("POST", "/api/v1/meetings/join", "", map[string]any{"code": code, "name": fmt.Sprint("API ", i), "group": []string{"haematologist", "nurse"}[i%2]}, &j), 201)
+		tokens = append(tokens, j.Token)
+	}
+
+	// the vote opens: a proposal that the item is core
+	b.do("choose the proposal", chromedp.SetValue(`#tier`, "core"))
+	b.do("open the vote", chromedp.Click(`button[data-proposal]`))
+	b.waitPage("the vote is open", `document.getElementById("live-count") !== null`)
+	if n := b.text("#live-count"); n != "0" {
+		t.Fatalf("live count at the start: %q", n)
+	}
+	for i, p := range phones {
+		p.waitPage("the phone shows the vote", `document.querySelector("button.option[value=agree]") !== null`)
+		opt := "agree"
+		if i == 3 {
+			opt = "disagree"
+		}
+		p.do("vote", chromedp.Click(fmt.Sprintf(`button.option[value=%s]`, opt)))
+		p.waitPage("the vote is acknowledged", `document.getElementById("vote-status").textContent.includes("Your vote: `+opt+`")`)
+		b.waitPage(fmt.Sprintf("the screen counts %d", i+1), fmt.Sprintf(`document.getElementById("live-count").textContent === "%d"`, i+1))
+	}
+	phones[0].screenshot("meeting-phone", "")
+	// a change of mind on a phone replaces the vote (the count stays), sent through a lost
+	// connection: the phone retries until the server has it
+	block := func(on bool) chromedp.Action[chromedp.Void] {
+		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			p := network.SetBlockedURLsParams{}
+			if on {
+				p.URLPatterns = []*network.BlockPattern{{URLPattern: base + "/api/v1/meetings/vote", Block: true}}
+			}
+			if _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{}); err != nil {
+				return err
+			}
+			_, err := chromedp.Call(ctx, network.SetBlockedURLs, p)
+			return err
+		})
+	}
+	phones[3].do("lose the connection, change the vote", block(true), chromedp.Click(`button.option[value=agree]`))
+	phones[3].waitPage("retrying", `document.getElementById("vote-status").textContent.includes("retrying")`)
+	phones[3].do("the connection is back", block(false))
+	phones[3].waitPage("the new vote", `document.getElementById("vote-status").textContent.includes("Your vote: agree")`)
+	b.waitPage("the screen still counts 4", `document.getElementById("live-count").textContent === "4"`)
+	for _, tok := range tokens {
+		e.must(e.call("PUT", "/api/v1/meetings/vote", tok, map[string]string{"item": item, "option": "agree"}, nil), 200)
+	}
+	b.waitPage("the screen counts 12", `document.getElementById("live-count").textContent === "12"`)
+	if browserEval[bool](b, `document.querySelector("#vote table") !== null || document.getElementById("result") !== null`) {
+		t.Errorf("the screen shows the split before the vote closes: %q", b.text("#vote"))
+	}
+	b.screenshot("meeting-presenter-open", "")
+
+	b.do("close the vote", chromedp.Click(`#vote button[data-api]`))
+	b.waitPage("the result", `document.getElementById("result") !== null`)
+	if r := b.text("#result"); !strings.Contains(r, "Carried: core") {
+		t.Fatalf("result %q", r)
+	}
+	b.screenshot("meeting-presenter-result", "")
+	// one item per screen: the item and its result fit 1280×720 without scrolling
+	if h := browserEval[int](b, `Math.ceil(document.getElementById("vote").getBoundingClientRect().bottom - window.innerHeight)`); h > 0 {
+		t.Errorf("the result ends %d px below a 1280×720 screen", h)
+	}
+	phones[0].waitPage("the phone waits again", `document.querySelector("main h1") !== null && document.querySelector("main h1").textContent.includes("Waiting")`)
+
+	// the record
+	var doc report.OutcomeDoc
+	e.must(e.call("GET", fmt.Sprintf("/api/v1/studies/%d/outcome.json", sid), e.admin, nil, &doc), 200)
+	for _, it := range doc.Items {
+		if it.Item == item {
+			d := it.Decisions[len(it.Decisions)-1]
+			if it.FinalTier != "core" || d.Meeting == nil || d.Meeting.Voters != 12 || d.Meeting.Vote.Counts["agree"] != 12 {
+				t.Fatalf("outcome of %s: final %s, decision %+v", item, it.FinalTier, d)
+			}
+		}
+	}
+	r := e.must(e.call("GET", fmt.Sprintf("/api/v1/studies/%d/outcome/redcap.csv", sid), e.admin, nil, nil), 200)
+	if !strings.Contains(string(r.Body), item) {
+		t.Fatalf("%s is not in the REDCap data dictionary", item)
+	}
+}

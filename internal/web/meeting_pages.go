@@ -1,0 +1,346 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+	qrcode "github.com/skip2/go-qrcode"
+
+	"github.com/cart-cd/delphi/internal/auth"
+	"github.com/cart-cd/delphi/internal/delphi"
+	"github.com/cart-cd/delphi/internal/outcome"
+	"github.com/cart-cd/delphi/internal/survey"
+	"github.com/cart-cd/delphi/templates"
+)
+
+// joinCookie is the pre-session of the join form (path /m): the form's CSRF token is bound to
+// it, as the sign-in form's is to delphi_presession.
+const joinCookie = "delphi_join"
+
+// meetingRoutes are the meeting's pages: the presenter's screen and the list under /reports
+// (staff), the attendee's join form and phone page under /m.
+func (s *Server) meetingRoutes(r *gin.Engine) {
+	g := r.Group("/reports", s.staffAuth())
+	g.GET("/meetings/:mid", s.presenterPage)
+	g.GET("/studies/:sid/meetings", s.meetingListPage)
+	r.POST("/reports/studies/:sid/meetings", s.staffAuth(delphi.RoleAdmin, delphi.RoleFacilitator), s.meetingCreatePage)
+	r.GET("/m", s.joinPage)
+	r.GET("/m/:code", s.joinPage)
+	r.POST("/m", s.joinPost)
+	r.GET("/m/vote", s.attendeeAuth, s.votePage)
+	r.POST("/m/vote", s.attendeeAuth, s.votePost)
+}
+
+// meetingListPage serves GET /reports/studies/{sid}/meetings.
+func (s *Server) meetingListPage(c *gin.Context) {
+	sid, err := pathInt(c, "sid")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	ctx := c.Request.Context()
+	st, err := s.svc.Study(ctx, sid)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	ms, err := s.svc.StudyMeetings(ctx, sid)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	v := &templates.MeetingListPage{Page: s.reportPage(c, "Meetings · "+st.Title), StudyID: sid, StudyTitle: st.Title,
+		CanRun: actorFrom(c).CanRun()}
+	for _, m := range ms {
+		v.Meetings = append(v.Meetings, templates.MeetingRow{ID: m.ID, Title: m.Title, Date: m.Date, Place: m.Place, State: m.State})
+	}
+	s.renderReport(c, templates.MeetingList(v))
+}
+
+// meetingCreatePage serves POST /reports/studies/{sid}/meetings (the form of the list).
+func (s *Server) meetingCreatePage(c *gin.Context) {
+	sid, err := pathInt(c, "sid")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	v, err := s.svc.CreateMeeting(c.Request.Context(), actorFrom(c), sid, delphi.MeetingInput{Title: c.PostForm("title"),
+		Date: c.PostForm("date"), Place: c.PostForm("place")})
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, fmt.Sprintf("/reports/meetings/%d", v.ID))
+}
+
+// presenterPage serves GET /reports/meetings/{mid}[?item=id]: the presenter's screen.
+func (s *Server) presenterPage(c *gin.Context) {
+	mid, err := meetingID(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	ctx := c.Request.Context()
+	a := actorFrom(c)
+	sc, err := s.svc.MeetingScreen(ctx, a, mid, c.Query("item"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	canRun := false
+	if b, err := s.svc.StudyAccess(ctx, a, sc.Meeting.StudyID); err == nil {
+		canRun = b.CanRun()
+	}
+	m := sc.Meeting
+	join := s.joinURL(m.JoinCode)
+	png, err := qrcode.Encode(join, qrcode.Medium, 264)
+	if err != nil {
+		s.fail(c, fmt.Errorf("web: QR code: %w", err))
+		return
+	}
+	def := sc.Study.Def
+	v := &templates.PresenterPage{Page: s.reportPage(c, m.Title), MeetingID: m.ID, Title: m.Title, Date: m.Date, Place: m.Place,
+		State: m.State, StudyTitle: sc.Study.Title, CanRun: canRun, JoinCode: m.JoinCode, JoinURL: join, JoinOpen: m.JoinOpen,
+		QR: png, Attendees: m.Attendees, N: len(m.Items),
+		Rule: fmt.Sprintf("Meeting rule: carried with at least %d %% of the votes cast (abstentions not counted) and at least %d voters.",
+			m.Rule.AgreeAtLeast, m.Rule.MinVoters)}
+	for i, it := range m.Items {
+		v.Items = append(v.Items, templates.ScreenLink{ID: it.Item, Label: labelOr(it.Label, it.Item), State: it.State,
+			URL: fmt.Sprintf("/reports/meetings/%d?item=%s", m.ID, url.QueryEscape(it.Item)), Current: i == sc.Index})
+	}
+	if sc.Item != nil {
+		v.Pos = sc.Index + 1
+		if sc.Index > 0 {
+			v.Prev = v.Items[sc.Index-1].URL
+		}
+		if sc.Index+1 < len(v.Items) {
+			v.Next = v.Items[sc.Index+1].URL
+		}
+		v.Item = screenItem(def, m, sc)
+	}
+	s.renderReport(c, templates.Presenter(v))
+}
+
+func labelOr(t survey.Text, id string) string {
+	if l := t.In("en"); l != "" {
+		return l
+	}
+	return id
+}
+
+func groupLabel(def *survey.Definition, id string) string {
+	for _, g := range def.Groups {
+		if g.ID == id {
+			return labelOr(g.Label, id)
+		}
+	}
+	return id
+}
+
+func pct(p *float64) string {
+	if p == nil {
+		return "–"
+	}
+	return fmt.Sprintf("%.0f %%", *p)
+}
+
+// optionLabel is a vote option as people read it.
+func optionLabel(def *survey.Definition, o string) string {
+	if m, ok := strings.CutPrefix(o, outcome.OptModule); ok {
+		return "expansion: " + labelOr(delphi.ModuleLabel(def, m), m)
+	}
+	return o
+}
+
+func questionLabel(def *survey.Definition, q *delphi.Question) string {
+	switch {
+	case q == nil:
+		return ""
+	case q.Kind == outcome.VoteOptions:
+		return "core, an expansion module, or exclude?"
+	case q.Tier == outcome.Expansion:
+		return "agree that it goes to the module " + labelOr(delphi.ModuleLabel(def, q.Module), q.Module) + "?"
+	case q.Tier == outcome.Excluded:
+		return "agree to exclude it?"
+	}
+	return "agree that it is core?"
+}
+
+// screenItem is the item on the presenter's screen.
+func screenItem(def *survey.Definition, m *delphi.MeetingView, sc *delphi.Screen) *templates.ScreenItem {
+	it, b := sc.Item, sc.Brief
+	si := &templates.ScreenItem{ID: it.Item, Label: labelOr(it.Label, it.Item), Section: it.Section, State: it.State,
+		Hidden: b.Hidden, MinGroupSize: b.MinGroupSize, Comments: b.Comments, Question: questionLabel(def, it.Question)}
+	for _, sec := range def.Sections {
+		if sec.ID == it.Section {
+			si.Section = labelOr(sec.Label, sec.ID)
+		}
+	}
+	cl := it.Closeness
+	switch cl.Reason {
+	case outcome.ReasonNoConsensus, outcome.ReasonNotRated:
+		si.Why = fmt.Sprintf("No consensus: %s high, %.0f points from the %d %% needed.", pct(cl.PctHigh), cl.PctDistance, cl.Threshold)
+	case outcome.ReasonPlacementSplit, outcome.ReasonTooFewPlacement:
+		si.Why = fmt.Sprintf("Consensus that it matters; the placement left it open (%.0f points short of the core-or-expansion share).", cl.PlacementDistance)
+	}
+	if cl.GroupsDisagree > 0 {
+		si.Why += fmt.Sprintf(" %d group(s) disagree with the panel.", cl.GroupsDisagree)
+	}
+	for _, r := range b.Rounds {
+		si.Rounds = append(si.Rounds, templates.ScreenRound{Round: r.Round, PctHigh: pct(r.PctHigh), Class: r.Class, NRated: r.NRated, Threshold: r.Threshold})
+	}
+	for _, g := range b.Groups {
+		si.Groups = append(si.Groups, templates.ScreenGroup{Label: groupLabel(def, g.ID), PctHigh: pct(g.PctHigh), NRated: g.NRated})
+	}
+	if p := b.Placement; p != nil {
+		si.Placement = &templates.ScreenPlacement{N: p.N, Core: p.Core, Expansion: p.Expansion, NotNeeded: p.NotNeeded}
+	}
+	for _, md := range def.Modules {
+		si.Modules = append(si.Modules, templates.Option{Value: md.ID, Label: labelOr(md.Label, md.ID)})
+	}
+	if it.VotesCast != nil {
+		si.VotesCast = *it.VotesCast
+	}
+	if r := it.Result; r != nil {
+		sr := &templates.ScreenResult{Carried: r.Carried, Voters: r.Voters, Abstained: r.Abstained, Hidden: r.HiddenGroups}
+		switch {
+		case !r.Carried:
+			sr.Outcome = fmt.Sprintf("No agreement: the item stays undecided (needs %d %% of at least %d voters).", m.Rule.AgreeAtLeast, m.Rule.MinVoters)
+		case r.Tier == outcome.Expansion:
+			sr.Outcome = "Carried: expansion, module " + labelOr(delphi.ModuleLabel(def, r.Module), r.Module)
+		default:
+			sr.Outcome = "Carried: " + r.Tier
+		}
+		for _, o := range it.Options {
+			c := templates.ScreenCount{Option: optionLabel(def, o), N: r.Counts[o], Pct: "–"}
+			if o != outcome.OptAbstain && r.Voters > 0 {
+				c.Pct = fmt.Sprintf("%.0f %%", 100*float64(r.Counts[o])/float64(r.Voters))
+			}
+			sr.Options = append(sr.Options, c)
+		}
+		for _, g := range def.Groups {
+			counts, ok := r.Groups[g.ID]
+			if !ok {
+				continue
+			}
+			gv := templates.ScreenGroupVotes{Label: labelOr(g.Label, g.ID)}
+			for _, o := range it.Options {
+				gv.Counts = append(gv.Counts, templates.ScreenCount{Option: optionLabel(def, o), N: counts[o]})
+			}
+			sr.Groups = append(sr.Groups, gv)
+		}
+		si.Result = sr
+	}
+	return si
+}
+
+// joinPresession returns the join form's pre-session value, setting one when there is none.
+func (s *Server) joinPresession(c *gin.Context) string {
+	if ck, err := c.Cookie(joinCookie); err == nil && len(ck) >= 16 && len(ck) <= 64 {
+		return ck
+	}
+	v := auth.NewID()
+	http.SetCookie(c.Writer, &http.Cookie{Name: joinCookie, Value: v, Path: "/m", MaxAge: 12 * 3600,
+		HttpOnly: true, Secure: s.SecureCookies, SameSite: http.SameSiteLaxMode})
+	return v
+}
+
+// joinPage serves GET /m and /m/{code}: the join form (the QR code's link fills in the code).
+func (s *Server) joinPage(c *gin.Context) {
+	code := c.Param("code")
+	if code == "" {
+		code = c.Query("code")
+	}
+	s.renderJoin(c, http.StatusOK, delphi.JoinInput{Code: delphi.NormalizeCode(code)}, "")
+}
+
+func (s *Server) renderJoin(c *gin.Context, status int, in delphi.JoinInput, msg string) {
+	v := &templates.JoinPage{Page: s.tpage(templates.Page{Title: "Join the meeting", Error: msg,
+		CSRF: s.Signer.CSRF("join:" + s.joinPresession(c))}), Code: in.Code, Name: in.Name, Group: in.Group}
+	ctx := c.Request.Context()
+	if in.Code != "" {
+		if groups, err := s.svc.MeetingGroups(ctx, in.Code); err == nil {
+			for _, g := range groups {
+				v.Groups = append(v.Groups, templates.Option{Value: g.ID, Label: labelOr(g.Label, g.ID)})
+			}
+		}
+	}
+	if tok, err := c.Cookie(expertCookie); err == nil {
+		if e, err := s.svc.Expert(ctx, tok); err == nil {
+			v.AsPanelist = e.Panelist.Name
+		}
+	}
+	s.renderPage(c, status, templates.Join(v), 4<<10)
+}
+
+// joinPost serves POST /m: join, set the attendee cookie, go to the phone page.
+func (s *Server) joinPost(c *gin.Context) {
+	in := delphi.JoinInput{Code: c.PostForm("code"), Name: c.PostForm("name"), Group: c.PostForm("group")}
+	if why := s.presessionRefusalFor(c, joinCookie, "join:"); why != "" {
+		s.Log.Warn("join form refused", "why", why, "request_id", requestID(c))
+		s.fail(c, delphi.Errorf(delphi.EForbidden, "csrf", "the form has expired or did not come from this site; reload the page and try again"))
+		return
+	}
+	j, err := s.join(c, in)
+	if err != nil {
+		status, e := s.classify(c, err)
+		if status >= 500 {
+			s.fail(c, err)
+			return
+		}
+		in.Code = delphi.NormalizeCode(in.Code)
+		s.renderJoin(c, status, in, e.Message)
+		return
+	}
+	s.hub.notify(j.Meeting)
+	s.setCookie(c, attendeeCookie, j.Token, int(delphi.AttendeeTTL.Seconds()), "/")
+	c.Redirect(http.StatusSeeOther, "/m/vote")
+}
+
+// votePage serves GET /m/vote: the open item with big buttons, or a wait.
+func (s *Server) votePage(c *gin.Context) { s.renderVote(c, http.StatusOK, "") }
+
+func (s *Server) renderVote(c *gin.Context, status int, msg string) {
+	a := attendeeFrom(c)
+	ctx := c.Request.Context()
+	av, err := s.svc.Attending(ctx, a)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	v := &templates.VotePage{Page: s.tpage(templates.Page{Title: av.Title, Error: msg, CSRF: s.Signer.CSRF(attendeeCSRFKey(a))}),
+		Title: av.Title, Ended: av.State == delphi.MeetingEnded}
+	if o := av.Open; o != nil {
+		def, err := s.svc.MeetingDefinition(ctx, a.MeetingID)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		v.Item, v.Label, v.Mine = o.Item, labelOr(o.Label, o.Item), o.Mine
+		v.Question = strings.ToUpper(questionLabel(def, &o.Question)[:1]) + questionLabel(def, &o.Question)[1:]
+		for _, opt := range o.Options {
+			v.Options = append(v.Options, templates.Option{Value: opt, Label: optionLabel(def, opt)})
+		}
+	}
+	s.renderPage(c, status, templates.Vote(v), 4<<10)
+}
+
+// votePost serves POST /m/vote (a phone without JavaScript; with it, the page calls the API).
+func (s *Server) votePost(c *gin.Context) {
+	a := attendeeFrom(c)
+	err := s.svc.Vote(c.Request.Context(), a, delphi.VoteInput{Item: c.PostForm("item"), Option: c.PostForm("option")})
+	if err != nil {
+		status, e := s.classify(c, err)
+		if status >= 500 {
+			s.fail(c, err)
+			return
+		}
+		s.renderVote(c, status, e.Message)
+		return
+	}
+	s.hub.notify(a.MeetingID)
+	c.Redirect(http.StatusSeeOther, "/m/vote")
+}
