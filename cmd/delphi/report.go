@@ -15,6 +15,7 @@ import (
 
 	"github.com/cart-cd/delphi/internal/auth"
 	"github.com/cart-cd/delphi/internal/delphi"
+	"github.com/cart-cd/delphi/internal/i18n"
 	"github.com/cart-cd/delphi/internal/report"
 	"github.com/cart-cd/delphi/internal/store"
 	"github.com/cart-cd/delphi/surveys"
@@ -171,7 +172,11 @@ func writeReport(ctx context.Context, w io.Writer, svc *delphi.Service, sid int6
 		if err != nil {
 			return err
 		}
-		return templates.WriteReport(ctx, w, sum)
+		cat, err := i18n.Load()
+		if err != nil {
+			return err
+		}
+		return templates.WriteReport(templates.WithTranslator(ctx, cat.T), w, sum)
 	}
 	return usageError{fmt.Sprintf("delphi report: unknown format %q (csv, answers, answers-linked, outcome, comments, xlsx, json, html)", format)}
 }

@@ -23,6 +23,7 @@ import (
 
 	"github.com/cart-cd/delphi/internal/auth"
 	"github.com/cart-cd/delphi/internal/delphi"
+	"github.com/cart-cd/delphi/internal/i18n"
 	"github.com/cart-cd/delphi/internal/report"
 	"github.com/cart-cd/delphi/internal/report/reporttest"
 	"github.com/cart-cd/delphi/internal/store"
@@ -175,7 +176,7 @@ func exports(t *testing.T, f *fixture) map[string][]byte {
 			if err != nil {
 				return err
 			}
-			return templates.WriteReport(context.Background(), w, sum)
+			return templates.WriteReport(templates.WithTranslator(context.Background(), catalog(t).T), w, sum)
 		})
 		put(fmt.Sprintf("round%d-methods.txt", n), func(w io.Writer) error {
 			_, err := io.WriteString(w, strings.Join(report.Methods(f.study, snaps), "\n\n")+"\n")
@@ -194,7 +195,7 @@ func exports(t *testing.T, f *fixture) map[string][]byte {
 		if err != nil {
 			return err
 		}
-		return templates.WriteReport(context.Background(), w, sum)
+		return templates.WriteReport(templates.WithTranslator(context.Background(), catalog(t).T), w, sum)
 	})
 	put("answers.csv", func(w io.Writer) error { return report.AnswersCSV(w, f.raw) })
 	return out
@@ -518,4 +519,14 @@ func TestReproduceInR(t *testing.T) {
 		}
 		t.Logf("%s", out)
 	}
+}
+
+// catalog is the interface strings, as the server loads them.
+func catalog(t *testing.T) *i18n.Catalog {
+	t.Helper()
+	cat, err := i18n.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cat
 }

@@ -350,7 +350,8 @@ func (s *Server) reportSummary(c *gin.Context, rc *reportCache) {
 		s.fail(c, err)
 		return
 	}
-	ctx := c.Request.Context()
+	// the summary has no Page: its counted texts find the catalogue in the context
+	ctx := templates.WithTranslator(c.Request.Context(), s.catalog.T)
 	view := c.DefaultQuery("view", "screen")
 	if view != "screen" && view != "print" && view != "slides" {
 		s.fail(c, delphi.Errorf(delphi.EInvalid, "view", "view must be screen, print or slides"))
@@ -730,7 +731,7 @@ func (s *Server) buildExport(ctx context.Context, sid int64, n int, file string,
 		}
 		ex.ctype, ex.name = xlsxType, exportName(snap.SurveyID, sid, n, ".xlsx")
 	case "report.html":
-		err = templates.WriteReport(ctx, &body, sum)
+		err = templates.WriteReport(templates.WithTranslator(ctx, s.catalog.T), &body, sum)
 		ex.ctype, ex.name = "text/html; charset=utf-8", exportName(snap.SurveyID, sid, n, ".html")
 	case "answers.csv", "answers-linked.csv":
 		linked := file == "answers-linked.csv"
