@@ -102,7 +102,7 @@ type SurveyOption struct {
 
 // CreateStudyForm is the new-study form as posted.
 type CreateStudyForm struct {
-	Survey, Title, Contact string
+	Survey, Title, Contact, ContactName string
 }
 
 // StudiesPage is the list of studies, with the form to create one.
@@ -140,7 +140,14 @@ type StudyPage struct {
 	OpenRound int // the open round's number, or 0
 	Pending   int // suggestions waiting for triage
 	NextRound int
+	// ContactForm is the contact form's values (the study's, or what was sent when refused),
+	// ContactError why it was refused.
+	ContactForm  ContactForm
+	ContactError string
 }
+
+// ContactForm is the study contact's name and email as typed.
+type ContactForm struct{ Name, Email string }
 
 // AuditRow is one entry of the audit log.
 type AuditRow struct {

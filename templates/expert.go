@@ -6,7 +6,8 @@ import "strconv"
 type Expert struct {
 	Page
 	StudyTitle  string
-	Contact     string
+	Contact     string // the study contact's email
+	ContactName string // the study contact's name, shown beside the email
 	Round       int
 	Editable    bool
 	Consented   bool
@@ -42,9 +43,10 @@ type SectionNav struct {
 // LinkPage explains why a link does not work and whom to ask.
 type LinkPage struct {
 	Page
-	Kind    string // expired, revoked, withdrawn, invalid, nolink, error
-	Status  int
-	Contact string
+	Kind        string // expired, revoked, withdrawn, invalid, nolink, error
+	Status      int
+	Contact     string
+	ContactName string
 }
 
 // HomePage is the welcome page (consent), the overview, or the closed round's answers.
@@ -258,7 +260,8 @@ type DataPage struct {
 // became of their answers, and whom to contact.
 type WithdrawnPage struct {
 	Page
-	StudyTitle string
-	Contact    string
-	Answers    string // keep or remove_open
+	StudyTitle  string
+	Contact     string
+	ContactName string
+	Answers     string // keep or remove_open
 }

@@ -251,6 +251,9 @@ func TestCrashKill9(t *testing.T) {
 			"group": groups[i%len(groups)], "country": "DE", "language": "en"}
 	}
 	c.must(t, "POST", fmt.Sprintf("%s/api/v1/studies/%d/panelists", srv.url, sid), admin, panel, nil, 201)
+	// the first-start study has no contact: round 1 needs one
+	c.must(t, "PATCH", fmt.Sprintf("%s/api/v1/studies/%d", srv.url, sid), admin,
+		map[string]string{"contact_name": "Study Office", "contact": "office@example.org"}, nil, 200)
 	c.must(t, "POST", fmt.Sprintf("%s/api/v1/studies/%d/rounds", srv.url, sid), admin, map[string]any{}, nil, 201)
 	var links []struct {
 		PanelistID int64 `json:"panelist_id"`

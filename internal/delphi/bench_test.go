@@ -76,7 +76,7 @@ func seedRound(tb testing.TB, path string, np, ni int) (*Service, *store.Store, 
 		tb.Fatal(err)
 	}
 	admin := Actor{StaffID: 1, Role: RoleAdmin}
-	study, err := svc.CreateStudy(ctx, admin, CreateStudyInput{Definition: []byte(closeDefinition(ni))})
+	study, err := svc.CreateStudy(ctx, admin, CreateStudyInput{Definition: []byte(closeDefinition(ni)), Contact: "office@example.org"})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -211,20 +211,20 @@ func (e *Expert) clone() *Expert {
 // LinkHelp says, for a refused link that this server signed (expired, revoked, replaced, or of a
 // withdrawn panelist), whom the expert should contact and in which language to say so. A forged
 // or mangled token gets nothing: its claims cannot be trusted.
-func (s *Service) LinkHelp(ctx context.Context, token string) (contact, lang string) {
+func (s *Service) LinkHelp(ctx context.Context, token string) (contact, contactName, lang string) {
 	claims, err := s.signer.ParseInvite(token)
 	if err != nil && !errors.Is(err, auth.ErrExpired) {
-		return "", ""
+		return "", "", ""
 	}
 	inv, err := s.st.Invitation(ctx, claims.ID)
 	if err != nil || inv.StudyID != claims.StudyID || inv.PanelistID != claims.PanelistID {
-		return "", ""
+		return "", "", ""
 	}
 	if p, err := s.st.Panelist(ctx, claims.PanelistID); err == nil {
 		lang = p.Language
 	}
 	if st, err := s.Study(ctx, claims.StudyID); err == nil {
-		contact = st.Contact
+		contact, contactName = st.Contact, st.ContactName
 	}
-	return contact, lang
+	return contact, contactName, lang
 }

@@ -74,8 +74,11 @@ func (s *Service) QueueMail(ctx context.Context, a Actor, studyID int64, n int, 
 		deadline = r.Deadline.UTC().Format("2 January 2006, 15:04 UTC")
 	}
 	contact := st.Contact
-	if contact == "" {
+	switch {
+	case contact == "":
 		contact = "the study team"
+	case st.ContactName != "":
+		contact = st.ContactName + " <" + contact + ">"
 	}
 	panel, err := s.st.Panelists(ctx, studyID)
 	if err != nil {

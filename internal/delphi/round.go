@@ -247,6 +247,9 @@ func (s *Service) OpenRound(ctx context.Context, a Actor, studyID int64, in Open
 			return err
 		}
 		n = len(rs) + 1
+		if n == 1 && st.Contact == "" {
+			return Errorf(EConflict, "contact", "set the study's contact (a name and an email experts can write to) before opening round 1: experts see it on every page and in every email")
+		}
 		var prev *store.Round
 		if len(rs) > 0 {
 			prev = &rs[len(rs)-1]

@@ -12,6 +12,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net/mail"
 	"slices"
 	"strings"
 	"sync"
@@ -156,7 +157,8 @@ type Study struct {
 	Definition     []byte // the exact bytes it was created from
 	DefinitionHash string
 	State          string
-	Contact        string
+	Contact        string // the contact's email: experts see it on every page and in every email
+	ContactName    string // the contact's name, shown beside the email
 	CreatedAt      time.Time
 	FinishedAt     time.Time
 	Rounds         []Round
@@ -211,7 +213,7 @@ func (s *Service) study(row store.Study) (*Study, error) {
 		return nil, fmt.Errorf("study %d: stored definition: %w", row.ID, err)
 	}
 	return &Study{ID: row.ID, SurveyID: row.SurveyID, Title: row.Title, Def: pd.def, Definition: pd.data,
-		DefinitionHash: row.DefinitionHash, State: row.State, Contact: row.Contact,
+		DefinitionHash: row.DefinitionHash, State: row.State, Contact: row.Contact, ContactName: row.ContactName,
 		CreatedAt: store.ParseTime(row.CreatedAt), FinishedAt: store.ParseTime(row.FinishedAt),
 		OutcomeRule: row.OutcomeRule, OutcomeRuleHash: row.OutcomeRuleHash}, nil
 }
@@ -335,7 +337,9 @@ type CreateStudyInput struct {
 	Survey     string // id of a file in surveys/ (e.g. "cart-cd")
 	Definition []byte // an uploaded definition, validated like the files
 	Title      string // optional: defaults to the definition's English title
-	Contact    string // whom experts contact about the study
+	Contact    string // the email experts contact about the study (needed before round 1 opens)
+	// ContactName is the contact's name, shown beside the email.
+	ContactName string
 }
 
 // CreateStudy creates a study from a definition; it keeps the exact bytes.
@@ -382,12 +386,21 @@ func (s *Service) CreateStudy(ctx context.Context, a Actor, in CreateStudyInput)
 	if len(title) > 300 {
 		return nil, Errorf(EInvalid, "title", "title is longer than 300 characters")
 	}
+	contactName, contact, err := checkContact(in.ContactName, in.Contact)
+	if err != nil {
+		return nil, err
+	}
 	hash := survey.Hash(data)
 	var id int64
 	err = s.st.InTx(ctx, func(tx *store.Tx) error {
-		id, err = tx.CreateStudy(def.ID, title, data, hash, strings.TrimSpace(in.Contact), a.StaffID)
+		id, err = tx.CreateStudy(def.ID, title, data, hash, contact, a.StaffID)
 		if err != nil {
 			return err
+		}
+		if contactName != "" {
+			if _, err := tx.SetStudyContact(id, contactName, contact); err != nil {
+				return err
+			}
 		}
 		if a.StaffID > 0 { // whoever creates a study is its first member
 			if _, err := tx.PutMember(id, a.StaffID, RoleFacilitator, a.StaffID); err != nil {
@@ -400,6 +413,72 @@ func (s *Service) CreateStudy(ctx context.Context, a Actor, in CreateStudyInput)
 		return nil, fmt.Errorf("create study: %w", err)
 	}
 	return s.Study(ctx, id)
+}
+
+// checkContact trims and checks a study's contact: a name of at most 200 characters and, when
+// given, one plain email address.
+func checkContact(name, email string) (string, string, error) {
+	name, email = strings.TrimSpace(name), strings.TrimSpace(email)
+	if len(name) > 200 {
+		return "", "", Errorf(EInvalid, "contact_name", "the contact's name is longer than 200 characters")
+	}
+	if strings.ContainsAny(name, "\r\n") {
+		return "", "", Errorf(EInvalid, "contact_name", "the contact's name is one line")
+	}
+	if email != "" {
+		if a, err := mail.ParseAddress(email); err != nil || a.Address != email || len(email) > 254 {
+			return "", "", Errorf(EInvalid, "contact", "%q is not an email address (e.g. study-team@example.org)", email)
+		}
+	}
+	return name, email, nil
+}
+
+// ContactInput changes a study's contact; a nil field stays as it is.
+type ContactInput struct {
+	ContactName *string `json:"contact_name,omitempty"`
+	Contact     *string `json:"contact,omitempty"`
+}
+
+// SetContact changes whom experts contact about the study: the name and email they see on every
+// page and in every email from now on.
+func (s *Service) SetContact(ctx context.Context, a Actor, sid int64, in ContactInput) (*Study, error) {
+	if err := a.mustRun(); err != nil {
+		return nil, err
+	}
+	err := s.st.InTx(ctx, func(tx *store.Tx) error {
+		st, err := tx.Study(sid)
+		if err != nil {
+			return notFound(err, "study %d does not exist", sid)
+		}
+		name, email := st.ContactName, st.Contact
+		if in.ContactName != nil {
+			name = *in.ContactName
+		}
+		if in.Contact != nil {
+			email = *in.Contact
+		}
+		if name, email, err = checkContact(name, email); err != nil {
+			return err
+		}
+		if email == "" {
+			rs, err := tx.Rounds(sid)
+			if err != nil {
+				return err
+			}
+			if len(rs) > 0 {
+				return Errorf(EConflict, "contact", "study %d has rounds: its contact email can be changed but not removed", sid)
+			}
+		}
+		if _, err := tx.SetStudyContact(sid, name, email); err != nil {
+			return err
+		}
+		v, _ := json.Marshal(map[string]string{"contact_name": name, "contact": email})
+		return tx.Audit(a.String(), "study.contact", sid, string(v))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Study(ctx, sid)
 }
 
 // definitionError turns the loader's problems into one invalid-input error listing them all.

@@ -66,7 +66,9 @@ func (s *Service) Bootstrap(ctx context.Context, adminEmail, adminPassword, surv
 		return "", err
 	}
 	if surveyName != "" {
-		if _, err := s.CreateStudy(ctx, System, CreateStudyInput{Survey: surveyName, Contact: adminEmail}); err != nil {
+		// No contact yet: the admin's sign-in address is no one experts should write to, and
+		// round 1 does not open until the console has been given a real contact.
+		if _, err := s.CreateStudy(ctx, System, CreateStudyInput{Survey: surveyName}); err != nil {
 			return "", fmt.Errorf("first start: create %s study: %w", surveyName, err)
 		}
 	}

@@ -108,6 +108,7 @@ type Study struct {
 	DefinitionHash string `db:"definition_hash"`
 	State          string `db:"state"`
 	Contact        string `db:"contact"`
+	ContactName    string `db:"contact_name"`
 	CreatedAt      string `db:"created_at"`
 	FinishedAt     string `db:"finished_at"`
 	// OutcomeRule is the tier rule frozen when the study was finished (JSON), with its sha256.
@@ -115,13 +116,18 @@ type Study struct {
 	OutcomeRuleHash string `db:"outcome_rule_hash"`
 }
 
-const studyCols = `id, survey_id, title, definition, definition_hash, state, contact, created_at, COALESCE(finished_at, '') AS finished_at,
+const studyCols = `id, survey_id, title, definition, definition_hash, state, contact, contact_name, created_at, COALESCE(finished_at, '') AS finished_at,
 	outcome_rule, outcome_rule_hash`
 
 // CreateStudy stores a study with the exact definition bytes it was made from.
 func (tx *Tx) CreateStudy(surveyID, title string, def []byte, hash, contact string, by int64) (int64, error) {
 	return tx.insert("create study", `INSERT INTO studies (survey_id, title, definition, definition_hash, contact, created_at, created_by)
 		VALUES (?, ?, ?, ?, ?, ?, NULLIF(?, 0))`, surveyID, title, def, hash, contact, tx.now, by)
+}
+
+// SetStudyContact changes whom experts contact about the study (name and email).
+func (tx *Tx) SetStudyContact(id int64, name, email string) (int64, error) {
+	return tx.exec("set study contact", `UPDATE studies SET contact_name = ?, contact = ? WHERE id = ?`, name, email, id)
 }
 
 // FinishStudy marks an active study finished.
@@ -136,7 +142,7 @@ func (s *Store) Study(ctx context.Context, id int64) (Study, error) { return stu
 // never changes, so callers that have it parsed already need not copy it again.
 func (s *Store) StudyHead(ctx context.Context, id int64) (Study, error) {
 	var st Study
-	err := get(ctx, s.r, "study", &st, `SELECT id, survey_id, title, definition_hash, state, contact, created_at,
+	err := get(ctx, s.r, "study", &st, `SELECT id, survey_id, title, definition_hash, state, contact, contact_name, created_at,
 		COALESCE(finished_at, '') AS finished_at, outcome_rule, outcome_rule_hash FROM studies WHERE id = ?`, id)
 	return st, err
 }

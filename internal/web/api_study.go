@@ -41,7 +41,8 @@ type studyJSON struct {
 	Survey         string             `json:"survey"`
 	Title          string             `json:"title"`
 	State          string             `json:"state"`
-	Contact        string             `json:"contact,omitempty"`
+	Contact        string             `json:"contact,omitempty"`      // the email experts write to
+	ContactName    string             `json:"contact_name,omitempty"` // the name shown beside it
 	DefinitionHash string             `json:"definition_hash"`
 	CreatedAt      time.Time          `json:"created_at"`
 	FinishedAt     *time.Time         `json:"finished_at,omitempty"`
@@ -73,7 +74,7 @@ func toRoundJSON(r delphi.Round) roundJSON {
 }
 
 func toStudyJSON(st *delphi.Study, withDef bool) studyJSON {
-	out := studyJSON{ID: st.ID, Survey: st.SurveyID, Title: st.Title, State: st.State, Contact: st.Contact,
+	out := studyJSON{ID: st.ID, Survey: st.SurveyID, Title: st.Title, State: st.State, Contact: st.Contact, ContactName: st.ContactName,
 		DefinitionHash: st.DefinitionHash, CreatedAt: st.CreatedAt, FinishedAt: timePtr(st.FinishedAt), Rounds: []roundJSON{}}
 	for _, r := range st.Rounds {
 		out.Rounds = append(out.Rounds, toRoundJSON(r))
@@ -103,6 +104,8 @@ type createStudyInput struct {
 	Definition string `json:"definition"`
 	Title      string `json:"title"`
 	Contact    string `json:"contact"`
+	// ContactName is the contact's name; a study needs a contact email before round 1 opens.
+	ContactName string `json:"contact_name"`
 }
 
 func (s *Server) apiCreateStudy(c *gin.Context) {
@@ -112,7 +115,7 @@ func (s *Server) apiCreateStudy(c *gin.Context) {
 		return
 	}
 	st, err := s.svc.CreateStudy(c.Request.Context(), actorFrom(c), delphi.CreateStudyInput{Survey: in.Survey,
-		Definition: []byte(in.Definition), Title: in.Title, Contact: in.Contact})
+		Definition: []byte(in.Definition), Title: in.Title, Contact: in.Contact, ContactName: in.ContactName})
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -133,6 +136,26 @@ func (s *Server) apiStudy(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, toStudyJSON(st, true))
+}
+
+// apiUpdateStudy changes the study's contact (PATCH /studies/{sid}).
+func (s *Server) apiUpdateStudy(c *gin.Context) {
+	sid, err := pathInt(c, "sid")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	var in delphi.ContactInput
+	if err := decodeJSON(c, &in); err != nil {
+		s.fail(c, err)
+		return
+	}
+	st, err := s.svc.SetContact(c.Request.Context(), actorFrom(c), sid, in)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, toStudyJSON(st, false))
 }
 
 func (s *Server) apiFinishStudy(c *gin.Context) {

@@ -41,6 +41,7 @@ func (s *Server) consoleRoutes(r *gin.Engine) {
 	g.GET("", anyone, s.consoleStudies)
 	g.POST("/studies", run, s.consoleCreateStudy)
 	g.GET("/studies/:sid", anyone, s.consoleStudy)
+	g.POST("/studies/:sid/contact", run, s.consoleContact)
 	g.POST("/studies/:sid/finish", run, s.consoleFinish)
 
 	g.GET("/studies/:sid/panel", run, s.consolePanel)

@@ -54,8 +54,9 @@ func (s *Server) renderStudies(c *gin.Context, status int, form createStudyForm,
 
 // consoleCreateStudy creates a study from a bundled survey or an uploaded definition file.
 func (s *Server) consoleCreateStudy(c *gin.Context) {
-	form := createStudyForm{Survey: c.PostForm("survey"), Title: c.PostForm("title"), Contact: c.PostForm("contact")}
-	in := delphi.CreateStudyInput{Survey: form.Survey, Title: form.Title, Contact: form.Contact}
+	form := createStudyForm{Survey: c.PostForm("survey"), Title: c.PostForm("title"), Contact: c.PostForm("contact"),
+		ContactName: c.PostForm("contact_name")}
+	in := delphi.CreateStudyInput{Survey: form.Survey, Title: form.Title, Contact: form.Contact, ContactName: form.ContactName}
 	if fh, err := c.FormFile("definition"); err == nil && fh.Size > 0 {
 		f, err := fh.Open()
 		if err == nil {
@@ -82,9 +83,36 @@ func (s *Server) consoleStudy(c *gin.Context) {
 	if !ok {
 		return
 	}
+	s.renderStudy(c, http.StatusOK, st, templates.ContactForm{Name: st.ContactName, Email: st.Contact}, "")
+}
+
+// consoleContact sets whom experts contact about the study (name and email).
+func (s *Server) consoleContact(c *gin.Context) {
+	st, ok := s.consoleStudyParam(c)
+	if !ok {
+		return
+	}
+	form := templates.ContactForm{Name: c.PostForm("contact_name"), Email: c.PostForm("contact")}
+	email := strings.TrimSpace(form.Email)
+	var err error
+	if email == "" {
+		err = delphi.Errorf(delphi.EInvalid, "contact", "give the contact's email: experts write to it with their questions")
+	} else {
+		_, err = s.svc.SetContact(c.Request.Context(), actorFrom(c), st.ID, delphi.ContactInput{ContactName: &form.Name, Contact: &email})
+	}
+	if err != nil {
+		status, msg := s.formError(c, err)
+		s.renderStudy(c, status, st, form, msg)
+		return
+	}
+	s.done(c, fmt.Sprintf("/console/studies/%d", st.ID), "The contact for experts is saved: they see it on every page and in every email.")
+}
+
+func (s *Server) renderStudy(c *gin.Context, status int, st *delphi.Study, form templates.ContactForm, errMsg string) {
 	ctx := c.Request.Context()
 	v := &templates.StudyPage{Page: s.consolePage(c, st.Title, "studies"), StudyTabs: templates.StudyTabs{Tab: "overview", Study: st},
-		Items: len(st.Def.Items()), Sections: len(st.Def.Sections), CanRun: canRun(c), NextRound: len(st.Rounds) + 1}
+		Items: len(st.Def.Items()), Sections: len(st.Def.Sections), CanRun: canRun(c), NextRound: len(st.Rounds) + 1,
+		ContactForm: form, ContactError: errMsg}
 	for _, g := range st.Def.Groups {
 		v.Groups = append(v.Groups, g.Label.In("en"))
 	}
@@ -119,7 +147,7 @@ func (s *Server) consoleStudy(c *gin.Context) {
 			}
 		}
 	}
-	s.renderPage(c, http.StatusOK, templates.ConsoleStudy(v), 0)
+	s.renderPage(c, status, templates.ConsoleStudy(v), 0)
 }
 
 // consoleStudyParam reads :sid and loads the study, answering 404 itself when it does not exist.

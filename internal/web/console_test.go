@@ -625,7 +625,7 @@ func TestConsoleThreeRounds(t *testing.T) {
 	b := e.consoleLogin("admin@test", adminPassword)
 
 	// study and panel
-	b.submit("/console/studies", url.Values{"survey": {"cart-cd"}}, http.StatusSeeOther)
+	b.submit("/console/studies", url.Values{"survey": {"cart-cd"}, "contact_name": {"Study Office"}, "contact": {"office@example.org"}}, http.StatusSeeOther)
 	var sts []studyJSON
 	e.must(e.call("GET", "/api/v1/studies", e.admin, nil, &sts), 200)
 	sid := sts[0].ID

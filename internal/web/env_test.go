@@ -71,6 +71,12 @@ const adminPassword = "correct horse battery"
 // newEnv starts delphi with an admin account and no study.
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	return newEnvWith(t, "")
+}
+
+// newEnvWith starts delphi as a first start does, creating a study from firstSurvey ("": none).
+func newEnvWith(t *testing.T, firstSurvey string) *env {
+	t.Helper()
 	ctx := context.Background()
 	clk := &clock{t: time.Now().UTC().Truncate(time.Second)}
 	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "delphi.db"), clk.Now)
@@ -86,7 +92,7 @@ func newEnv(t *testing.T) *env {
 	log := slog.New(slog.NewTextHandler(&syncWriter{w: logs}, nil))
 	svc := delphi.New(st, surveys.FS, signer, clk.Now, log)
 	svc.PasswordCost = bcrypt.MinCost // sign-ins at bcrypt's default cost take a second under -race
-	if _, err := svc.Bootstrap(ctx, "admin@test", adminPassword, ""); err != nil {
+	if _, err := svc.Bootstrap(ctx, "admin@test", adminPassword, firstSurvey); err != nil {
 		t.Fatal(err)
 	}
 	w, err := New(Deps{Service: svc, Signer: signer, Templates: templates.FS, Log: log, BaseURL: "http://delphi.test",
@@ -211,7 +217,8 @@ func (e *env) must(r response, status int) response {
 func (e *env) study(survey string) int64 {
 	e.t.Helper()
 	var st studyJSON
-	e.must(e.call("POST", "/api/v1/studies", e.admin, map[string]string{"survey": survey}, &st), 201)
+	e.must(e.call("POST", "/api/v1/studies", e.admin, map[string]string{"survey": survey,
+		"contact_name": "Study Office", "contact": "study-office@example.org"}, &st), 201)
 	return st.ID
 }
 

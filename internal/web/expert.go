@@ -93,12 +93,12 @@ func (s *Server) linkRefused(c *gin.Context, tok string, err error) {
 	case errors.Is(err, errNoLink):
 		kind = "nolink"
 	}
-	contact, lang := "", ""
+	contact, contactName, lang := "", "", ""
 	if kind != "invalid" && kind != "error" && tok != "" {
-		contact, lang = s.svc.LinkHelp(c.Request.Context(), tok)
+		contact, contactName, lang = s.svc.LinkHelp(c.Request.Context(), tok)
 	}
 	s.Log.Warn("invite link refused", "reason", kind, "status", status, "request_id", requestID(c))
-	v := &templates.LinkPage{Page: s.tpage(templates.Page{Lang: s.pageLang(lang)}), Kind: kind, Status: status, Contact: contact}
+	v := &templates.LinkPage{Page: s.tpage(templates.Page{Lang: s.pageLang(lang)}), Kind: kind, Status: status, Contact: contact, ContactName: contactName}
 	v.Title = v.T("link." + kind + ".title")
 	s.renderPage(c, status, templates.Link(v), 0)
 }
@@ -126,7 +126,7 @@ func (s *Server) expertState(c *gin.Context) (*delphi.Expert, *delphi.Questionna
 	}
 	def := e.Study.Def
 	b := expertBase{Page: s.tpage(templates.Page{Lang: s.langFor(e), CSRF: s.Signer.CSRF(expertCSRFKey(e))}),
-		Contact: e.Study.Contact, Editable: q.Editable, Consented: q.Consented, SubmittedAt: dateText(q.SubmittedAt),
+		Contact: e.Study.Contact, ContactName: e.Study.ContactName, Editable: q.Editable, Consented: q.Consented, SubmittedAt: dateText(q.SubmittedAt),
 		Total: len(q.Items), Answered: q.Answered()}
 	if q.Consented && !e.Panelist.ConsentAt.IsZero() {
 		b.ConsentAt, b.ConsentVer = dateText(e.Panelist.ConsentAt), e.Panelist.ConsentVersion

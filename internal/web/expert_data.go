@@ -49,7 +49,7 @@ func (s *Server) expertWithdraw(c *gin.Context) {
 	s.setCookie(c, expertCookie, "", -1, "/")
 	s.Log.Info("panelist withdrew", "study", e.Study.ID, "panelist", e.Panelist.ID, "answers", answers, "request_id", requestID(c))
 	lang := s.langFor(e)
-	v := &templates.WithdrawnPage{Page: s.tpage(templates.Page{Lang: lang}), Contact: e.Study.Contact, Answers: answers}
+	v := &templates.WithdrawnPage{Page: s.tpage(templates.Page{Lang: lang}), Contact: e.Study.Contact, ContactName: e.Study.ContactName, Answers: answers}
 	v.StudyTitle = e.Study.Def.Title.In(lang)
 	if v.StudyTitle == "" {
 		v.StudyTitle = e.Study.Title

@@ -47,7 +47,7 @@ func FuzzAnswerJSON(f *testing.F) {
 		f.Fatal(err)
 	}
 	a := delphi.Actor{StaffID: in.Staff.ID, Role: in.Staff.Role}
-	study, err := svc.CreateStudy(ctx, a, delphi.CreateStudyInput{Survey: "example"})
+	study, err := svc.CreateStudy(ctx, a, delphi.CreateStudyInput{Survey: "example", Contact: "office@example.org"})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -37,6 +37,7 @@ type respondStudy struct {
 	Title       string      `json:"title"`
 	Description survey.Text `json:"description,omitempty"`
 	Contact     string      `json:"contact,omitempty"`
+	ContactName string      `json:"contact_name,omitempty"`
 }
 
 // respondItem is an item of the questionnaire with its feedback from round 2 on.
@@ -142,7 +143,7 @@ func (s *Server) apiRespond(c *gin.Context) {
 
 // respondOf is the expert's questionnaire as written, its items from sharedItems.
 func (s *Server) respondOf(e *delphi.Expert, q *delphi.Questionnaire) (*respondOut, error) {
-	out := &respondOut{Study: escaped[respondStudy]{respondStudy{ID: e.Study.ID, Title: e.Study.Title, Description: e.Study.Def.Description, Contact: e.Study.Contact}},
+	out := &respondOut{Study: escaped[respondStudy]{respondStudy{ID: e.Study.ID, Title: e.Study.Title, Description: e.Study.Def.Description, Contact: e.Study.Contact, ContactName: e.Study.ContactName}},
 		Editable: q.Editable, Consented: q.Consented, SubmittedAt: timePtr(q.SubmittedAt), Items: []itemOut{},
 		Answers: escaped[[]delphi.Answer]{[]delphi.Answer{}}, Scale: escaped[survey.Scale]{e.Study.Def.Scale}}
 	if p := e.Study.Def.Placement; p != nil {

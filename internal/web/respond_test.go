@@ -13,7 +13,7 @@ import (
 // before the panel's feedback was encoded once per round: the document must not change.
 func respondReference(t *testing.T, e *delphi.Expert, q *delphi.Questionnaire) []byte {
 	t.Helper()
-	out := respondJSON{Study: respondStudy{ID: e.Study.ID, Title: e.Study.Title, Description: e.Study.Def.Description, Contact: e.Study.Contact},
+	out := respondJSON{Study: respondStudy{ID: e.Study.ID, Title: e.Study.Title, Description: e.Study.Def.Description, Contact: e.Study.Contact, ContactName: e.Study.ContactName},
 		Editable: q.Editable, Consented: q.Consented, SubmittedAt: timePtr(q.SubmittedAt), Items: []respondItem{},
 		Answers: []delphi.Answer{}, Scale: e.Study.Def.Scale, Placement: e.Study.Def.Placement}
 	if q.Round != nil {

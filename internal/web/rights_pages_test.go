@@ -103,7 +103,8 @@ func TestExpertDataAndWithdrawalPages(t *testing.T) {
 			if r.Status != 200 {
 				t.Fatalf("withdraw: %s", r)
 			}
-			expertHas(t, r, "You have withdrawn from the study", "Your personal link no longer works", "Please contact")
+			expertHas(t, r, "You have withdrawn from the study", "Your personal link no longer works",
+				"please contact the study team: Study Office (<a href=\"mailto:study-office@example.org\">study-office@example.org</a>)")
 			if choice == delphi.RemoveOpenAnswers {
 				expertHas(t, r, "your answers in rounds still open have been removed")
 			} else {

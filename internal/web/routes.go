@@ -39,6 +39,7 @@ func (s *Server) apiRoutes() []route {
 		{"GET", "/studies", anyStaff, s.apiStudies},
 		{"POST", "/studies", runners, s.apiCreateStudy},
 		{"GET", "/studies/:sid", anyStaff, s.apiStudy},
+		{"PATCH", "/studies/:sid", runners, s.apiUpdateStudy},
 		{"POST", "/studies/:sid/finish", runners, s.apiFinishStudy},
 		{"GET", "/studies/:sid/panelists", runners, s.apiPanel},
 		{"POST", "/studies/:sid/panelists", runners, s.apiAddPanelists},

@@ -75,6 +75,7 @@ var pageRules = map[string]string{
 	"POST /console/staff/:id/sessions":                 adminOnly,
 	"GET /console/studies/:sid":                        anyStaff,
 	"POST /console/studies":                            runners,
+	"POST /console/studies/:sid/contact":               runners,
 	"POST /console/studies/:sid/finish":                runners,
 	"GET /console/studies/:sid/panel":                  runners,
 	"POST /console/studies/:sid/panel":                 runners,
@@ -807,7 +808,7 @@ func TestHostileTextInert(t *testing.T) {
 	// bands, scale points, sections)
 	yaml := regexp.MustCompile(`en: "`).ReplaceAllString(string(yb), `en: "`+strings.ReplaceAll(hostile, `"`, `\"`)+` `)
 	var st studyJSON
-	e.must(e.call("POST", "/api/v1/studies", e.admin, map[string]string{"definition": yaml, "title": "T " + hostile, "contact": "c " + hostile}, &st), 201)
+	e.must(e.call("POST", "/api/v1/studies", e.admin, map[string]string{"definition": yaml, "title": "T " + hostile, "contact_name": "c " + hostile, "contact": "c@example.org"}, &st), 201)
 	sid := st.ID
 	groups := []string{"haematologist", "nurse"}
 	rows := make([]delphi.PanelistInput, 8)
