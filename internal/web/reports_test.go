@@ -14,6 +14,7 @@ import (
 
 	"github.com/cart-cd/delphi/internal/delphi"
 	"github.com/cart-cd/delphi/internal/report/reporttest"
+	"github.com/cart-cd/delphi/templates"
 )
 
 // reportFiles are every export of a round.
@@ -149,7 +150,7 @@ func TestReportPagesAndExports(t *testing.T) {
 		}
 	}
 	page := e.must(e.get(fmt.Sprintf("/reports/studies/%d/rounds/2?view=slides", sid)), 200)
-	for _, want := range []string{`class="report-page view-slides"`, `/static/report.js`, `/static/report.css`, `<svg class="flow"`,
+	for _, want := range []string{`class="report-page view-slides"`, templates.Static("report.js"), templates.Static("report.css"), `<svg class="flow"`,
 		`<svg class="hist"`, "Kendall", "Methods", `class="slide`} {
 		if !bytes.Contains(page.Body, []byte(want)) {
 			t.Errorf("slides page lacks %s", want)

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"io/fs"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -130,7 +129,7 @@ func (s *Server) routes() *gin.Engine {
 	if err := r.SetTrustedProxies(s.TrustedProxies); err != nil {
 		panic(err) // unreachable: New validated every entry
 	}
-	r.Use(s.withRequestID, s.recovery, s.accessLog, s.securityHeaders, s.limitBody(s.maxBody))
+	r.Use(s.withRequestID, s.recovery, s.accessLog, s.securityHeaders, s.compress, s.limitBody(s.maxBody))
 	r.NoRoute(func(c *gin.Context) {
 		s.fail(c, delphi.Errorf(delphi.ENotFound, "", "there is no page at %s", c.Request.URL.Path))
 	})
@@ -140,8 +139,8 @@ func (s *Server) routes() *gin.Engine {
 
 	r.GET("/healthz", func(c *gin.Context) { c.String(http.StatusOK, "ok\n") })
 	r.GET("/readyz", s.readyz)
-	static, _ := fs.Sub(s.Templates, "static")
-	r.StaticFS("/static", http.FS(static))
+	r.GET("/static/*filepath", s.static) // plain and content-hashed names (static.go)
+	r.HEAD("/static/*filepath", s.static)
 	r.GET("/", func(c *gin.Context) { c.Redirect(http.StatusSeeOther, "/console") })
 
 	s.expertRoutes(r)

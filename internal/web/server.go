@@ -53,7 +53,8 @@ type Server struct {
 	Deps
 	svc      *delphi.Service
 	engine   *gin.Engine
-	throttle *auth.Throttle // failed sign-ins per account and address
+	static   gin.HandlerFunc // serves static/ (plain and content-hashed names)
+	throttle *auth.Throttle  // failed sign-ins per account and address
 	maxBody  int64
 	catalog  *i18n.Catalog
 	openapi  []byte // the OpenAPI document, built once from the route table
@@ -111,6 +112,9 @@ func New(d Deps) (*Server, error) {
 		return nil, fmt.Errorf("web: %w", err)
 	}
 	s.catalog = cat
+	if s.static, err = s.staticFiles(); err != nil {
+		return nil, fmt.Errorf("web: static files: %w", err)
+	}
 	s.engine = s.routes()
 	if s.openapi, err = s.buildOpenAPI(); err != nil {
 		return nil, fmt.Errorf("web: openapi: %w", err)
