@@ -364,3 +364,14 @@ func scaleTicks(ctx context.Context, s *report.Summary) ([]byte, error) {
 	}
 	return tb.Bytes(), nil
 }
+
+// deckPlaceGroup is a stakeholder group's placement answers on a deck's item slide, or nil
+// when the group is not broken out.
+func deckPlaceGroup(p *report.PlaceView, label string) *report.PlaceGroup {
+	for i := range p.Groups {
+		if p.Groups[i].Label == label {
+			return &p.Groups[i]
+		}
+	}
+	return nil
+}

@@ -315,7 +315,7 @@ func TestReportBrowserDeck(t *testing.T) {
 		for (const tr of document.querySelectorAll("#deck-participation table:first-of-type tbody tr")) size[tr.querySelector("th").textContent] = +tr.querySelectorAll("td")[1].textContent;
 		return [...document.querySelectorAll(".deck-item .group-mini tbody tr")].filter(tr => {
 			const c = tr.querySelectorAll("td"), g = tr.querySelector("th").textContent;
-			return c.length === 1 ? c[0].textContent !== "fewer than %d" : !(size[g] >= %d);
+			return c[0].colSpan === 3 ? c[0].textContent !== "fewer than %d" || [...c].slice(1).some(td => td.textContent !== "–") : !(size[g] >= %d);
 		}).map(tr => tr.textContent);
 	})()`, min, min)))
 	if err != nil {
