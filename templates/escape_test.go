@@ -204,7 +204,9 @@ func TestComponentsEscapeHostileText(t *testing.T) {
 		outcome.Counts = map[string]int{"core": 1}
 		summary := filled[ReportSummaryPage](on)
 		summary.Page = p
-		summary.Body = Summary(sum)
+		plain := *sum // the summary as screen and print show it; sum has its deck (slides)
+		plain.Deck = nil
+		summary.Body = Summary(&plain)
 
 		list := filled[MeetingListPage](on)
 		list.Page = p
@@ -249,9 +251,10 @@ func TestComponentsEscapeHostileText(t *testing.T) {
 			{"reports index", ReportsIndex(index), false},
 			{"outcome", ReportOutcome(outcome), false},
 			{"summary page", ReportSummary(summary), false},
-			{"summary", Summary(sum), false},
+			{"summary", Summary(&plain), false},
+			{"summary, deck", Summary(sum), false},
 			// the standalone file carries its stylesheet inline: it is opened from disk
-			{"report.html", ReportDocument(sum, "body{}"), true},
+			{"report.html", ReportDocument(&plain, "body{}"), true},
 		} {
 			render(t, tc.name, tc.c, tc.allowStyle)
 		}
@@ -419,9 +422,16 @@ func TestConsoleEscaping(t *testing.T) {
 // The hostile-text test reaches the new parts of the summary and the outcome page.
 func TestHostileReachesNewParts(t *testing.T) {
 	sum := filled[report.Summary](true)
+	if sum.Deck == nil || len(sum.Deck.Ranked) == 0 || len(sum.Deck.Appendix) == 0 {
+		t.Fatal("the filled summary has no deck")
+	}
+	plain := *sum
+	plain.Deck = nil
 	var b bytes.Buffer
-	if err := Summary(sum).Render(context.Background(), &b); err != nil {
-		t.Fatal(err)
+	for _, s := range []*report.Summary{&plain, sum} {
+		if err := Summary(s).Render(context.Background(), &b); err != nil {
+			t.Fatal(err)
+		}
 	}
 	out := filled[ReportOutcomePage](true)
 	out.Page = page(true)
@@ -429,7 +439,8 @@ func TestHostileReachesNewParts(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{`class="compact placement-table"`, `class="compact change-log"`, `class="compact suggestions"`,
-		`Item flow: round`, `class="place-group"`, `class="compact outcome"`, `class="decisions"`} {
+		`Item flow: round`, `class="place-group"`, `class="compact outcome"`, `class="decisions"`,
+		`class="traffic"`, `class="slide deck-item"`, `class="deck-history"`, `class="deck-appendix"`} {
 		if !bytes.Contains(b.Bytes(), []byte(want)) {
 			t.Errorf("filled pages lack %s: the hostile-text test does not reach it", want)
 		}

@@ -244,6 +244,13 @@ func WriteReport(ctx context.Context, w io.Writer, s *report.Summary) error {
 // every core (renderItems), then written in place.
 func Summary(s *report.Summary) templ.Component {
 	return templ.ComponentFunc(func(ctx context.Context, w io.Writer) error {
+		if s.Deck != nil { // the deck shows a few items: nothing to render ahead
+			ticks, err := scaleTicks(ctx, s)
+			if err != nil {
+				return err
+			}
+			return deck(s, &itemMarkup{s: s, ticks: ticks}).Render(ctx, w)
+		}
 		r, err := renderItems(ctx, s)
 		if err != nil {
 			return err
@@ -269,15 +276,10 @@ type itemPart struct {
 // items among the cores: a summary of 300 items is 600 rows with their charts.
 func renderItems(ctx context.Context, s *report.Summary) (*itemMarkup, error) {
 	// every chart of the summary has the same scale: its points are rendered once
-	pts := make([]HistPoint, len(s.Points))
-	for i, p := range s.Points {
-		pts[i] = HistPoint{Value: p.Value}
-	}
-	var tb bytes.Buffer
-	if err := histTicks(&Hist{Points: pts}).Render(ctx, &tb); err != nil {
+	ticks, err := scaleTicks(ctx, s)
+	if err != nil {
 		return nil, err
 	}
-	ticks := tb.Bytes()
 	contested := make(map[*report.ItemView]bool, len(s.Contested))
 	for _, iv := range s.Contested {
 		contested[iv] = true
@@ -348,4 +350,28 @@ func (r *itemMarkup) write(iv *report.ItemView, kind byte) templ.Component {
 		return groupsRow(iv)
 	}
 	return card(r.s, iv, r.ticks)
+}
+
+// scaleTicks renders the scale's points under a chart, the same for every chart of s.
+func scaleTicks(ctx context.Context, s *report.Summary) ([]byte, error) {
+	pts := make([]HistPoint, len(s.Points))
+	for i, p := range s.Points {
+		pts[i] = HistPoint{Value: p.Value}
+	}
+	var tb bytes.Buffer
+	if err := histTicks(&Hist{Points: pts}).Render(ctx, &tb); err != nil {
+		return nil, err
+	}
+	return tb.Bytes(), nil
+}
+
+// deckPlaceGroup is a stakeholder group's placement answers on a deck's item slide, or nil
+// when the group is not broken out.
+func deckPlaceGroup(p *report.PlaceView, label string) *report.PlaceGroup {
+	for i := range p.Groups {
+		if p.Groups[i].Label == label {
+			return &p.Groups[i]
+		}
+	}
+	return nil
 }

@@ -138,10 +138,21 @@ func minGroup(def *survey.Definition) int {
 
 // RankUndecided lists the items the outcome leaves undecided, closest first.
 func (s *Service) RankUndecided(so *StudyOutcome) []Candidate {
+	return s.rank(so, func(tier string) bool { return tier == outcome.Undecided })
+}
+
+// RankOpen lists the items the outcome leaves undecided or, in a study not finished yet,
+// pending, closest first as RankUndecided: the items under discussion in a workshop deck.
+func (s *Service) RankOpen(so *StudyOutcome) []Candidate {
+	return s.rank(so, func(tier string) bool { return tier == outcome.Undecided || tier == outcome.Pending })
+}
+
+// rank lists the entries whose final tier is chosen, closest first.
+func (s *Service) rank(so *StudyOutcome, chosen func(tier string) bool) []Candidate {
 	all := s.closeness(so)
 	var out []Candidate
 	for _, e := range so.Entries {
-		if e.FinalTier == outcome.Undecided {
+		if chosen(e.FinalTier) {
 			out = append(out, all[e.Item])
 		}
 	}

@@ -91,6 +91,8 @@ type Summary struct {
 	// Suggestions are the panelists' suggestions up to this round with their triage (set by
 	// the caller: triage is not part of the snapshot).
 	Suggestions []SuggestionView
+	// Deck is set for the slides view (WithDeck): the summary is shown as a deck for a room.
+	Deck *Deck
 }
 
 // Point is a point of the rating scale with its band (id and position: low, mid, high).

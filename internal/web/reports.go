@@ -363,6 +363,13 @@ func (s *Server) reportSummary(c *gin.Context, rc *reportCache) {
 		return
 	}
 	fk := reportKey{sid, n, view == "slides", suggestionsPrint(sugg)}
+	var deck *deckOrder
+	if view == "slides" {
+		// the deck's items under discussion follow the outcome's ranking, which meeting
+		// decisions change after the round closed: its fingerprint is part of the key
+		deck = s.deckOrder(ctx, sid, n)
+		fk.sugg ^= deck.print
+	}
 	snaps := func() ([]*delphi.Snapshot, error) { return s.roundSnapshots(ctx, sid, n) }
 	if _, ok := rc.fragment(fk); !ok {
 		// The summary must be built: its snapshots take longer to read than the study (whose
@@ -412,6 +419,9 @@ func (s *Server) reportSummary(c *gin.Context, rc *reportCache) {
 			}
 			sum.Suggestions = sugg
 			sum = sum.ForView(view)
+			if deck != nil {
+				sum = sum.WithDeck(deck.order, deck.history)
+			}
 			size = 96<<10 + 8<<10*len(sum.Items) // more than a summary takes: no regrowing
 		}
 		pw := &pageWriter{}
@@ -760,4 +770,56 @@ func (s *Server) buildExport(ctx context.Context, sid int64, n int, file string,
 	}
 	ex.body = body.Bytes()
 	return ex, nil
+}
+
+// deckOrder is the slides deck's ranking: the items the outcome leaves undecided (or pending,
+// while the study goes on), closest first (delphi.Service.RankOpen: the meeting's ranking), by
+// round n's item ids, with each item's class per round.
+type deckOrder struct {
+	order   []string // nil: no outcome, the deck shows the contested items
+	history map[string][]report.DeckRound
+	print   uint64
+}
+
+func (s *Server) deckOrder(ctx context.Context, sid int64, n int) *deckOrder {
+	d := &deckOrder{history: map[string][]report.DeckRound{}}
+	so, err := s.svc.Outcome(ctx, sid)
+	if err != nil {
+		return d
+	}
+	ids := make(map[string]string, len(so.Entries)) // outcome item → round n's id
+	for _, e := range so.Entries {
+		var hist []report.DeckRound
+		for _, h := range e.History {
+			if h.Round > n {
+				continue
+			}
+			hist = append(hist, report.DeckRound{Round: h.Round, Class: h.Importance, Label: report.ClassLabel(h.Importance)})
+			if h.Round == n {
+				id := e.Item
+				if h.Item != "" {
+					id = h.Item
+				}
+				ids[e.Item] = id
+			}
+		}
+		if id, ok := ids[e.Item]; ok {
+			d.history[id] = hist
+		}
+	}
+	d.order = []string{}
+	h := fnv.New64a()
+	for _, c := range s.svc.RankOpen(so) {
+		if id, ok := ids[c.Item]; ok {
+			d.order = append(d.order, id)
+			fmt.Fprintf(h, "%s\x00", id)
+		}
+	}
+	for _, e := range so.Entries {
+		for _, r := range d.history[ids[e.Item]] {
+			fmt.Fprintf(h, "%d %s\x00", r.Round, r.Class)
+		}
+	}
+	d.print = h.Sum64()
+	return d
 }

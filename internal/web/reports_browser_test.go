@@ -187,3 +187,151 @@ func TestReportBrowser(t *testing.T) {
 		t.Errorf("the printed summary has %d pages; want one per part (≥ 5)", pages)
 	}
 }
+
+// TestReportBrowserDeck shows the slides view, a deck for a room, at 1280×720 and 1920×1080:
+// title, participation, the overview per section, one slide per item under discussion in the
+// meeting's ranking, and the appendix; no slide overflows its box, the clicker's keys move
+// through it, no group under the minimum shows, and it prints one slide a page.
+func TestReportBrowserDeck(t *testing.T) {
+	ctx := reportBrowser(t)
+	e := newEnv(t)
+	opts := reporttest.Options{Definition: reporttest.Fixture, Panelists: 20, Rounds: 2, Seed: 7, Advance: e.clock.Add, Hostile: true}
+	if os.Getenv("REPORT_SURVEY") == "cart-cd" {
+		opts = reporttest.Options{Survey: "cart-cd", Panelists: 60, Rounds: 2, Seed: 3, Advance: e.clock.Add}
+	}
+	sid, err := reporttest.Run(context.Background(), e.svc, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// the expected items under discussion: the ranking, by round 2's ids
+	so, err := e.svc.Outcome(context.Background(), sid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]string{}
+	for _, en := range so.Entries {
+		for _, h := range en.History {
+			if h.Round == 2 {
+				ids[en.Item] = en.Item
+				if h.Item != "" {
+					ids[en.Item] = h.Item
+				}
+			}
+		}
+	}
+	var want []string
+	for _, c := range e.svc.RankOpen(so) {
+		if id, ok := ids[c.Item]; ok {
+			want = append(want, "item-"+id)
+		}
+	}
+	if len(want) == 0 {
+		t.Fatal("the fixture leaves no item under discussion in round 2")
+	}
+	base := fmt.Sprintf("%s/reports/studies/%d/rounds/2", e.srv.URL, sid)
+	do := func(steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, steps...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	count := func() string {
+		t.Helper()
+		v, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("slide-count")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	do(chromedp.Navigate(base), chromedp.WaitVisible(chromedp.ID("email")),
+		chromedp.SendKeys(chromedp.ID("email"), "admin@test"), chromedp.SendKeys(chromedp.ID("password"), adminPassword+kb.Enter),
+		chromedp.WaitVisible(chromedp.ID("h-overview")))
+	shots := os.Getenv("REPORT_SHOTS")
+	total := 3 + len(want) + 1
+	for _, vp := range []struct{ w, h int64 }{{1280, 720}, {1920, 1080}} {
+		do(chromedp.EmulateViewport(vp.w, vp.h), chromedp.Navigate(base+"?view=slides"),
+			chromedp.WaitVisible(chromedp.CSS("body.js-slides #slide-count")))
+		if c := count(); c != fmt.Sprintf("1 / %d", total) {
+			t.Errorf("%d×%d: counter %q, want 1 / %d (title, participation, overview, %d items, appendix)", vp.w, vp.h, c, total, len(want))
+		}
+		got, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll(".deck-item")].map(s => s.id)`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Join(got, " ") != strings.Join(want, " ") {
+			t.Errorf("%d×%d: item slides %v, want the ranking %v", vp.w, vp.h, got, want)
+		}
+		ids, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll(".slide")].map(s => s.id)`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ids) != total || ids[0] != "deck-title" || ids[1] != "deck-participation" || ids[2] != "deck-overview" || ids[len(ids)-1] != "deck-appendix" {
+			t.Errorf("%d×%d: slides %v", vp.w, vp.h, ids)
+		}
+		for i := range total {
+			// the current slide, and anything in it that reaches past its box or the screen
+			over, err := chromedp.Run(ctx, chromedp.Evaluate[string](fmt.Sprintf(`(() => {
+				const s = document.querySelector(".slide.current"), r = s.getBoundingClientRect(), out = [];
+				if (r.right > %d + 1 || r.bottom > %d + 1) out.push("the slide " + Math.round(r.width) + "×" + Math.round(r.height));
+				if (s.scrollHeight > s.clientHeight + 1 || s.scrollWidth > s.clientWidth + 1) out.push("content " + s.scrollWidth + "×" + s.scrollHeight + " in " + s.clientWidth + "×" + s.clientHeight);
+				for (const el of s.querySelectorAll("*")) {
+					const b = el.getBoundingClientRect();
+					if (b.width === 0 || b.height === 0 || el.closest(".deck-appendix li")) continue;
+					if (b.right > r.right + 1 || b.bottom > r.bottom + 1) { out.push(el.tagName + "." + el.className + " to " + Math.round(b.right) + "," + Math.round(b.bottom)); break; }
+				}
+				return s.id + (out.length ? ": " + out.join("; ") : "");
+			})()`, vp.w, vp.h)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(over, ":") {
+				t.Errorf("%d×%d slide %d overflows: %s", vp.w, vp.h, i+1, over)
+			}
+			if shots != "" {
+				b, _ := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+				os.WriteFile(filepath.Join(shots, fmt.Sprintf("deck-%d-%02d.png", vp.w, i+1)), b, 0o644)
+			}
+			do(chromedp.KeyEvent(kb.PageDown))
+		}
+		// a clicker: Page Up/Down, and Space/Backspace as a keyboard's
+		do(chromedp.KeyEvent(kb.Home), chromedp.KeyEvent(" "), chromedp.KeyEvent(" "), chromedp.KeyEvent(kb.Backspace))
+		if c := count(); c != fmt.Sprintf("2 / %d", total) {
+			t.Errorf("Space, Space, Backspace: %q", c)
+		}
+		do(chromedp.KeyEvent(kb.PageDown), chromedp.KeyEvent(kb.PageDown), chromedp.KeyEvent(kb.PageUp))
+		if c := count(); c != fmt.Sprintf("3 / %d", total) {
+			t.Errorf("Page Down, Page Down, Page Up: %q", c)
+		}
+	}
+	// no group under the minimum on a slide: every group an item slide shows has at least
+	// min_group_size submitters in the participation table; the others say "fewer than N"
+	st, err := e.svc.Study(context.Background(), sid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	min := minGroupSize(st)
+	small, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](fmt.Sprintf(`(() => {
+		const size = {};
+		for (const tr of document.querySelectorAll("#deck-participation table:first-of-type tbody tr")) size[tr.querySelector("th").textContent] = +tr.querySelectorAll("td")[1].textContent;
+		return [...document.querySelectorAll(".deck-item .group-mini tbody tr")].filter(tr => {
+			const c = tr.querySelectorAll("td"), g = tr.querySelector("th").textContent;
+			return c[0].colSpan === 3 ? c[0].textContent !== "fewer than %d" || [...c].slice(1).some(td => td.textContent !== "–") : !(size[g] >= %d);
+		}).map(tr => tr.textContent);
+	})()`, min, min)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(small) > 0 {
+		t.Errorf("groups under the minimum on the slides: %q", small)
+	}
+	pdf, err := chromedp.Run(ctx, chromedp.PrintToPDF(chromedp.PDFPreferCSSPageSize(), chromedp.PDFPrintBackground()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if shots != "" {
+		os.WriteFile(filepath.Join(shots, "deck.pdf"), pdf, 0o644)
+	}
+	if pages := bytes.Count(pdf, []byte("/Type /Page")) - bytes.Count(pdf, []byte("/Type /Pages")); pages != total {
+		t.Errorf("the printed deck has %d pages; want one a slide (%d)", pages, total)
+	}
+}

@@ -137,7 +137,7 @@ func TestReportSuggestions(t *testing.T) {
 		Section: st.Def.Sections[0].ID}); err != nil {
 		t.Fatal(err)
 	}
-	for _, view := range []string{"", "?view=print", "?view=slides"} {
+	for _, view := range []string{"", "?view=print"} { // the slides are a deck: no suggestions
 		after := e.must(e.get(url+view), 200).Body
 		wantIn(t, "summary after triage"+view, after, "rejected because: covered by &lt;b&gt;another&lt;/b&gt; item", "accepted as suggested_one")
 		for _, bad := range []string{"<img src=x", "<b>another", "<b>bold"} {

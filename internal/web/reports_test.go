@@ -114,6 +114,12 @@ func TestReportNeverChanges(t *testing.T) {
 	e.admin = e.login("admin@test", adminPassword)
 	after := e.roundReports(sid, 1)
 	for name, b := range before {
+		if name == "page-slides" {
+			// the slides are a deck for a room: its items under discussion follow the
+			// outcome's ranking (delphi.Service.RankOpen), which later rounds and meeting
+			// decisions change; the round's figures on them do not
+			continue
+		}
 		if !bytes.Equal(b, after[name]) {
 			t.Errorf("round 1 %s changed after round 2", name)
 		}
@@ -125,7 +131,13 @@ func TestReportNeverChanges(t *testing.T) {
 	}
 	e.srv.Config.Handler = w
 	fresh := e.roundReports(sid, 1)
+	if !bytes.Equal(after["page-slides"], fresh["page-slides"]) {
+		t.Error("round 1 slides differ on a fresh server")
+	}
 	for name, b := range before {
+		if name == "page-slides" {
+			continue
+		}
 		if !bytes.Equal(b, fresh[name]) {
 			t.Errorf("round 1 %s differs on a fresh server", name)
 		}
@@ -150,8 +162,8 @@ func TestReportPagesAndExports(t *testing.T) {
 		}
 	}
 	page := e.must(e.get(fmt.Sprintf("/reports/studies/%d/rounds/2?view=slides", sid)), 200)
-	for _, want := range []string{`class="report-page view-slides"`, templates.Static("report.js"), templates.Static("report.css"), `<svg class="flow"`,
-		`<svg class="hist"`, "Kendall", "Methods", `class="slide`} {
+	for _, want := range []string{`class="report-page view-slides"`, templates.Static("report.js"), templates.Static("report.css"),
+		`<svg class="hist"`, `class="traffic"`, `class="slide deck-item"`, "Appendix: the other items", `class="slide`} {
 		if !bytes.Contains(page.Body, []byte(want)) {
 			t.Errorf("slides page lacks %s", want)
 		}
