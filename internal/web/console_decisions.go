@@ -16,7 +16,7 @@ import (
 // consoleDecisions shows a study's undecided items and its committee decisions; those who run
 // the study get the decision form beside each undecided item.
 func (s *Server) consoleDecisions(c *gin.Context) {
-	st, ok := s.consoleStudyParam(c)
+	st, ok := s.studyParam(c)
 	if !ok {
 		return
 	}
@@ -60,7 +60,7 @@ func (s *Server) renderDecisions(c *gin.Context, status int, st *delphi.Study, f
 // consoleDecide records a committee decision from the console's form (the same call as
 // POST /api/v1/studies/{sid}/decisions).
 func (s *Server) consoleDecide(c *gin.Context) {
-	st, ok := s.consoleStudyParam(c)
+	st, ok := s.studyParam(c)
 	if !ok {
 		return
 	}

@@ -102,7 +102,7 @@ func (b *draftBase) fill(r *draftRow) {
 func norm(s string) string { return strings.TrimSpace(strings.ReplaceAll(s, "\r\n", "\n")) }
 
 func (s *Server) consoleNewRound(c *gin.Context) {
-	st, ok := s.consoleStudyParam(c)
+	st, ok := s.studyParam(c)
 	if !ok {
 		return
 	}
@@ -249,7 +249,7 @@ func newItem(c *gin.Context, prefix string) newItemForm {
 
 // consoleOpenRound opens the next round, or applies a merge or an addition to the draft.
 func (s *Server) consoleOpenRound(c *gin.Context) {
-	st, ok := s.consoleStudyParam(c)
+	st, ok := s.studyParam(c)
 	if !ok {
 		return
 	}
@@ -487,7 +487,7 @@ func addRow(v *nextView, b *draftBase) error {
 // suggestionsView lists the panel's suggestions for triage.
 
 func (s *Server) consoleSuggestions(c *gin.Context) {
-	st, ok := s.consoleStudyParam(c)
+	st, ok := s.studyParam(c)
 	if !ok {
 		return
 	}
@@ -533,7 +533,7 @@ func (s *Server) renderSuggestions(c *gin.Context, status int, st *delphi.Study,
 }
 
 func (s *Server) consoleTriage(c *gin.Context) {
-	st, ok := s.consoleStudyParam(c)
+	st, ok := s.studyParam(c)
 	if !ok {
 		return
 	}

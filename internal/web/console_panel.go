@@ -27,7 +27,7 @@ func groupOptions(st *delphi.Study) []groupOption {
 }
 
 func (s *Server) consolePanel(c *gin.Context) {
-	st, ok := s.consoleStudyParam(c)
+	st, ok := s.studyParam(c)
 	if !ok {
 		return
 	}
@@ -58,7 +58,7 @@ func panelistForm(c *gin.Context) delphi.PanelistInput {
 
 // consoleAddPanelist adds one panelist from the form.
 func (s *Server) consoleAddPanelist(c *gin.Context) {
-	st, ok := s.consoleStudyParam(c)
+	st, ok := s.studyParam(c)
 	if !ok {
 		return
 	}
@@ -99,7 +99,7 @@ func csvInput(c *gin.Context) (string, error) {
 
 // consolePreviewPanel checks a CSV against the study and shows the result; nothing is written.
 func (s *Server) consolePreviewPanel(c *gin.Context) {
-	st, ok := s.consoleStudyParam(c)
+	st, ok := s.studyParam(c)
 	if !ok {
 		return
 	}
@@ -162,7 +162,7 @@ func (s *Server) renderPreview(c *gin.Context, status int, st *delphi.Study, tex
 // consoleImportPanel imports the previewed CSV, all or nothing; on any problem it shows the
 // preview again and writes nothing.
 func (s *Server) consoleImportPanel(c *gin.Context) {
-	st, ok := s.consoleStudyParam(c)
+	st, ok := s.studyParam(c)
 	if !ok {
 		return
 	}
@@ -195,7 +195,7 @@ func (s *Server) consoleImportPanel(c *gin.Context) {
 // panelistView is the form to edit one panelist.
 
 func (s *Server) consolePanelist(c *gin.Context) (*delphi.Study, delphi.Panelist, bool) {
-	st, ok := s.consoleStudyParam(c)
+	st, ok := s.studyParam(c)
 	if !ok {
 		return nil, delphi.Panelist{}, false
 	}
@@ -263,7 +263,7 @@ func (s *Server) consoleWithdraw(c *gin.Context) {
 // consolePanelTemplate is a CSV to fill in: the header the import reads and one example row
 // per stakeholder group, named by its label (ids work too).
 func (s *Server) consolePanelTemplate(c *gin.Context) {
-	st, ok := s.consoleStudyParam(c)
+	st, ok := s.studyParam(c)
 	if !ok {
 		return
 	}

@@ -21,7 +21,7 @@ type progressRow = templates.ProgressRow
 
 // consoleRoundParam reads :sid and :n and loads the study and round.
 func (s *Server) consoleRoundParam(c *gin.Context) (*delphi.Study, *delphi.Round, bool) {
-	st, ok := s.consoleStudyParam(c)
+	st, ok := s.studyParam(c)
 	if !ok {
 		return nil, nil, false
 	}
@@ -332,7 +332,7 @@ func safeCells(cells ...string) []string {
 // outboxView lists queued and sent messages of a study.
 
 func (s *Server) consoleOutbox(c *gin.Context) {
-	st, ok := s.consoleStudyParam(c)
+	st, ok := s.studyParam(c)
 	if !ok {
 		return
 	}

@@ -141,7 +141,7 @@ func (s *Server) signIn(c *gin.Context, email, password string) (delphi.SignedIn
 		c.Header("Retry-After", strconv.Itoa(secs))
 		s.Log.Warn("sign-in delayed", "address", c.ClientIP(), "wait_s", secs, "request_id", requestID(c))
 		return delphi.SignedIn{}, &delphi.Error{Code: "rate_limited",
-			Message: fmt.Sprintf("too many failed sign-ins: wait %s and try again", waitText(wait))}
+			Message: fmt.Sprintf("too many failed sign-ins: wait %s and try again", s.waitText(wait))}
 	}
 	in, err := s.svc.Login(c.Request.Context(), delphi.SignIn{Email: email, Password: password,
 		Client: c.GetHeader("User-Agent"), Address: c.ClientIP(), TTL: s.SessionTTL})
@@ -163,11 +163,12 @@ func (s *Server) signIn(c *gin.Context, email, password string) (delphi.SignedIn
 	return in, nil
 }
 
-func waitText(d time.Duration) string {
+// waitText says how long to wait, in the catalogue's plural forms (sign-in errors are English).
+func (s *Server) waitText(d time.Duration) string {
 	if d < time.Minute {
-		return fmt.Sprintf("%d seconds", int(d.Seconds()+0.5))
+		return s.catalog.T("en", "signin.wait.seconds", int(d.Seconds()+0.5))
 	}
-	return fmt.Sprintf("%d minutes", int(d.Minutes()+0.99))
+	return s.catalog.T("en", "signin.wait.minutes", int(d.Minutes()+0.99))
 }
 
 // consoleLogoutForm asks to confirm signing out: pages that are cached for every reader (round
@@ -354,7 +355,7 @@ func (s *Server) consoleCreateStaff(c *gin.Context) {
 		if s.mailLink(c, st, link) {
 			msg = fmt.Sprintf("Account %s (%s) added, and the link below emailed to them to choose their password.", st.Email, st.Role)
 		}
-		s.renderStaffMember(c, http.StatusOK, st.ID, link, msg)
+		s.renderStaffMember(c, http.StatusOK, st.ID, link, msg, "")
 		return
 	}
 	s.done(c, "/console/staff", fmt.Sprintf("Account %s (%s) added.", st.Email, st.Role))
@@ -370,10 +371,12 @@ func (s *Server) consoleStaffMember(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	s.renderStaffMember(c, http.StatusOK, id, nil, "")
+	s.renderStaffMember(c, http.StatusOK, id, nil, "", "")
 }
 
-func (s *Server) renderStaffMember(c *gin.Context, status int, id int64, link *delphi.PasswordLink, flash string) {
+// renderStaffMember shows an account as an admin governs it, with a link to choose a password
+// just made (shown once), a confirmation, or the error of a refused form (status kept).
+func (s *Server) renderStaffMember(c *gin.Context, status int, id int64, link *delphi.PasswordLink, flash, errMsg string) {
 	ctx := c.Request.Context()
 	a := actorFrom(c)
 	m, err := s.svc.StaffAccount(ctx, a, id)
@@ -390,6 +393,7 @@ func (s *Server) renderStaffMember(c *gin.Context, status int, id int64, link *d
 	if flash != "" {
 		v.Flash = flash
 	}
+	v.Error = errMsg
 	if link != nil {
 		v.Link = &templates.PasswordLinkView{URL: s.passwordURL(link), Expires: fmtTime(link.Expires), Purpose: link.Purpose}
 	}
@@ -417,7 +421,7 @@ func (s *Server) consoleUpdateStaff(c *gin.Context) {
 	st, err := s.svc.UpdateStaff(c.Request.Context(), actorFrom(c), id, ch)
 	if err != nil {
 		status, msg := s.formError(c, err)
-		s.renderStaffMemberError(c, status, id, msg)
+		s.renderStaffMember(c, status, id, nil, "", msg)
 		return
 	}
 	state := "active"
@@ -425,21 +429,6 @@ func (s *Server) consoleUpdateStaff(c *gin.Context) {
 		state = "disabled; their sessions have ended"
 	}
 	s.done(c, fmt.Sprintf("/console/staff/%d", id), fmt.Sprintf("%s is now %s (%s).", st.Email, st.Role, state))
-}
-
-// renderStaffMemberError shows the account page with an error (status kept).
-func (s *Server) renderStaffMemberError(c *gin.Context, status int, id int64, msg string) {
-	ctx := c.Request.Context()
-	a := actorFrom(c)
-	m, err := s.svc.StaffAccount(ctx, a, id)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	ss, _ := s.svc.Sessions(ctx, a, id, sessionFrom(c).ID)
-	v := &templates.StaffMemberPage{Page: s.consolePage(c, m.Email, "staff"), Member: m, Sessions: sessionRows(ss), Self: id == a.StaffID}
-	v.Error = msg
-	s.renderPage(c, status, templates.ConsoleStaffMember(v), 0)
 }
 
 func (s *Server) consoleResetPassword(c *gin.Context) {
@@ -451,14 +440,14 @@ func (s *Server) consoleResetPassword(c *gin.Context) {
 	st, link, err := s.svc.ResetPassword(c.Request.Context(), actorFrom(c), id)
 	if err != nil {
 		status, msg := s.formError(c, err)
-		s.renderStaffMemberError(c, status, id, msg)
+		s.renderStaffMember(c, status, id, nil, "", msg)
 		return
 	}
 	msg := fmt.Sprintf("The password of %s no longer works and their sessions have ended. Send them the link below to choose a new one.", st.Email)
 	if s.mailLink(c, st, link) {
 		msg = fmt.Sprintf("The password of %s no longer works and their sessions have ended. The link below was emailed to them to choose a new one.", st.Email)
 	}
-	s.renderStaffMember(c, http.StatusOK, id, link, msg)
+	s.renderStaffMember(c, http.StatusOK, id, link, msg, "")
 }
 
 // mailLink emails a link to choose a password to its member when SMTP is configured, and
@@ -491,7 +480,7 @@ func (s *Server) consoleEndSessions(c *gin.Context) {
 	n, err := s.svc.EndSessions(c.Request.Context(), actorFrom(c), id, c.PostForm("session"))
 	if err != nil {
 		status, msg := s.formError(c, err)
-		s.renderStaffMemberError(c, status, id, msg)
+		s.renderStaffMember(c, status, id, nil, "", msg)
 		return
 	}
 	s.done(c, fmt.Sprintf("/console/staff/%d", id), s.catalog.T("en", "console.sessions.ended", int(n)))
@@ -502,7 +491,7 @@ func (s *Server) consoleMembers(c *gin.Context) {
 }
 
 func (s *Server) renderMembers(c *gin.Context, status int, email, role, msg string) {
-	st, ok := s.consoleStudyParam(c)
+	st, ok := s.studyParam(c)
 	if !ok {
 		return
 	}
@@ -518,7 +507,7 @@ func (s *Server) renderMembers(c *gin.Context, status int, email, role, msg stri
 }
 
 func (s *Server) consolePutMember(c *gin.Context) {
-	st, ok := s.consoleStudyParam(c)
+	st, ok := s.studyParam(c)
 	if !ok {
 		return
 	}
@@ -542,7 +531,7 @@ func (s *Server) consolePutMember(c *gin.Context) {
 }
 
 func (s *Server) consoleRemoveMember(c *gin.Context) {
-	st, ok := s.consoleStudyParam(c)
+	st, ok := s.studyParam(c)
 	if !ok {
 		return
 	}

@@ -79,7 +79,7 @@ func (s *Server) consoleCreateStudy(c *gin.Context) {
 }
 
 func (s *Server) consoleStudy(c *gin.Context) {
-	st, ok := s.consoleStudyParam(c)
+	st, ok := s.studyParam(c)
 	if !ok {
 		return
 	}
@@ -88,7 +88,7 @@ func (s *Server) consoleStudy(c *gin.Context) {
 
 // consoleContact sets whom experts contact about the study (name and email).
 func (s *Server) consoleContact(c *gin.Context) {
-	st, ok := s.consoleStudyParam(c)
+	st, ok := s.studyParam(c)
 	if !ok {
 		return
 	}
@@ -150,8 +150,8 @@ func (s *Server) renderStudy(c *gin.Context, status int, st *delphi.Study, form 
 	s.renderPage(c, status, templates.ConsoleStudy(v), 0)
 }
 
-// consoleStudyParam reads :sid and loads the study, answering 404 itself when it does not exist.
-func (s *Server) consoleStudyParam(c *gin.Context) (*delphi.Study, bool) {
+// studyParam reads :sid and its study; on a failure it has answered (404 or an error).
+func (s *Server) studyParam(c *gin.Context) (*delphi.Study, bool) {
 	sid, err := pathInt(c, "sid")
 	if err != nil {
 		s.fail(c, err)
@@ -182,7 +182,7 @@ func (s *Server) consoleAudit(c *gin.Context) {
 	var sid int64
 	if c.Param("sid") != "" {
 		var ok bool
-		if st, ok = s.consoleStudyParam(c); !ok {
+		if st, ok = s.studyParam(c); !ok {
 			return
 		}
 		sid = st.ID

@@ -36,17 +36,11 @@ func (s *Server) meetingRoutes(r *gin.Engine) {
 
 // meetingListPage serves GET /reports/studies/{sid}/meetings.
 func (s *Server) meetingListPage(c *gin.Context) {
-	sid, err := pathInt(c, "sid")
-	if err != nil {
-		s.fail(c, err)
+	st, ok := s.studyParam(c)
+	if !ok {
 		return
 	}
-	ctx := c.Request.Context()
-	st, err := s.svc.Study(ctx, sid)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
+	ctx, sid := c.Request.Context(), st.ID
 	ms, err := s.svc.StudyMeetings(ctx, sid)
 	if err != nil {
 		s.fail(c, err)

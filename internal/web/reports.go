@@ -487,17 +487,11 @@ func (w *pageWriter) Write(p []byte) (int, error) {
 }
 
 func (s *Server) reportOutcome(c *gin.Context) {
-	sid, err := pathInt(c, "sid")
-	if err != nil {
-		s.fail(c, err)
+	st, ok := s.studyParam(c)
+	if !ok {
 		return
 	}
-	ctx := c.Request.Context()
-	st, err := s.svc.Study(ctx, sid)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
+	ctx, sid := c.Request.Context(), st.ID
 	last := lastClosed(st)
 	if last == 0 {
 		s.fail(c, delphi.Errorf(delphi.EConflict, "", "study %d has no closed round yet", sid))
