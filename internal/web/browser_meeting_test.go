@@ -67,7 +67,7 @@ func TestBrowserMeeting(t *testing.T) {
 		if h := p.text("main h1"); !strings.Contains(h, "Waiting") {
 			t.Fatalf("phone %d after joining: %q", i+1, h)
 		}
-		p.noSideways("the phone's page")
+		p.noSideways("the phone's page", 390)
 	}
 	b.waitPage("four joined", `document.getElementById("attendees").textContent === "4"`)
 
