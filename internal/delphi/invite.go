@@ -184,6 +184,13 @@ func (s *Service) Expert(ctx context.Context, token string) (*Expert, error) {
 	if err != nil {
 		return nil, err
 	}
+	if inv.OpenedAt == "" {
+		// the link's first use, for the round page; an answer unit, so Meta and the caches read
+		// against it hold, and the expert cached below knows it is done
+		if err := s.st.InAnswerTx(ctx, func(tx *store.AnswerTx) error { return tx.OpenInvitation(inv.ID) }); err != nil {
+			return nil, fmt.Errorf("record the link's first use: %w", err)
+		}
+	}
 	e := &Expert{Study: st, Panelist: toPanelist(p), InvitationID: inv.ID}
 	if e.round, err = s.latestRoundOf(ctx, e); err != nil {
 		return nil, err
