@@ -234,9 +234,20 @@ type RoundPage struct {
 	Deadline     string // for the deadline input (UTC)
 	Summary      *RoundSummary
 	NotYet       []delphi.ProgressPerson // LastSaved formatted for reading
+	Links        delphi.LinkCounts
+	Panelists    []delphi.PanelistStatus // those the filter shows
+	Filters      []PanelistFilter
+	FilterLabel  string // the filter shown
 	ActiveStudy  bool
 	NextRound    int
 	HasNextRound bool
+}
+
+// PanelistFilter is one choice of which panelists the round page lists, with how many it shows.
+type PanelistFilter struct {
+	Key, Label string
+	N          int
+	Current    bool
 }
 
 // OutboxRow is one message of the outbox.

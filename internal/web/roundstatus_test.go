@@ -3,6 +3,8 @@ package web
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -100,5 +102,61 @@ func TestRoundLinkStatus(t *testing.T) {
 	e.must(e.call("POST", fmt.Sprintf("/api/v1/studies/%d/rounds/1/invitations", sid), e.admin, map[string]any{"panelists": []int64{ids[0]}}, nil), 201)
 	if s := status(progress(), ids[0]); s.Opened != nil || s.LinkIssued == nil {
 		t.Errorf("after a new link: %+v", s)
+	}
+}
+
+// TestConsoleRoundActions: the round page offers email and reminders only when they can work,
+// says why not beside them, and the server refuses them with the reason all the same.
+func TestConsoleRoundActions(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	sid := e.study("example")
+	e.panel(sid, 2, "nurse")
+	e.must(e.call("POST", fmt.Sprintf("/api/v1/studies/%d/rounds", sid), e.admin, map[string]any{}, nil), 201)
+	b := e.consoleLogin("admin@test", adminPassword)
+	round := fmt.Sprintf("/console/studies/%d/rounds/1", sid)
+	mail := &recordingSender{}
+	tests := []struct {
+		name     string
+		mailer   Mailer
+		before   func()
+		page     []string // on the round page
+		absent   string   // an action not offered
+		post     string   // the action, posted anyway
+		status   int
+		response string
+	}{
+		{"reminders without email", nil, nil, []string{"Reminders: not available, email is not configured."}, "Send reminders",
+			"/reminders", http.StatusConflict, "email is not configured"},
+		{"email without email", nil, nil, []string{"Download the links (CSV)"}, "Email links to all",
+			"/invitations", http.StatusConflict, "email is not configured"},
+		{"reminders before any link", mail, nil, []string{"Reminders: not yet, no link has been issued", "Email links to all 2 invited"}, "Send reminders",
+			"/reminders", http.StatusConflict, "no link to round 1 has been issued yet"},
+		{"reminders once links are out", mail, func() { b.submit(round+"/invitations", nil, http.StatusSeeOther) }, []string{"Send reminders to these 2"}, "Reminders:",
+			"/reminders", http.StatusSeeOther, "2 reminders queued"},
+		{"nothing after close", mail, func() { b.submit(round+"/close", nil, http.StatusSeeOther) }, []string{"Round 1 <span"}, "Send reminders",
+			"/reminders", http.StatusConflict, "round 1 is closed"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e.web.Mailer = tc.mailer
+			if tc.before != nil {
+				tc.before()
+			}
+			r := b.get(round)
+			has(t, r, tc.page...)
+			if strings.Contains(string(r.Body), tc.absent) {
+				t.Errorf("%q offered", tc.absent)
+			}
+			has(t, b.submit(round+tc.post, nil, tc.status), tc.response)
+		})
+	}
+	// the API refuses reminders before any link too
+	sid2 := e.study("example")
+	e.panel(sid2, 1, "nurse")
+	e.must(e.call("POST", fmt.Sprintf("/api/v1/studies/%d/rounds", sid2), e.admin, map[string]any{}, nil), 201)
+	r := e.call("POST", fmt.Sprintf("/api/v1/studies/%d/rounds/1/reminders", sid2), e.admin, nil, nil)
+	if r.Status != http.StatusConflict || !strings.Contains(string(r.Body), "no link to round 1 has been issued yet") {
+		t.Errorf("API reminders before any link: %s", r)
 	}
 }
