@@ -215,7 +215,8 @@ type OutboxCounts struct{ Queued, Sent, Failed int }
 type RoundSummary struct {
 	Invited, Submitted     int
 	In, Out, None, Unrated int
-	KendallW               string
+	KendallW               string // "–" when not reported, KendallWhy then says why
+	KendallWhy             string
 	ClosedAt               string
 }
 

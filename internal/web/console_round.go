@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/cart-cd/delphi/internal/delphi"
+	"github.com/cart-cd/delphi/internal/report"
 	"github.com/cart-cd/delphi/templates"
 )
 
@@ -138,8 +139,10 @@ func (s *Server) renderRound(c *gin.Context, status int, st *delphi.Study, r *de
 				sum.Unrated++
 			}
 		}
-		if k := snap.Result.Kendall; k.Corrected != nil {
-			sum.KendallW = formatNum(k.Corrected.W)
+		if ok, why := report.KendallStatus(snap); ok {
+			sum.KendallW = formatNum(snap.Result.Kendall.Corrected.W)
+		} else {
+			sum.KendallWhy = "Not shown: " + strings.TrimPrefix(why, "not computed: ") + "."
 		}
 		v.Summary = sum
 	}

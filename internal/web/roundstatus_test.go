@@ -134,7 +134,7 @@ func TestConsoleRoundActions(t *testing.T) {
 			"/reminders", http.StatusConflict, "no link to round 1 has been issued yet"},
 		{"reminders once links are out", mail, func() { b.submit(round+"/invitations", nil, http.StatusSeeOther) }, []string{"Send reminders to these 2"}, "Reminders:",
 			"/reminders", http.StatusSeeOther, "2 reminders queued"},
-		{"nothing after close", mail, func() { b.submit(round+"/close", nil, http.StatusSeeOther) }, []string{"Round 1 <span"}, "Send reminders",
+		{"nothing after close", mail, func() { b.submit(round+"/close", nil, http.StatusSeeOther) }, []string{"Round 1 <span", `Kendall's W <span class="c-why" id="kendall-why">Not shown: 0 of 0 panelists rated every item (at least 5 and half are needed).</span>`}, "Send reminders",
 			"/reminders", http.StatusConflict, "round 1 is closed"},
 	}
 	for _, tc := range tests {
