@@ -85,6 +85,9 @@ func (s *Server) renderRound(c *gin.Context, status int, st *delphi.Study, r *de
 			if f.key == "all" || !ps.Withdrawn && f.match(ps) {
 				pf.N++
 				if pf.Current {
+					if l := groupLabel[ps.Group]; l != "" {
+						ps.Group = l // a copy: the progress is shared
+					}
 					v.Panelists = append(v.Panelists, ps)
 				}
 			}
