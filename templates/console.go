@@ -322,6 +322,7 @@ type NextPage struct {
 	DefItems    int
 	Pending     int // suggestions not yet triaged
 	Merge, Add  NewItemForm
+	Blocked     []string // why the round cannot open as things stand (the button is disabled)
 }
 
 // consoleURL is a console path made of our own numbers (and path-escaped strings).

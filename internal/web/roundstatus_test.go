@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -158,5 +159,50 @@ func TestConsoleRoundActions(t *testing.T) {
 	r := e.call("POST", fmt.Sprintf("/api/v1/studies/%d/rounds/1/reminders", sid2), e.admin, nil, nil)
 	if r.Status != http.StatusConflict || !strings.Contains(string(r.Body), "no link to round 1 has been issued yet") {
 		t.Errorf("API reminders before any link: %s", r)
+	}
+}
+
+// TestConsoleOpenRoundBlocked: the page to open round 1 says why it cannot open (no contact,
+// nobody on the panel) and disables the button; the server refuses the request all the same.
+func TestConsoleOpenRoundBlocked(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	b := e.consoleLogin("admin@test", adminPassword)
+	tests := []struct {
+		name              string
+		contact, panel    bool
+		reason, refusal   string
+		status            int
+		offeredOnOverview bool
+	}{
+		{"no contact", false, true, "the study has no contact for experts", "set the study's contact", http.StatusConflict, false},
+		{"empty panel", true, false, "the panel is empty: add panelists first", "nobody to invite", http.StatusConflict, false},
+		{"ready", true, true, "", "Round 1 is open", http.StatusSeeOther, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			in := map[string]string{"survey": "example"}
+			if tc.contact {
+				in["contact"], in["contact_name"] = "office@example.org", "Study Office"
+			}
+			var st studyJSON
+			e.must(e.call("POST", "/api/v1/studies", e.admin, in, &st), 201)
+			if tc.panel {
+				e.panel(st.ID, 2, "nurse")
+			}
+			study := fmt.Sprintf("/console/studies/%d", st.ID)
+			r := b.get(study + "/rounds/new")
+			blocked := strings.Contains(string(r.Body), `disabled aria-describedby="open-blocked"`)
+			if blocked != (tc.reason != "") {
+				t.Errorf("the button disabled: %v", blocked)
+			}
+			if tc.reason != "" {
+				has(t, r, "Round 1 cannot open yet:", tc.reason)
+			}
+			if r := b.get(study); strings.Contains(string(r.Body), `/rounds/new">Open round 1</a>`) != tc.offeredOnOverview {
+				t.Errorf("the overview offers to open round 1: %v", !tc.offeredOnOverview)
+			}
+			has(t, b.submit(study+"/rounds", url.Values{"action": {"open"}}, tc.status), tc.refusal)
+		})
 	}
 }
