@@ -67,10 +67,11 @@ type PasswordLinkView struct {
 // StaffMemberPage is one account as an admin governs it.
 type StaffMemberPage struct {
 	Page
-	Member   delphi.Staff
-	Sessions []SessionRow
-	Link     *PasswordLinkView
-	Self     bool
+	Member    delphi.Staff
+	Sessions  []SessionRow
+	Link      *PasswordLinkView
+	Self      bool
+	LastAdmin bool // the only active admin: cannot be disabled or demoted
 }
 
 // MembersPage is a study's members with the form to add one.

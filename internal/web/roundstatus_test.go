@@ -206,3 +206,32 @@ func TestConsoleOpenRoundBlocked(t *testing.T) {
 		})
 	}
 }
+
+// TestConsoleStaffActions: the account and staff pages offer what can work and say why not;
+// the server refuses the rest with the reason.
+func TestConsoleStaffActions(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	second := e.addStaff("second@test", "facilitator", "second password 123")
+	b := e.consoleLogin("admin@test", adminPassword)
+	// the API's session (e.admin) is another one: end it, then there is nothing else to end
+	has(t, b.get("/console/account"), "Sign out everywhere else")
+	has(t, b.submit("/console/account/sessions", nil, http.StatusSeeOther), "Your other sessions have ended.")
+	r := b.get("/console/account")
+	has(t, r, "You are signed in only here")
+	if strings.Contains(string(r.Body), "Sign out everywhere else") {
+		t.Errorf("offers to end other sessions where there are none")
+	}
+	has(t, b.submit("/console/account/sessions", nil, http.StatusConflict), "you are signed in only here")
+
+	// the only admin cannot be disabled or demoted
+	r = b.get("/console/staff/1")
+	has(t, r, "is the only active admin")
+	if strings.Contains(string(r.Body), "Disable the account") || strings.Contains(string(r.Body), "Change role") {
+		t.Errorf("offers to disable or demote the only admin")
+	}
+	has(t, b.submit("/console/staff/1", url.Values{"action": {"disable"}}, http.StatusConflict), "last active admin")
+	b.submit(fmt.Sprintf("/console/staff/%d", second), url.Values{"role": {"admin"}}, http.StatusSeeOther)
+	r = b.get("/console/staff/1")
+	has(t, r, "Disable the account", "Change role")
+}
