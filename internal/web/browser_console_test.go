@@ -27,12 +27,7 @@ func TestBrowserConsoleWidths(t *testing.T) {
 			e := newEnv(t)
 			sid := e.study("cart-cd")
 			e.member(sid, e.addStaff("fac@test", "facilitator", "facilitator password"), "facilitator")
-			var st studyJSON
-			e.must(e.call("GET", fmt.Sprintf("/api/v1/studies/%d", sid), e.admin, nil, &st), 200)
-			groups := make([]string, len(st.Definition.Groups))
-			for i, g := range st.Definition.Groups {
-				groups[i] = g.ID
-			}
+			groups := e.groupIDs(sid)
 			ids := e.panel(sid, 6, groups...)
 			e.web.Mailer = &recordingSender{}
 			base := e.srv.URL
@@ -140,4 +135,14 @@ func liveLinks(t *testing.T, e *env, sid int64) map[int64]string {
 		out[l.PanelistID] = l.Token
 	}
 	return out
+}
+
+// groupIDs returns the ids of a study's stakeholder groups, in the definition's order.
+func (e *env) groupIDs(sid int64) []string {
+	e.t.Helper()
+	var ids []string
+	for _, g := range e.studyJSON(sid).Definition.Groups {
+		ids = append(ids, g.ID)
+	}
+	return ids
 }
