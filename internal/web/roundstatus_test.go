@@ -235,3 +235,32 @@ func TestConsoleStaffActions(t *testing.T) {
 	r = b.get("/console/staff/1")
 	has(t, r, "Disable the account", "Change role")
 }
+
+// TestConsoleFinishedStudy: a finished study's panel and suggestions pages say why nothing can
+// change there any more, and the server refuses the changes.
+func TestConsoleFinishedStudy(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	sid := e.study("example")
+	e.panel(sid, 2, "nurse")
+	_, toks := e.openRound(sid)
+	var sg delphi.Suggestion
+	for _, tok := range toks {
+		e.must(e.call("POST", "/api/v1/respond/suggestions", tok, map[string]string{"label": "Time to recovery", "rationale": "matters"}, &sg), 201)
+		break
+	}
+	e.must(e.call("POST", fmt.Sprintf("/api/v1/studies/%d/rounds/1/close", sid), e.admin, nil, nil), 200)
+	e.must(e.call("POST", fmt.Sprintf("/api/v1/studies/%d/finish", sid), e.admin, nil, nil), 200)
+	b := e.consoleLogin("admin@test", adminPassword)
+	study := fmt.Sprintf("/console/studies/%d", sid)
+	r := b.get(study + "/panel")
+	has(t, r, "The study is finished: the panel no longer changes.")
+	if strings.Contains(string(r.Body), "Import from CSV") {
+		t.Errorf("a finished study's panel offers an import")
+	}
+	has(t, b.get(study+"/suggestions"), "Not triaged, and no longer can be: the study is finished.")
+	if r := b.submit(fmt.Sprintf("%s/suggestions/%d", study, sg.ID), url.Values{"decision": {"reject"}, "note": {"no"}}, http.StatusConflict); !strings.Contains(string(r.Body), "finished") {
+		t.Errorf("triage in a finished study: %s", r.Body)
+	}
+	b.submit(study+"/panel", url.Values{"name": {"Late"}, "email": {"late@example.org"}, "group": {"nurse"}, "language": {"en"}}, http.StatusConflict)
+}
