@@ -98,7 +98,7 @@ func (s *Server) consoleContact(c *gin.Context) {
 	if email == "" {
 		err = delphi.Errorf(delphi.EInvalid, "contact", "give the contact's email: experts write to it with their questions")
 	} else {
-		_, err = s.svc.SetContact(c.Request.Context(), actorFrom(c), st.ID, delphi.ContactInput{ContactName: &form.Name, Contact: &email})
+		_, err = s.svc.UpdateStudy(c.Request.Context(), actorFrom(c), st.ID, delphi.StudyUpdate{ContactName: &form.Name, Contact: &email})
 	}
 	if err != nil {
 		status, msg := s.formError(c, err)
