@@ -225,6 +225,10 @@ func (s *Service) study(row store.Study) (*Study, error) {
 		OutcomeRule: row.OutcomeRule, OutcomeRuleHash: row.OutcomeRuleHash}, nil
 }
 
+// StoredTime reads a time as the store keeps it (RFC 3339 in UTC, in the rows the domain passes
+// on as they are: outbox, audit, panel); "" is the zero time.
+func StoredTime(s string) time.Time { return store.ParseTime(s) }
+
 func toRound(r store.Round) Round {
 	out := Round{ID: r.ID, StudyID: r.StudyID, Number: r.Number, State: r.State, RuleHash: r.RuleHash,
 		OutcomeRule: r.OutcomeRule, OutcomeRuleHash: r.OutcomeRuleHash,
