@@ -133,7 +133,6 @@ func Methods(st Study, snaps []*delphi.Snapshot) []string {
 	return ps
 }
 
-
 func lowerFirst(s string) string {
 	if s == "" {
 		return s

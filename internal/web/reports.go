@@ -39,7 +39,7 @@ func (s *Server) reportRoutes(r *gin.Engine) {
 type reportKey struct {
 	sid    int64
 	n      int
-	slides bool // the slides view's fragment, which has the slide-sized tables too
+	slides bool   // the slides view's fragment, which has the slide-sized tables too
 	zone   string // the study's time zone, in which the summary's dates are written
 	// sugg fingerprints the suggestions section: triage goes on after the round closed.
 	sugg uint64

@@ -38,7 +38,9 @@ func TestStudyTimeZoneAPI(t *testing.T) {
 			e.call("POST", "/api/v1/studies", e.admin, map[string]string{"survey": "cart-cd", "time_zone": bad}, nil),
 			e.call("PATCH", patch, e.admin, map[string]string{"time_zone": bad}, nil),
 		} {
-			var out struct{ Error struct{ Field, Message string } }
+			var out struct {
+				Error struct{ Field, Message string }
+			}
 			_ = json.Unmarshal(r.Body, &out)
 			if r.Status != http.StatusUnprocessableEntity || out.Error.Field != "time_zone" || !strings.Contains(out.Error.Message, "IANA") {
 				t.Errorf("zone %q: %s", bad, r)
