@@ -58,9 +58,7 @@ func TestStudyTimeZoneAPI(t *testing.T) {
 func TestDeadlineInStudyZone(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	var st studyJSON
-	e.must(e.call("POST", "/api/v1/studies", e.admin, map[string]string{"survey": "cart-cd", "time_zone": "Europe/Berlin",
-		"contact": "office@example.org"}, &st), 201)
+	st := e.berlinStudy()
 	var groups []string
 	for _, g := range st.Definition.Groups {
 		groups = append(groups, g.ID)
@@ -104,9 +102,7 @@ func TestDeadlineInStudyZone(t *testing.T) {
 func TestDatesInReadersLanguage(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	var st studyJSON
-	e.must(e.call("POST", "/api/v1/studies", e.admin, map[string]string{"survey": "cart-cd", "time_zone": "Europe/Berlin",
-		"contact": "office@example.org"}, &st), 201)
+	st := e.berlinStudy()
 	rows := []delphi.PanelistInput{{Name: "Erika Muster", Email: "erika@example.org", Group: st.Definition.Groups[0].ID, Country: "DE", Language: "de"}}
 	e.must(e.call("POST", fmt.Sprintf("/api/v1/studies/%d/panelists", st.ID), e.admin, rows, nil), 201)
 	y := e.clock.Now().Year() + 1
@@ -135,6 +131,15 @@ func TestDatesInReadersLanguage(t *testing.T) {
 	e.must(e.call("POST", fmt.Sprintf("/api/v1/studies/%d/rounds/1/invitations", st.ID), e.admin, nil, &links), 201)
 	x := e.openExpertLink(links[0].Token)
 	expertHas(t, x.get("/respond"), fmt.Sprintf("10. Dezember %d, 17:00 CET", y))
+}
+
+// berlinStudy creates a CART-CD study in Europe/Berlin, with a contact (round 1 needs one).
+func (e *env) berlinStudy() studyJSON {
+	e.t.Helper()
+	var st studyJSON
+	e.must(e.call("POST", "/api/v1/studies", e.admin, map[string]string{"survey": "cart-cd", "time_zone": "Europe/Berlin",
+		"contact": "office@example.org"}, &st), 201)
+	return st
 }
 
 func mustZone(t *testing.T, name string) *time.Location {
