@@ -39,6 +39,7 @@ func TestBrowserStudyTimeZone(t *testing.T) {
 
 			// the new-study form: the browser's zone is preselected
 			b.waitPage("zone filled in", `document.querySelector("#time_zone").value === "Asia/Tokyo"`)
+			b.screenshot("tz-"+vp.name+"-new-study", "#time_zone")
 			b.do("fill the new-study form", chromedp.SendKeys(`#title`, "Tokyo study"),
 				chromedp.SendKeys(`#contact_name`, "Study Office"), chromedp.SendKeys(`#contact`, "office@example.org"))
 			b.do("create", chromedp.Click(`form[action="/console/studies"] button[type="submit"]`))
@@ -70,6 +71,7 @@ func TestBrowserStudyTimeZone(t *testing.T) {
 			}
 			b.do("type the deadline", chromedp.SetValue(`#deadline`, typed), chromedp.Click(`button[name="action"][value="open"]`))
 			b.waitPage("round 1 open", `/\/rounds\/1$/.test(location.pathname) && document.readyState === "complete"`)
+			b.screenshot("tz-"+vp.name+"-round", "#deadline")
 			if v := browserEval[string](b, `document.querySelector("#deadline").value`); v != typed {
 				t.Errorf("the deadline reads back as %q, want %q", v, typed)
 			}
