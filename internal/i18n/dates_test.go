@@ -3,6 +3,7 @@ package i18n
 import (
 	"testing"
 	"time"
+	_ "time/tzdata" // as in the binary: the zones do not depend on the machine's zoneinfo
 )
 
 // TestDates: dates in the study's zone (across daylight saving changes) and the reader's

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	_ "time/tzdata" // as in the binary: the zones do not depend on the machine's zoneinfo
 
 	"github.com/cart-cd/delphi/internal/delphi"
 )
