@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -80,19 +79,7 @@ var errNoLink = delphi.Errorf(delphi.EUnauthorized, "", "open the personal link 
 
 func (s *Server) linkRefused(c *gin.Context, tok string, err error) {
 	status, _ := s.classify(c, err) // logs internal errors
-	kind := "error"
-	switch {
-	case errors.Is(err, delphi.ErrLinkExpired):
-		kind = "expired"
-	case errors.Is(err, delphi.ErrLinkRevoked):
-		kind = "revoked"
-	case errors.Is(err, delphi.ErrWithdrawn):
-		kind = "withdrawn"
-	case errors.Is(err, delphi.ErrLinkInvalid):
-		kind = "invalid"
-	case errors.Is(err, errNoLink):
-		kind = "nolink"
-	}
+	kind := linkKind(err)
 	contact, contactName, lang := "", "", ""
 	if kind != "invalid" && kind != "error" && tok != "" {
 		contact, contactName, lang = s.svc.LinkHelp(c.Request.Context(), tok)
@@ -240,7 +227,7 @@ func (s *Server) expertHome(c *gin.Context) {
 		return
 	}
 	s.flash(c, &b)
-	v := &templates.HomePage{Expert: b, Description: e.Study.Def.Description.In(b.Lang)}
+	v := &templates.HomePage{Expert: b, Description: e.Study.Def.Description.In(b.Lang), OpenRound: openRoundNotIn(e, q)}
 	if len(b.Sections) > 0 {
 		v.First = b.Sections[0].ID
 		for _, sec := range b.Sections {
@@ -266,6 +253,17 @@ func (s *Server) expertHome(c *gin.Context) {
 		}
 	}
 	s.renderPage(c, http.StatusOK, templates.Home(v), 0)
+}
+
+// openRoundNotIn is the number of a round open now that the expert is not invited to (later
+// than their own), 0 when there is none: they must not be told to wait for it.
+func openRoundNotIn(e *delphi.Expert, q *delphi.Questionnaire) int {
+	for _, r := range e.Study.Rounds {
+		if r.Open() && (q.Round == nil || r.Number > q.Round.Number) {
+			return r.Number
+		}
+	}
+	return 0
 }
 
 // answerText says an answer in words: "7 – Critical", "Unable to score" or "no answer".
