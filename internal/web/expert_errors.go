@@ -49,7 +49,14 @@ func (s *Server) expertTrouble(c *gin.Context, ex *delphi.Expert, status int, ae
 		}
 	}
 	if v.Kind == "other" {
-		v.Body = ae.Message
+		switch {
+		case status == http.StatusNotFound:
+			v.Body = v.T("link.notfound.body")
+		case ae.Field == "csrf":
+			v.Body = v.T("link.csrf.body")
+		default:
+			v.Body = ae.Message
+		}
 	}
 	if v.Title == "" {
 		v.Title = v.T("link." + v.Kind + ".title")

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -109,7 +110,21 @@ func TestExpertErrorPages(t *testing.T) {
 			"mailto:study-office@example.org"}, []string{"when the next round opens", `name="rating:`}},
 		{"no such section", "en", func(e *env, _ int64, _ []int64, _ map[int64]string, x *expertClient) response {
 			return x.get("/respond/section/nowhere")
-		}, 404, []string{"This could not be done", `this round has no section &#34;nowhere&#34;`, "Back to your questionnaire"}, nil},
+		}, 404, []string{"This could not be done", "This page is not part of your questionnaire", "Back to your questionnaire"}, nil},
+		{"form expired, German", "de", func(e *env, _ int64, _ []int64, _ map[int64]string, x *expertClient) response {
+			return x.post("/respond/section/toxicity", sectionForm([]string{"crs_max_grade"}, "rating:crs_max_grade", "8", "csrf", "stale"))
+		}, 403, []string{`lang="de"`, "Das war nicht möglich", "es wurde nichts gespeichert", "Zurück zu Ihrem Fragebogen"}, nil},
+		{"expired link, French", "fr", func(e *env, _ int64, _ []int64, _ map[int64]string, x *expertClient) response {
+			e.clock.Add(e.svc.InviteTTL + time.Hour)
+			return x.get("/respond")
+		}, 410, []string{`lang="fr"`, "Ce lien a expiré", "mailto:study-office@example.org"}, []string{"This link has expired"}},
+		{"withdrawn, German", "de", func(e *env, sid int64, ids []int64, _ map[int64]string, x *expertClient) response {
+			e.must(e.call("DELETE", fmt.Sprintf("/api/v1/studies/%d/panelists/%d", sid, ids[0]), e.admin, nil, nil), 204)
+			return x.get("/respond/section/toxicity")
+		}, 410, []string{`lang="de"`, "Sie gehören diesem Panel nicht mehr an", "mailto:study-office@example.org"}, []string{"You are no longer on this panel"}},
+		{"invalid link", "en", func(e *env, _ int64, _ []int64, _ map[int64]string, x *expertClient) response {
+			return x.get("/r/not-a-link")
+		}, 401, []string{"This link is not valid", "open it directly from your invitation email"}, []string{"study-office@example.org"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
