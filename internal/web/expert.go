@@ -86,7 +86,10 @@ func (s *Server) linkRefused(c *gin.Context, tok string, err error) {
 	}
 	s.Log.Warn("invite link refused", "reason", kind, "status", status, "request_id", requestID(c))
 	v := &templates.LinkPage{Page: s.tpage(templates.Page{Lang: s.pageLang(lang)}), Kind: kind, Status: status, Contact: contact, ContactName: contactName}
-	v.Title = v.T("link." + kind + ".title")
+	if kind == "error" && status >= http.StatusInternalServerError { // our fault: nothing saved is lost
+		v.Kind, v.Body = "server", v.T("link.server.body", requestID(c))
+	}
+	v.Title = v.T("link." + v.Kind + ".title")
 	s.renderPage(c, status, templates.Link(v), 0)
 }
 

@@ -98,10 +98,13 @@ func (s *Server) expertPlain(c *gin.Context, err error, status int, ae apiError)
 		return v.Title + ". " + v.Body
 	}
 	kind := linkKind(err)
-	if kind == "error" {
+	if kind == "error" && status < http.StatusInternalServerError {
 		return ""
 	}
 	_, _, lang := s.svc.LinkHelp(c.Request.Context(), tok)
 	p := s.tpage(templates.Page{Lang: s.pageLang(lang)})
+	if kind == "error" {
+		return p.T("link.server.title") + ". " + p.T("link.server.body", requestID(c))
+	}
 	return p.T("link."+kind+".title") + ". " + p.T("link."+kind+".body")
 }

@@ -184,6 +184,45 @@ func TestExpertServerErrorPage(t *testing.T) {
 			}
 			expertHas(t, r, tt.want, "req-42", `lang="`+tt.lang+`"`, "mailto:study-office@example.org", `href="/respond"`)
 			expertLacks(t, r, "disk on fire", "/var/lib")
+
+			// The page's script, saving with the cookie, gets the same words as JSON.
+			rec = httptest.NewRecorder()
+			c, _ = gin.CreateTestContext(rec)
+			c.Request = httptest.NewRequest("PUT", "/api/v1/respond/answers", nil)
+			c.Request.AddCookie(&http.Cookie{Name: expertCookie, Value: x.token})
+			c.Set(fmt.Sprint(keyExpert), ex)
+			c.Set(fmt.Sprint(keyRequestID), "req-43")
+			e.web.fail(c, errors.New("disk on fire at /var/lib/delphi"))
+			r = response{Status: rec.Code, Header: rec.Header(), Body: rec.Body.Bytes()}
+			msg := strings.ReplaceAll(errorMessage(t, r), "'", "&#39;")
+			if r.Status != http.StatusInternalServerError || !strings.Contains(msg, tt.want) || !strings.Contains(msg, "req-43") || strings.Contains(msg, "disk") {
+				t.Errorf("JSON for the page's script: %s", r)
+			}
 		})
+	}
+}
+
+// With the database gone, the expert's page and the page's script both say nothing saved is
+// lost, with a reference to give the study team, and no detail of the failure.
+func TestExpertDatabaseGone(t *testing.T) {
+	e, _, ids, toks, x := errorsStudy(t, "en")
+	csrf := x.csrf()
+	other := &expertClient{e: e, c: e.browserClient(), token: toks[ids[1]]}
+	if err := e.store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// the first expert is known from before; the other's link is read now, and fails
+	for _, r := range []response{x.get("/respond/section/toxicity"), x.autosave(csrf), other.get("/r/" + other.token)} {
+		if r.Status < 500 {
+			t.Fatalf("status %d: %s", r.Status, r.Body)
+		}
+		if r.Header.Get("X-Request-Id") == "" {
+			t.Fatal("no request id")
+		}
+		if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+			r.Body = []byte(errorMessage(t, r))
+		}
+		expertHas(t, r, "Something went wrong on our side", "Nothing you saved is lost", r.Header.Get("X-Request-Id"))
+		expertLacks(t, r, "sql", "closed")
 	}
 }

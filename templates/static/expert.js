@@ -166,7 +166,9 @@ document.documentElement.classList.add("js");
           if (Object.keys(pending).length || queuedGo) flush(); // a queued post then shows the server's page
           return;
         }
-        say("offline");
+        // A server error: its plain words (nothing saved is lost); the change stays queued.
+        if (r.res.status >= 500 && r.j && r.j.error && r.j.error.message) say("error", r.j.error.message);
+        else say("offline");
         retry();
       }, function () {
         inflight = false;
