@@ -81,6 +81,7 @@ func TestBrowserExpertDeadEnds(t *testing.T) {
 				t.Fatalf("offline submit left the page for %s", loc)
 			}
 			b.noSideways("the queued message", width)
+			b.screenshot(fmt.Sprintf("expert-offline-queued-%d", width), "#save-status")
 			if r := saved(items[0]); r != nil {
 				t.Fatalf("saved while offline? %d", *r)
 			}
@@ -114,6 +115,7 @@ func TestBrowserExpertDeadEnds(t *testing.T) {
 				t.Error("the closed page says Conflict")
 			}
 			b.noSideways("the closed page", width)
+			b.screenshot(fmt.Sprintf("expert-round-closed-%d", width), "")
 			b.do("see my answers", chromedp.Click(`main a.button[href="/respond"]`), chromedp.WaitVisible(`table.answers`))
 			if got := b.text("table.answers"); !strings.Contains(got, "8 –") {
 				t.Errorf("the read-only answers lack the rating saved offline: %s", got)
@@ -133,6 +135,7 @@ func TestBrowserExpertDeadEnds(t *testing.T) {
 				t.Error("the expert is told to wait for a round that is open")
 			}
 			b.noSideways("not invited", width)
+			b.screenshot(fmt.Sprintf("expert-not-invited-%d", width), "")
 
 			// A replaced link (new links went out in round 1): what happened and whom to ask.
 			b.do("old link", chromedp.Navigate(base+"/r/"+toks[ids[1]]), chromedp.WaitVisible(`.link-problem`))
@@ -144,6 +147,7 @@ func TestBrowserExpertDeadEnds(t *testing.T) {
 				t.Errorf("contact link %q", href)
 			}
 			b.noSideways("replaced link", width)
+			b.screenshot(fmt.Sprintf("expert-link-replaced-%d", width), "")
 		})
 	}
 }
