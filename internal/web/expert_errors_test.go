@@ -62,6 +62,13 @@ func TestExpertErrorPages(t *testing.T) {
 	closeRound := func(e *env, sid int64) {
 		e.must(e.call("POST", fmt.Sprintf("/api/v1/studies/%d/rounds/1/close", sid), e.admin, nil, nil), 200)
 	}
+	// the first expert submits round 1, round 2 opens for them; the second opens their link
+	notInvited := func(e *env, sid int64, ids []int64, toks map[int64]string, x *expertClient) response {
+		x.post("/respond/submit", map[string][]string{})
+		closeRound(e, sid)
+		e.must(e.call("POST", fmt.Sprintf("/api/v1/studies/%d/rounds", sid), e.admin, map[string]any{"panelists": []int64{ids[0]}}, nil), 201)
+		return e.openExpertLink(toks[ids[1]]).get("/respond")
+	}
 	tests := []struct {
 		name   string
 		lang   string
@@ -100,14 +107,9 @@ func TestExpertErrorPages(t *testing.T) {
 			e.must(e.call("POST", fmt.Sprintf("/api/v1/studies/%d/rounds/1/invitations", sid), e.admin, nil, nil), 201)
 			return x.get("/r/" + x.token)
 		}, 410, []string{`lang="de"`, "Dieser Link funktioniert nicht mehr", "ersetzt oder zurückgezogen", "mailto:study-office@example.org"}, nil},
-		{"not invited to the open round", "en", func(e *env, sid int64, ids []int64, toks map[int64]string, x *expertClient) response {
-			x.post("/respond/submit", map[string][]string{})
-			closeRound(e, sid)
-			e.must(e.call("POST", fmt.Sprintf("/api/v1/studies/%d/rounds", sid), e.admin, map[string]any{"panelists": []int64{ids[0]}}, nil), 201)
-			other := e.openExpertLink(toks[ids[1]]) // did not submit round 1: not in round 2
-			return other.get("/respond")
-		}, 200, []string{"Round 2 of this study is open, but you are not invited to it", "contact the facilitator",
+		{"not invited to the open round", "en", notInvited, 200, []string{"Round 2 of this study is open, but you are not invited to it", "contact the facilitator",
 			"mailto:study-office@example.org"}, []string{"when the next round opens", `name="rating:`}},
+		{"not invited to the open round, German", "de", notInvited, 200, []string{`lang="de"`, "Runde 2 dieser Studie ist geöffnet, aber Sie sind nicht dazu eingeladen"}, []string{"wenn die nächste Runde beginnt"}},
 		{"no such section", "en", func(e *env, _ int64, _ []int64, _ map[int64]string, x *expertClient) response {
 			return x.get("/respond/section/nowhere")
 		}, 404, []string{"This could not be done", "This page is not part of your questionnaire", "Back to your questionnaire"}, nil},
