@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -115,11 +114,13 @@ func (s *Server) expertState(c *gin.Context) (*delphi.Expert, *delphi.Questionna
 		return nil, nil, expertBase{}, false
 	}
 	def := e.Study.Def
-	b := expertBase{Page: s.tpage(templates.Page{Lang: s.langFor(e), CSRF: s.Signer.CSRF(expertCSRFKey(e))}),
-		Contact: e.Study.Contact, ContactName: e.Study.ContactName, Editable: q.Editable, Consented: q.Consented, SubmittedAt: dateText(q.SubmittedAt),
+	b := expertBase{Page: s.tpage(templates.Page{Lang: s.langFor(e), CSRF: s.Signer.CSRF(expertCSRFKey(e)), Zone: e.Study.Zone}),
+		Contact: e.Study.Contact, ContactName: e.Study.ContactName, Editable: q.Editable, Consented: q.Consented,
 		Total: len(q.Items), Answered: q.Answered()}
+	dates := b.Dates()
+	b.SubmittedAt = dates.DateTime(q.SubmittedAt)
 	if q.Consented && !e.Panelist.ConsentAt.IsZero() {
-		b.ConsentAt, b.ConsentVer = dateText(e.Panelist.ConsentAt), e.Panelist.ConsentVersion
+		b.ConsentAt, b.ConsentVer = dates.DateTime(e.Panelist.ConsentAt), e.Panelist.ConsentVersion
 	}
 	b.StudyTitle = def.Title.In(b.Lang)
 	if b.StudyTitle == "" {
@@ -127,8 +128,8 @@ func (s *Server) expertState(c *gin.Context) (*delphi.Expert, *delphi.Questionna
 	}
 	if q.Round != nil {
 		b.Round = q.Round.Number
-		b.Deadline = dateText(q.Round.Deadline)
-		b.ClosedAt = dateText(q.Round.ClosedAt)
+		b.Deadline = dates.DateTime(q.Round.Deadline)
+		b.ClosedAt = dates.DateTime(q.Round.ClosedAt)
 		b.StoreKey = fmt.Sprintf("delphi:%d:%d:%d", e.Study.ID, q.Round.Number, e.Panelist.ID)
 		b.CanSuggest = q.Round.Number == 1 && q.Editable
 	}
@@ -300,12 +301,4 @@ func (s *Server) expertConsent(c *gin.Context) {
 		return
 	}
 	c.Redirect(http.StatusSeeOther, "/respond?m=consented")
-}
-
-// dateText is a date and time as the expert pages show it, "" for none.
-func dateText(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.UTC().Format("2 Jan 2006 15:04 UTC")
 }

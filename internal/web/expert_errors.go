@@ -35,7 +35,7 @@ func linkKind(err error) string {
 // under them (409), a server error (5xx), or anything else refused (its message, and the way
 // back to the questionnaire).
 func (s *Server) expertTrouble(c *gin.Context, ex *delphi.Expert, status int, ae apiError) *templates.LinkPage {
-	v := &templates.LinkPage{Page: s.tpage(templates.Page{Lang: s.langFor(ex)}), Kind: "other", Status: status,
+	v := &templates.LinkPage{Page: s.tpage(templates.Page{Lang: s.langFor(ex), Zone: ex.Study.Zone}), Kind: "other", Status: status,
 		Contact: ex.Study.Contact, ContactName: ex.Study.ContactName, Back: true}
 	switch {
 	case status >= http.StatusInternalServerError:
@@ -45,7 +45,7 @@ func (s *Server) expertTrouble(c *gin.Context, ex *delphi.Expert, status int, ae
 		if r := s.closedRoundOf(c, ex); r != nil {
 			v.Kind, v.Back, v.Answers = "closed", false, true
 			v.Title = v.T("link.closed.title", r.Number)
-			v.Body = v.T("link.closed.body", r.Number, dateText(r.ClosedAt))
+			v.Body = v.T("link.closed.body", r.Number, v.Dates().DateTime(r.ClosedAt))
 		}
 	}
 	if v.Kind == "other" {
