@@ -3,7 +3,6 @@ package templates
 import (
 	"fmt"
 	"net/url"
-	"time"
 
 	"github.com/a-h/templ"
 
@@ -104,6 +103,7 @@ type SurveyOption struct {
 // CreateStudyForm is the new-study form as posted.
 type CreateStudyForm struct {
 	Survey, Title, Contact, ContactName string
+	TimeZone                            string // "" on a new form: the console script puts the browser's zone in
 }
 
 // StudiesPage is the list of studies, with the form to create one.
@@ -141,10 +141,15 @@ type StudyPage struct {
 	OpenRound int // the open round's number, or 0
 	Pending   int // suggestions waiting for triage
 	NextRound int
-	// ContactForm is the contact form's values (the study's, or what was sent when refused),
-	// ContactError why it was refused.
-	ContactForm  ContactForm
-	ContactError string
+	StudyForms
+}
+
+// StudyForms are the study page's forms: their values (the study's, or what was sent when
+// refused) and why they were refused.
+type StudyForms struct {
+	ContactForm         ContactForm
+	ContactError        string
+	ZoneForm, ZoneError string // the time zone's IANA name
 }
 
 // ContactForm is the study contact's name and email as typed.
@@ -336,21 +341,13 @@ func consoleURL(format string, args ...any) templ.SafeURL {
 	return templ.SafeURL(fmt.Sprintf(format, args...))
 }
 
-// consoleDate prints a time to the minute, "–" when unset.
-func consoleDate(t time.Time) string {
-	if t.IsZero() {
-		return "–"
-	}
-	return t.UTC().Format("2 Jan 2006 15:04 UTC")
-}
-
-// consoleDay prints a day, "–" when unset.
-func consoleDay(t time.Time) string {
-	if t.IsZero() {
-		return "–"
-	}
-	return t.UTC().Format("2 Jan 2006")
-}
+// commonZones are offered in the time zone fields; any other IANA name may be typed.
+var commonZones = []string{"UTC", "Europe/London", "Europe/Dublin", "Europe/Lisbon", "Europe/Paris", "Europe/Berlin",
+	"Europe/Amsterdam", "Europe/Brussels", "Europe/Zurich", "Europe/Vienna", "Europe/Rome", "Europe/Madrid",
+	"Europe/Stockholm", "Europe/Oslo", "Europe/Copenhagen", "Europe/Helsinki", "Europe/Warsaw", "Europe/Prague",
+	"Europe/Athens", "Europe/Istanbul", "America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles",
+	"America/Toronto", "America/Sao_Paulo", "Asia/Jerusalem", "Asia/Kolkata", "Asia/Shanghai", "Asia/Tokyo",
+	"Asia/Singapore", "Australia/Sydney", "Pacific/Auckland"}
 
 func pct(v float64) string { return fmt.Sprintf("%.0f%%", v) }
 

@@ -43,10 +43,13 @@ type SectionNav struct {
 // LinkPage explains why a link does not work and whom to ask.
 type LinkPage struct {
 	Page
-	Kind        string // expired, revoked, withdrawn, invalid, nolink, error
+	Kind        string // expired, revoked, withdrawn, invalid, nolink, error; closed, server, other
 	Status      int
 	Contact     string
 	ContactName string
+	Body        string // what happened, when not the catalogue's link.<kind>.body
+	Answers     bool   // link to the expert's answers, read-only
+	Back        bool   // link back to the questionnaire
 }
 
 // HomePage is the welcome page (consent), the overview, or the closed round's answers.
@@ -54,6 +57,7 @@ type HomePage struct {
 	Expert
 	Description string
 	First       string // the first section not complete
+	OpenRound   int    // a round open now that the expert is not invited to (0: none)
 	Closed      []ClosedSection
 }
 

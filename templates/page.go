@@ -1,5 +1,11 @@
 package templates
 
+import (
+	"time"
+
+	"github.com/cart-cd/delphi/internal/i18n"
+)
+
 // Page is what the layout needs of every page built from these components.
 type Page struct {
 	Title   string
@@ -10,6 +16,8 @@ type Page struct {
 	Staff   *Staff // set on staff pages: the layout shows the staff menu
 	Version string
 	Nav     string // which menu entry is current
+	// Zone is the page's study's time zone (nil: UTC): its dates and times are shown in it.
+	Zone *time.Location
 	// Translate looks up an interface string in the page's language; nil shows the keys.
 	Translate func(lang, key string, args ...any) string
 }
@@ -43,3 +51,13 @@ func (p *Page) LangOrEn() string {
 	}
 	return p.Lang
 }
+
+// Dates writes dates and times in the page's zone and language.
+func (p *Page) Dates() i18n.Dates { return i18n.Dates{Zone: p.Zone, Lang: p.LangOrEn()} }
+
+// Date is t's day in the page's zone and language ("4. Dezember 2026"), "–" when unset.
+func (p *Page) Date(t time.Time) string { return orDash(p.Dates().Date(t)) }
+
+// DateTime is t to the minute in the page's zone and language, with the zone's abbreviation
+// ("4 December 2026, 20:44 CET"), "–" when unset.
+func (p *Page) DateTime(t time.Time) string { return orDash(p.Dates().DateTime(t)) }

@@ -111,7 +111,7 @@ func decisionText(v *ReportOutcomePage, d outcome.Decision) string {
 			s += " (" + d.Meeting.Meeting + ")"
 		}
 	}
-	s += ", " + d.At.UTC().Format("2006-01-02") + ": " + v.tierText(d.Tier, d.Module)
+	s += ", " + v.Date(d.At) + ": " + v.tierText(d.Tier, d.Module)
 	if d.Reason != "" {
 		s += " — " + d.Reason
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	_ "time/tzdata" // studies' time zones work on a machine without a zoneinfo database
 
 	"github.com/gin-gonic/gin"
 )

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cart-cd/delphi/internal/auth"
+	"github.com/cart-cd/delphi/internal/i18n"
 	"github.com/cart-cd/delphi/internal/store"
 )
 
@@ -30,6 +31,17 @@ var mailTexts = map[string]map[string][2]string{
 type mailData struct {
 	Name, Study, URL, Deadline, Contact string
 	Round                               int
+}
+
+// deadlineText is a deadline as emails write it: in the study's zone and the reader's language,
+// naming the zone ("4. Dezember 2026, 18:00 CET (Europe/Berlin)"); "" for none.
+func deadlineText(t time.Time, zone *time.Location, lang string) string {
+	d := i18n.Dates{Zone: zone, Lang: lang}
+	s := d.DateTime(t)
+	if s != "" && d.ZoneName() != "UTC" {
+		s += " (" + d.ZoneName() + ")"
+	}
+	return s
 }
 
 func renderMail(kind, lang string, d mailData) (subject, body string, err error) {
@@ -69,10 +81,6 @@ func (s *Service) QueueMail(ctx context.Context, a Actor, studyID int64, n int, 
 	if r == nil {
 		return 0, Errorf(ENotFound, "", "study %d has no round %d", studyID, n)
 	}
-	deadline := ""
-	if !r.Deadline.IsZero() {
-		deadline = r.Deadline.UTC().Format("2 January 2006, 15:04 UTC")
-	}
 	contact := st.Contact
 	switch {
 	case contact == "":
@@ -91,7 +99,7 @@ func (s *Service) QueueMail(ctx context.Context, a Actor, studyID int64, n int, 
 	err = s.st.InTx(ctx, func(tx *store.Tx) error {
 		for _, l := range links {
 			subj, body, err := renderMail(kind, lang[l.PanelistID], mailData{Name: l.Name, Study: st.Title, URL: l.URL,
-				Deadline: deadline, Contact: contact, Round: n})
+				Deadline: deadlineText(r.Deadline, st.Zone, lang[l.PanelistID]), Contact: contact, Round: n})
 			if err != nil {
 				return fmt.Errorf("render %s: %w", kind, err)
 			}

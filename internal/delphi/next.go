@@ -133,6 +133,10 @@ func inRounds(tx *store.Tx, studyID int64, id string) bool {
 
 // Suggestions lists a study's suggestions with their triage status (staff only).
 func (s *Service) Suggestions(ctx context.Context, studyID int64) ([]Suggestion, error) {
+	meta := s.st.Meta()
+	if c, ok := s.suggestions.Get(studyID); ok && c.meta == meta {
+		return slices.Clone(c.list), nil
+	}
 	rows, err := s.st.Suggestions(ctx, studyID)
 	if err != nil {
 		return nil, err
@@ -150,7 +154,14 @@ func (s *Service) Suggestions(ctx context.Context, studyID int64) ([]Suggestion,
 		out[i] = Suggestion{ID: r.ID, Round: num[r.RoundID], PanelistID: r.PanelistID, Label: r.Label, Rationale: r.Rationale,
 			CreatedAt: store.ParseTime(r.CreatedAt), Status: r.Status, ItemID: r.ItemID, Note: r.Note}
 	}
+	s.suggestions.Put(studyID, &cachedSuggestions{meta: meta, list: slices.Clone(out)})
 	return out, nil
+}
+
+// cachedSuggestions is a study's suggestions as read when the store's Meta was meta.
+type cachedSuggestions struct {
+	meta uint64
+	list []Suggestion
 }
 
 // Triage is a facilitator's decision on a suggestion: accept as a new item (ItemID, Section),

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/cart-cd/delphi/internal/i18n"
 	"github.com/cart-cd/delphi/internal/store"
 )
 
@@ -95,7 +96,9 @@ func (s *Service) EraseStudy(ctx context.Context, a Actor, sid int64) (store.Era
 			return err
 		}
 		if p.ErasedAt != "" {
-			return Errorf(EConflict, "", "study %d's personal data was erased already, on %s", sid, store.ParseTime(p.ErasedAt).Format("2 Jan 2006"))
+			zone, _ := time.LoadLocation(st.TimeZone) // checked when stored; nil is UTC
+			return Errorf(EConflict, "", "study %d's personal data was erased already, on %s", sid,
+				i18n.Dates{Zone: zone}.Date(store.ParseTime(p.ErasedAt)))
 		}
 		if out, err = tx.ErasePersonalData(sid, a.String()); err != nil {
 			return err

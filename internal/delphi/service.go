@@ -84,6 +84,10 @@ type Service struct {
 	// ownKey → a panelist's answers to a closed round by item. Never invalidated: a closed
 	// round's answers never change. Bounded by answers, maxOwnCached in all.
 	owns *cache.Cache[ownKey, map[string]Answer]
+	// study id → *cachedSuggestions, right while the store's Meta holds (a suggestion and its
+	// triage are written in transactions that move it). 1,024 studies: a workshop room
+	// reloading a summary must not read them on every request.
+	suggestions *cache.Cache[int64, *cachedSuggestions]
 
 	passwords *auth.PasswordPolicy
 }
@@ -92,16 +96,17 @@ type Service struct {
 func New(st *store.Store, surveys fs.FS, signer *auth.Signer, now func() time.Time, log *slog.Logger) *Service {
 	return &Service{st: st, surveys: surveys, signer: signer, now: now, log: log, InviteTTL: 120 * 24 * time.Hour,
 		PasswordCost: bcrypt.DefaultCost, Rand: rand.Reader, passwords: auth.NewPasswordPolicy(),
-		snaps:     cache.New[int64, *decodedSnapshot](32),
-		feedbacks: cache.New[feedbackKey, map[string]ItemFeedback](128),
-		defs:      cache.New[string, parsedDef](256),
-		items:     cache.New[int64, *cachedItems](256),
-		progress:  cache.New[progressKey, *cachedProgress](64),
-		studies:   cache.New[int64, *cachedStudy](1024),
-		experts:   cache.New[string, *Expert](20_000),
-		owns:      cache.NewWeighted[ownKey, map[string]Answer](maxOwnCached, func(m map[string]Answer) int { return len(m) }),
-		sessions:  cache.New[string, *cachedSession](maxCachedSessions),
-		members:   cache.New[int64, *cachedMemberships](maxCachedMembers),
+		snaps:       cache.New[int64, *decodedSnapshot](32),
+		feedbacks:   cache.New[feedbackKey, map[string]ItemFeedback](128),
+		defs:        cache.New[string, parsedDef](256),
+		items:       cache.New[int64, *cachedItems](256),
+		progress:    cache.New[progressKey, *cachedProgress](64),
+		studies:     cache.New[int64, *cachedStudy](1024),
+		experts:     cache.New[string, *Expert](20_000),
+		owns:        cache.NewWeighted[ownKey, map[string]Answer](maxOwnCached, func(m map[string]Answer) int { return len(m) }),
+		sessions:    cache.New[string, *cachedSession](maxCachedSessions),
+		members:     cache.New[int64, *cachedMemberships](maxCachedMembers),
+		suggestions: cache.New[int64, *cachedSuggestions](1024),
 	}
 }
 
@@ -159,9 +164,12 @@ type Study struct {
 	State          string
 	Contact        string // the contact's email: experts see it on every page and in every email
 	ContactName    string // the contact's name, shown beside the email
-	CreatedAt      time.Time
-	FinishedAt     time.Time
-	Rounds         []Round
+	// Zone is the study's time zone (IANA): its pages, emails and reports show dates and
+	// times in it, and deadlines typed in the console are read in it.
+	Zone       *time.Location
+	CreatedAt  time.Time
+	FinishedAt time.Time
+	Rounds     []Round
 	// OutcomeRule and OutcomeRuleHash are the tier rule frozen when the study was finished
 	// ("" before).
 	OutcomeRule     string
@@ -212,11 +220,19 @@ func (s *Service) study(row store.Study) (*Study, error) {
 	if err != nil {
 		return nil, fmt.Errorf("study %d: stored definition: %w", row.ID, err)
 	}
+	zone, err := time.LoadLocation(row.TimeZone)
+	if err != nil {
+		return nil, fmt.Errorf("study %d: stored time zone: %w", row.ID, err)
+	}
 	return &Study{ID: row.ID, SurveyID: row.SurveyID, Title: row.Title, Def: pd.def, Definition: pd.data,
 		DefinitionHash: row.DefinitionHash, State: row.State, Contact: row.Contact, ContactName: row.ContactName,
-		CreatedAt: store.ParseTime(row.CreatedAt), FinishedAt: store.ParseTime(row.FinishedAt),
+		Zone: zone, CreatedAt: store.ParseTime(row.CreatedAt), FinishedAt: store.ParseTime(row.FinishedAt),
 		OutcomeRule: row.OutcomeRule, OutcomeRuleHash: row.OutcomeRuleHash}, nil
 }
+
+// StoredTime reads a time as the store keeps it (RFC 3339 in UTC, in the rows the domain passes
+// on as they are: outbox, audit, panel); "" is the zero time.
+func StoredTime(s string) time.Time { return store.ParseTime(s) }
 
 func toRound(r store.Round) Round {
 	out := Round{ID: r.ID, StudyID: r.StudyID, Number: r.Number, State: r.State, RuleHash: r.RuleHash,
@@ -340,6 +356,8 @@ type CreateStudyInput struct {
 	Contact    string // the email experts contact about the study (needed before round 1 opens)
 	// ContactName is the contact's name, shown beside the email.
 	ContactName string
+	// TimeZone is the study's time zone, an IANA name ("Europe/Paris"); "" is UTC.
+	TimeZone string
 }
 
 // CreateStudy creates a study from a definition; it keeps the exact bytes.
@@ -390,6 +408,12 @@ func (s *Service) CreateStudy(ctx context.Context, a Actor, in CreateStudyInput)
 	if err != nil {
 		return nil, err
 	}
+	zone := "UTC"
+	if in.TimeZone != "" {
+		if zone, err = checkZone(in.TimeZone); err != nil {
+			return nil, err
+		}
+	}
 	hash := survey.Hash(data)
 	var id int64
 	err = s.st.InTx(ctx, func(tx *store.Tx) error {
@@ -399,6 +423,11 @@ func (s *Service) CreateStudy(ctx context.Context, a Actor, in CreateStudyInput)
 		}
 		if contactName != "" {
 			if _, err := tx.SetStudyContact(id, contactName, contact); err != nil {
+				return err
+			}
+		}
+		if zone != "UTC" {
+			if _, err := tx.SetStudyTimeZone(id, zone); err != nil {
 				return err
 			}
 		}
@@ -433,15 +462,29 @@ func checkContact(name, email string) (string, string, error) {
 	return name, email, nil
 }
 
-// ContactInput changes a study's contact; a nil field stays as it is.
-type ContactInput struct {
-	ContactName *string `json:"contact_name,omitempty"`
-	Contact     *string `json:"contact,omitempty"`
+// checkZone checks an IANA time zone name ("Europe/Paris", "UTC") and returns it trimmed.
+func checkZone(name string) (string, error) {
+	name = strings.TrimSpace(name)
+	if name == "" || name == "Local" || len(name) > 64 {
+		return "", Errorf(EInvalid, "time_zone", "%q is not a time zone: give an IANA name such as Europe/Paris or UTC", name)
+	}
+	if _, err := time.LoadLocation(name); err != nil {
+		return "", Errorf(EInvalid, "time_zone", "%q is not a time zone: give an IANA name such as Europe/Paris or UTC", name)
+	}
+	return name, nil
 }
 
-// SetContact changes whom experts contact about the study: the name and email they see on every
-// page and in every email from now on.
-func (s *Service) SetContact(ctx context.Context, a Actor, sid int64, in ContactInput) (*Study, error) {
+// StudyUpdate changes a study's contact and time zone; a nil field stays as it is.
+type StudyUpdate struct {
+	ContactName *string `json:"contact_name,omitempty"`
+	Contact     *string `json:"contact,omitempty"`
+	// TimeZone is an IANA name ("Europe/Paris"): dates are shown, and deadlines read, in it.
+	TimeZone *string `json:"time_zone,omitempty"`
+}
+
+// UpdateStudy changes whom experts contact about the study (the name and email they see on
+// every page and in every email from now on) and the zone its dates are shown in.
+func (s *Service) UpdateStudy(ctx context.Context, a Actor, sid int64, in StudyUpdate) (*Study, error) {
 	if err := a.mustRun(); err != nil {
 		return nil, err
 	}
@@ -449,6 +492,22 @@ func (s *Service) SetContact(ctx context.Context, a Actor, sid int64, in Contact
 		st, err := tx.Study(sid)
 		if err != nil {
 			return notFound(err, "study %d does not exist", sid)
+		}
+		if in.TimeZone != nil {
+			zone, err := checkZone(*in.TimeZone)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.SetStudyTimeZone(sid, zone); err != nil {
+				return err
+			}
+			v, _ := json.Marshal(map[string]string{"time_zone": zone})
+			if err := tx.Audit(a.String(), "study.time_zone", sid, string(v)); err != nil {
+				return err
+			}
+		}
+		if in.ContactName == nil && in.Contact == nil {
+			return nil
 		}
 		name, email := st.ContactName, st.Contact
 		if in.ContactName != nil {

@@ -3,7 +3,6 @@ package report
 import (
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/cart-cd/delphi/internal/delphi"
 )
@@ -25,7 +24,7 @@ func Methods(st Study, snaps []*delphi.Snapshot) []string {
 		rounds += "s"
 	}
 	p := fmt.Sprintf("The Delphi survey “%s” was run online in %s (round %d opened on %s; round %d closed on %s). ",
-		last.StudyTitle, rounds, first.Round, dateOnly(first.OpenedAt), last.Round, dateOnly(last.ClosedAt))
+		last.StudyTitle, rounds, first.Round, st.Dates.Date(first.OpenedAt), last.Round, st.Dates.Date(last.ClosedAt))
 	var bands []string
 	for _, b := range sc.Bands {
 		bands = append(bands, fmt.Sprintf("%s “%s”", rangeText(b.From, b.To), b.Label.In("en")))
@@ -133,8 +132,6 @@ func Methods(st Study, snaps []*delphi.Snapshot) []string {
 	ps = append(ps, outcomeMethods(st, snaps))
 	return ps
 }
-
-func dateOnly(t time.Time) string { return t.UTC().Format("2 January 2006") }
 
 func lowerFirst(s string) string {
 	if s == "" {

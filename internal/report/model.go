@@ -12,6 +12,7 @@ import (
 
 	"github.com/cart-cd/delphi/internal/consensus"
 	"github.com/cart-cd/delphi/internal/delphi"
+	"github.com/cart-cd/delphi/internal/i18n"
 	"github.com/cart-cd/delphi/internal/outcome"
 	"github.com/cart-cd/delphi/internal/survey"
 )
@@ -34,11 +35,14 @@ type Study struct {
 	Decisions []outcome.Decision
 	// Consented counts the panelists who recorded consent (-1: unknown).
 	Consented int
+	// Dates writes the human-readable dates: in the study's zone, in English (reports are the
+	// staff's); machine-readable fields stay ISO 8601 in UTC.
+	Dates i18n.Dates
 }
 
 // StudyOf takes what reports need from a study.
 func StudyOf(st *delphi.Study) Study {
-	s := Study{ID: st.ID, Title: st.Title, Finished: st.State == "finished", Consented: -1}
+	s := Study{ID: st.ID, Title: st.Title, Finished: st.State == "finished", Consented: -1, Dates: i18n.Dates{Zone: st.Zone, Lang: "en"}}
 	if st.Def != nil {
 		s.Feedback, s.Modules, s.OutcomeRule, s.Placement = st.Def.Feedback, st.Def.Modules, st.Def.Outcome, st.Def.Placement != nil
 		for _, sec := range st.Def.Sections {
@@ -292,7 +296,7 @@ func Build(st Study, snaps []*delphi.Snapshot) (*Summary, error) {
 		title = st.Title
 	}
 	s := &Summary{StudyID: snap.StudyID, Title: title, SurveyID: snap.SurveyID, Round: snap.Round,
-		Opened: day(snap.OpenedAt), Closed: day(snap.ClosedAt), Deadline: day(snap.Deadline),
+		Opened: day(st, snap.OpenedAt), Closed: day(st, snap.ClosedAt), Deadline: day(st, snap.Deadline),
 		RuleText: ruleWords(snap), RuleHash: short(snap.RuleHash), Scale: scaleWords(snap.Scale),
 		Software: snap.Software}
 	for v := 1; v <= snap.Scale.Max; v++ {
@@ -710,11 +714,12 @@ func participation(snaps []*delphi.Snapshot, groupLabel map[string]string, minGr
 
 // ---- formatting ----
 
-func day(t time.Time) string {
+// day is a date and time as a report shows it: in the study's zone, "–" when unset.
+func day(st Study, t time.Time) string {
 	if t.IsZero() {
 		return "–"
 	}
-	return t.UTC().Format("2 Jan 2006 15:04 UTC")
+	return st.Dates.DateTime(t)
 }
 
 func short(h string) string {

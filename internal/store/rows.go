@@ -109,6 +109,7 @@ type Study struct {
 	State          string `db:"state"`
 	Contact        string `db:"contact"`
 	ContactName    string `db:"contact_name"`
+	TimeZone       string `db:"time_zone"` // an IANA name: "UTC", "Europe/Paris"
 	CreatedAt      string `db:"created_at"`
 	FinishedAt     string `db:"finished_at"`
 	// OutcomeRule is the tier rule frozen when the study was finished (JSON), with its sha256.
@@ -116,7 +117,7 @@ type Study struct {
 	OutcomeRuleHash string `db:"outcome_rule_hash"`
 }
 
-const studyCols = `id, survey_id, title, definition, definition_hash, state, contact, contact_name, created_at, COALESCE(finished_at, '') AS finished_at,
+const studyCols = `id, survey_id, title, definition, definition_hash, state, contact, contact_name, time_zone, created_at, COALESCE(finished_at, '') AS finished_at,
 	outcome_rule, outcome_rule_hash`
 
 // CreateStudy stores a study with the exact definition bytes it was made from.
@@ -128,6 +129,11 @@ func (tx *Tx) CreateStudy(surveyID, title string, def []byte, hash, contact stri
 // SetStudyContact changes whom experts contact about the study (name and email).
 func (tx *Tx) SetStudyContact(id int64, name, email string) (int64, error) {
 	return tx.exec("set study contact", `UPDATE studies SET contact_name = ?, contact = ? WHERE id = ?`, name, email, id)
+}
+
+// SetStudyTimeZone changes the zone in which the study's dates are shown and deadlines read.
+func (tx *Tx) SetStudyTimeZone(id int64, zone string) (int64, error) {
+	return tx.exec("set study time zone", `UPDATE studies SET time_zone = ? WHERE id = ?`, zone, id)
 }
 
 // FinishStudy marks an active study finished.
@@ -142,7 +148,7 @@ func (s *Store) Study(ctx context.Context, id int64) (Study, error) { return stu
 // never changes, so callers that have it parsed already need not copy it again.
 func (s *Store) StudyHead(ctx context.Context, id int64) (Study, error) {
 	var st Study
-	err := get(ctx, s.r, "study", &st, `SELECT id, survey_id, title, definition_hash, state, contact, contact_name, created_at,
+	err := get(ctx, s.r, "study", &st, `SELECT id, survey_id, title, definition_hash, state, contact, contact_name, time_zone, created_at,
 		COALESCE(finished_at, '') AS finished_at, outcome_rule, outcome_rule_hash FROM studies WHERE id = ?`, id)
 	return st, err
 }

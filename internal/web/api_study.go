@@ -43,6 +43,7 @@ type studyJSON struct {
 	State          string             `json:"state"`
 	Contact        string             `json:"contact,omitempty"`      // the email experts write to
 	ContactName    string             `json:"contact_name,omitempty"` // the name shown beside it
+	TimeZone       string             `json:"time_zone"`              // IANA name: pages, emails and reports show dates in it
 	DefinitionHash string             `json:"definition_hash"`
 	CreatedAt      time.Time          `json:"created_at"`
 	FinishedAt     *time.Time         `json:"finished_at,omitempty"`
@@ -75,6 +76,7 @@ func toRoundJSON(r delphi.Round) roundJSON {
 
 func toStudyJSON(st *delphi.Study, withDef bool) studyJSON {
 	out := studyJSON{ID: st.ID, Survey: st.SurveyID, Title: st.Title, State: st.State, Contact: st.Contact, ContactName: st.ContactName,
+		TimeZone:       st.Zone.String(),
 		DefinitionHash: st.DefinitionHash, CreatedAt: st.CreatedAt, FinishedAt: timePtr(st.FinishedAt), Rounds: []roundJSON{}}
 	for _, r := range st.Rounds {
 		out.Rounds = append(out.Rounds, toRoundJSON(r))
@@ -106,6 +108,8 @@ type createStudyInput struct {
 	Contact    string `json:"contact"`
 	// ContactName is the contact's name; a study needs a contact email before round 1 opens.
 	ContactName string `json:"contact_name"`
+	// TimeZone is the study's IANA time zone ("Europe/Paris"); "" is UTC.
+	TimeZone string `json:"time_zone"`
 }
 
 func (s *Server) apiCreateStudy(c *gin.Context) {
@@ -115,7 +119,8 @@ func (s *Server) apiCreateStudy(c *gin.Context) {
 		return
 	}
 	st, err := s.svc.CreateStudy(c.Request.Context(), actorFrom(c), delphi.CreateStudyInput{Survey: in.Survey,
-		Definition: []byte(in.Definition), Title: in.Title, Contact: in.Contact, ContactName: in.ContactName})
+		Definition: []byte(in.Definition), Title: in.Title, Contact: in.Contact, ContactName: in.ContactName,
+		TimeZone: in.TimeZone})
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -138,19 +143,19 @@ func (s *Server) apiStudy(c *gin.Context) {
 	c.JSON(http.StatusOK, toStudyJSON(st, true))
 }
 
-// apiUpdateStudy changes the study's contact (PATCH /studies/{sid}).
+// apiUpdateStudy changes the study's contact and time zone (PATCH /studies/{sid}).
 func (s *Server) apiUpdateStudy(c *gin.Context) {
 	sid, err := pathInt(c, "sid")
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	var in delphi.ContactInput
+	var in delphi.StudyUpdate
 	if err := decodeJSON(c, &in); err != nil {
 		s.fail(c, err)
 		return
 	}
-	st, err := s.svc.SetContact(c.Request.Context(), actorFrom(c), sid, in)
+	st, err := s.svc.UpdateStudy(c.Request.Context(), actorFrom(c), sid, in)
 	if err != nil {
 		s.fail(c, err)
 		return

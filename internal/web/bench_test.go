@@ -75,6 +75,9 @@ type benchEnv struct {
 	sid    int64
 	staff  string
 	tokens []string
+	// gzip: requests take gzip, as browsers and delphi-load do (set once the set-up, which
+	// decodes answers, is over)
+	gzip bool
 }
 
 func newBenchEnv(b *testing.B, panelists int) *benchEnv {
@@ -103,7 +106,8 @@ func newBenchEnv(b *testing.B, panelists int) *benchEnv {
 	e.call(b, http.StatusOK, "POST", "/api/v1/auth/login", "", map[string]string{"email": "admin@bench", "password": adminPassword}, &tok)
 	e.staff = tok.Token
 	var study struct{ ID int64 }
-	e.call(b, http.StatusCreated, "POST", "/api/v1/studies", e.staff, map[string]string{"definition": benchDefinition(benchItems)}, &study)
+	e.call(b, http.StatusCreated, "POST", "/api/v1/studies", e.staff, map[string]string{"definition": benchDefinition(benchItems),
+		"contact_name": "Bench Office", "contact": "office@bench.example"}, &study)
 	e.sid = study.ID
 	var rows []map[string]string
 	for p := 0; p < panelists; p++ {
@@ -140,6 +144,9 @@ func (e *benchEnv) serve(method, path, token string, body []byte) (int, []byte) 
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
+	if e.gzip {
+		req.Header.Set("Accept-Encoding", "gzip")
+	}
 	w := httptest.NewRecorder()
 	e.srv.ServeHTTP(w, req)
 	return w.Code, w.Body.Bytes()
@@ -149,6 +156,9 @@ func (e *benchEnv) serve(method, path, token string, body []byte) (int, []byte) 
 func (e *benchEnv) serveCookie(method, path, token string) (int, []byte) {
 	req := httptest.NewRequest(method, path, nil)
 	req.AddCookie(&http.Cookie{Name: expertCookie, Value: token})
+	if e.gzip {
+		req.Header.Set("Accept-Encoding", "gzip")
+	}
 	w := httptest.NewRecorder()
 	e.srv.ServeHTTP(w, req)
 	return w.Code, w.Body.Bytes()
@@ -231,6 +241,7 @@ func benchRound2(b *testing.B, path string, cookie bool) {
 	}
 	e.call(b, http.StatusCreated, "POST", fmt.Sprintf("/api/v1/studies/%d/rounds", e.sid), e.staff, map[string]any{"items": ids}, nil)
 	e.invite(b, 2)
+	e.gzip = true
 	b.ResetTimer()
 	var next atomic.Int64
 	b.RunParallel(func(pb *testing.PB) {

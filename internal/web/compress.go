@@ -80,19 +80,21 @@ type gzipWriter struct {
 }
 
 func (w *gzipWriter) Write(p []byte) (int, error) {
-	if w.decided {
-		if w.zw != nil {
-			return w.zw.Write(p)
+	if !w.decided {
+		if len(w.buf)+len(p) < compressMin {
+			w.buf = append(w.buf, p...)
+			return len(p), nil
 		}
-		return w.ResponseWriter.Write(p)
-	}
-	w.buf = append(w.buf, p...)
-	if len(w.buf) >= compressMin {
-		if err := w.decide(); err != nil {
+		// Enough to decide: p is written after what is held back, never copied (a cached
+		// report is written whole in one call).
+		if err := w.decide(len(w.buf) + len(p)); err != nil {
 			return 0, err
 		}
 	}
-	return len(p), nil
+	if w.zw != nil {
+		return w.zw.Write(p)
+	}
+	return w.ResponseWriter.Write(p)
 }
 
 func (w *gzipWriter) WriteString(s string) (int, error) { return w.Write([]byte(s)) }
@@ -103,16 +105,17 @@ func (w *gzipWriter) Written() bool { return len(w.buf) > 0 || w.ResponseWriter.
 // WriteHeaderNow sends the header without a body: nothing to compress.
 func (w *gzipWriter) WriteHeaderNow() {
 	if !w.decided {
-		_ = w.decide()
+		_ = w.decide(len(w.buf))
 	}
 	w.ResponseWriter.WriteHeaderNow()
 }
 
-// decide chooses gzip or not from the headers and what is held back, and writes it out.
-func (w *gzipWriter) decide() error {
+// decide chooses gzip or not from the headers and the size of the response so far (what is
+// held back and what is being written), and writes out what is held back.
+func (w *gzipWriter) decide(size int) error {
 	w.decided = true
 	h := w.Header()
-	if len(w.buf) >= compressMin && compressible(h, w.Status()) {
+	if size >= compressMin && compressible(h, w.Status()) {
 		h.Set("Content-Encoding", "gzip")
 		h.Add("Vary", "Accept-Encoding")
 		h.Del("Content-Length")
@@ -122,6 +125,9 @@ func (w *gzipWriter) decide() error {
 		}
 		w.zw = gzipWriters.Get().(*gzip.Writer)
 		w.zw.Reset(w.ResponseWriter)
+		if len(w.buf) == 0 {
+			return nil
+		}
 		_, err := w.zw.Write(w.buf)
 		w.buf = nil
 		return err
@@ -137,7 +143,7 @@ func (w *gzipWriter) decide() error {
 // Flush sends what is written so far (a stream decides with what it has).
 func (w *gzipWriter) Flush() {
 	if !w.decided {
-		_ = w.decide()
+		_ = w.decide(len(w.buf))
 	}
 	if w.zw != nil {
 		_ = w.zw.Flush()
@@ -153,7 +159,7 @@ func (w *gzipWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // finish writes what is held back and ends the gzip stream.
 func (w *gzipWriter) finish() {
 	if !w.decided {
-		_ = w.decide()
+		_ = w.decide(len(w.buf))
 	}
 	if w.zw != nil {
 		_ = w.zw.Close()

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -42,6 +43,7 @@ func (s *Server) consoleRoutes(r *gin.Engine) {
 	g.POST("/studies", run, s.consoleCreateStudy)
 	g.GET("/studies/:sid", anyone, s.consoleStudy)
 	g.POST("/studies/:sid/contact", run, s.consoleContact)
+	g.POST("/studies/:sid/time-zone", run, s.consoleTimeZone)
 	g.POST("/studies/:sid/finish", run, s.consoleFinish)
 
 	g.GET("/studies/:sid/panel", run, s.consolePanel)
@@ -88,7 +90,7 @@ func (s *Server) consoleRoutes(r *gin.Engine) {
 func (s *Server) consolePage(c *gin.Context, title, nav string) templates.Page {
 	st, _ := staffFrom(c)
 	p := s.tpage(templates.Page{Title: title, Nav: nav, Lang: "en",
-		Staff: &templates.Staff{ID: st.ID, Email: st.Email, Role: st.Role, StudyRole: actorFrom(c).Role}})
+		Staff: &templates.Staff{ID: st.ID, Email: st.Email, Role: st.Role, StudyRole: actorFrom(c).Role}, Zone: zoneFrom(c)})
 	if sess := sessionFrom(c); sess.ID != "" {
 		p.CSRF = s.Signer.CSRF(sess.ID)
 	}
@@ -137,10 +139,12 @@ func localPath(next string) string {
 	return next
 }
 
-// fmtTime prints a time for the console ("" when unset).
-func fmtTime(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.UTC().Format("2 Jan 2006 15:04 UTC")
+// setZone keeps the time zone of the request's study, in which its pages show dates and times.
+func setZone(c *gin.Context, z *time.Location) { c.Set(fmt.Sprint(keyZone), z) }
+
+// zoneFrom is the zone setZone kept, nil (UTC) on pages about no study.
+func zoneFrom(c *gin.Context) *time.Location {
+	z, _ := c.Get(fmt.Sprint(keyZone))
+	loc, _ := z.(*time.Location)
+	return loc
 }

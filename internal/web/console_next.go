@@ -320,7 +320,7 @@ func (s *Server) consoleOpenRound(c *gin.Context) {
 		return
 	}
 	in := delphi.OpenRoundInput{}
-	if in.Deadline, err = parseDeadline(v.Deadline); err != nil {
+	if in.Deadline, err = parseDeadline(v.Deadline, st.Zone); err != nil {
 		fail(err)
 		return
 	}

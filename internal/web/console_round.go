@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/cart-cd/delphi/internal/delphi"
+	"github.com/cart-cd/delphi/internal/i18n"
 	"github.com/cart-cd/delphi/internal/report"
 	"github.com/cart-cd/delphi/templates"
 )
@@ -60,7 +61,7 @@ func (s *Server) renderRound(c *gin.Context, status int, st *delphi.Study, r *de
 		ActiveStudy: st.State == "active", NextRound: r.Number + 1, HasNextRound: st.Round(r.Number+1) != nil}
 	v.Error = errMsg
 	if !r.Deadline.IsZero() {
-		v.Deadline = r.Deadline.UTC().Format("2006-01-02T15:04")
+		v.Deadline = r.Deadline.In(st.Zone).Format(deadlineLayout)
 	}
 	groupLabel := map[string]string{}
 	for _, g := range st.Def.Groups {
@@ -102,9 +103,7 @@ func (s *Server) renderRound(c *gin.Context, status int, st *delphi.Study, r *de
 		return
 	}
 	for _, p := range pr.NotYet {
-		if t, err := time.Parse(time.RFC3339Nano, p.LastSaved); err == nil {
-			p.LastSaved = fmtTime(t)
-		}
+		p.LastSaved = v.Dates().DateTime(delphi.StoredTime(p.LastSaved))
 		v.NotYet = append(v.NotYet, p)
 	}
 	msgs, err := s.svc.Outbox(ctx, st.ID)
@@ -129,7 +128,7 @@ func (s *Server) renderRound(c *gin.Context, status int, st *delphi.Study, r *de
 			return
 		}
 		sum := &templates.RoundSummary{Invited: snap.Participation.Invited, Submitted: snap.Participation.Submitted,
-			ClosedAt: fmtTime(snap.ClosedAt), KendallW: "–"}
+			ClosedAt: v.Dates().DateTime(snap.ClosedAt), KendallW: "–"}
 		for _, it := range snap.Items {
 			switch snap.ClassOf(it.ID) {
 			case "consensus_in":
@@ -167,21 +166,25 @@ var panelistFilters = []struct {
 	{"submitted", "Submitted", func(p delphi.PanelistStatus) bool { return p.Submitted != nil }},
 }
 
-// parseDeadline reads a deadline from a form: a datetime-local value or a date, in UTC.
-func parseDeadline(v string) (time.Time, error) {
+// deadlineLayout is a datetime-local input's value.
+const deadlineLayout = "2006-01-02T15:04"
+
+// parseDeadline reads a deadline from a form: a datetime-local value or a date, in the study's
+// zone (a time with an offset is read as it says).
+func parseDeadline(v string, zone *time.Location) (time.Time, error) {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return time.Time{}, nil
 	}
-	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02T15:04:05", time.RFC3339, "2006-01-02 15:04", "2006-01-02"} {
-		if t, err := time.ParseInLocation(layout, v, time.UTC); err == nil {
+	for _, layout := range []string{deadlineLayout, "2006-01-02T15:04:05", time.RFC3339, "2006-01-02 15:04", "2006-01-02"} {
+		if t, err := time.ParseInLocation(layout, v, zone); err == nil {
 			if layout == "2006-01-02" {
 				t = t.Add(23*time.Hour + 59*time.Minute) // the end of that day
 			}
 			return t.UTC(), nil
 		}
 	}
-	return time.Time{}, delphi.Errorf(delphi.EInvalid, "deadline", "%q is not a date and time (YYYY-MM-DD HH:MM, UTC)", v)
+	return time.Time{}, delphi.Errorf(delphi.EInvalid, "deadline", "%q is not a date and time (YYYY-MM-DD HH:MM, %s)", v, zone)
 }
 
 func (s *Server) consoleCloseRound(c *gin.Context) {
@@ -220,9 +223,10 @@ func (s *Server) consoleDeadline(c *gin.Context) {
 	if !ok {
 		return
 	}
-	d, err := parseDeadline(c.PostForm("deadline"))
+	d, err := parseDeadline(c.PostForm("deadline"), st.Zone)
+	dates := i18n.Dates{Zone: st.Zone}
 	if err == nil && !d.IsZero() && !d.After(s.Now()) {
-		err = delphi.Errorf(delphi.EInvalid, "deadline", "the deadline %s is in the past", fmtTime(d))
+		err = delphi.Errorf(delphi.EInvalid, "deadline", "the deadline %s is in the past", dates.DateTime(d))
 	}
 	if err == nil {
 		err = s.svc.SetDeadline(c.Request.Context(), actorFrom(c), st.ID, r.Number, d)
@@ -233,7 +237,7 @@ func (s *Server) consoleDeadline(c *gin.Context) {
 	}
 	msg := "The deadline is removed: the round stays open until you close it."
 	if !d.IsZero() {
-		msg = "The round now closes at " + fmtTime(d) + "."
+		msg = "The round now closes at " + dates.DateTime(d) + "."
 	}
 	s.done(c, roundURL(st.ID, r.Number), msg)
 }
@@ -404,7 +408,7 @@ func (s *Server) consoleOutbox(c *gin.Context) {
 	for i := len(msgs) - 1; i >= 0; i-- { // newest first
 		m := msgs[i]
 		v.Messages = append(v.Messages, templates.OutboxRow{ID: m.ID, Kind: m.Kind, To: m.To, Subject: m.Subject, Body: m.Body,
-			CreatedAt: m.CreatedAt, SentAt: m.SentAt, SendError: m.Error})
+			CreatedAt: v.DateTime(delphi.StoredTime(m.CreatedAt)), SentAt: v.Dates().DateTime(delphi.StoredTime(m.SentAt)), SendError: m.Error})
 	}
 	s.renderPage(c, http.StatusOK, templates.ConsoleOutbox(v), 0)
 }

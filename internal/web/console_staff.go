@@ -13,6 +13,7 @@ import (
 
 	"github.com/cart-cd/delphi/internal/auth"
 	"github.com/cart-cd/delphi/internal/delphi"
+	"github.com/cart-cd/delphi/internal/i18n"
 	"github.com/cart-cd/delphi/templates"
 )
 
@@ -248,10 +249,12 @@ func (s *Server) consolePasswordLink(c *gin.Context) {
 // accountView is one's own account: password and sessions.
 type sessionRow = templates.SessionRow
 
+// sessionRows lists staff sessions, their times in UTC: accounts belong to no study.
 func sessionRows(ss []delphi.SessionInfo) []sessionRow {
 	out := make([]sessionRow, len(ss))
+	utc := i18n.Dates{}
 	for i, x := range ss {
-		out[i] = sessionRow{ID: x.ID, Started: fmtTime(x.CreatedAt), Expires: fmtTime(x.ExpiresAt), Client: clientName(x.Client),
+		out[i] = sessionRow{ID: x.ID, Started: utc.DateTime(x.CreatedAt), Expires: utc.DateTime(x.ExpiresAt), Client: clientName(x.Client),
 			Address: x.Address, Current: x.Current}
 	}
 	return out
@@ -412,7 +415,7 @@ func (s *Server) renderStaffMember(c *gin.Context, status int, id int64, link *d
 	}
 	v.Error = errMsg
 	if link != nil {
-		v.Link = &templates.PasswordLinkView{URL: s.passwordURL(link), Expires: fmtTime(link.Expires), Purpose: link.Purpose}
+		v.Link = &templates.PasswordLinkView{URL: s.passwordURL(link), Expires: v.DateTime(link.Expires), Purpose: link.Purpose}
 	}
 	s.renderPage(c, status, templates.ConsoleStaffMember(v), 0)
 }
@@ -478,7 +481,7 @@ func (s *Server) mailLink(c *gin.Context, st delphi.Staff, l *delphi.PasswordLin
 		subject, intro = "You are invited to delphi", "An administrator added you to delphi as "+st.Role+"."
 	}
 	body := fmt.Sprintf("%s\n\nChoose your password here (the link works once, until %s):\n%s\n\nIf you did not expect this, ignore this email.\n",
-		intro, fmtTime(l.Expires), s.passwordURL(l))
+		intro, i18n.Dates{}.DateTime(l.Expires), s.passwordURL(l))
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 20*time.Second)
 	defer cancel()
 	if err := s.Mailer.Send(ctx, st.Email, subject, body); err != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/cart-cd/delphi/internal/delphi"
+	"github.com/cart-cd/delphi/internal/i18n"
 	"github.com/cart-cd/delphi/internal/survey"
 	"github.com/cart-cd/delphi/templates"
 )
@@ -33,7 +34,7 @@ func (s *Server) renderStudies(c *gin.Context, status int, form createStudyForm,
 	}
 	for _, st := range sts {
 		row := studyRow{ID: st.ID, Title: st.Title, Survey: st.SurveyID, State: st.State, Rounds: len(st.Rounds),
-			CreatedAt: st.CreatedAt.UTC().Format("2 Jan 2006")}
+			CreatedAt: i18n.Dates{Zone: st.Zone, Lang: v.LangOrEn()}.Date(st.CreatedAt)}
 		if r := st.CurrentRound(); r != nil {
 			row.RoundState = fmt.Sprintf("round %d %s", r.Number, r.State)
 		}
@@ -55,8 +56,9 @@ func (s *Server) renderStudies(c *gin.Context, status int, form createStudyForm,
 // consoleCreateStudy creates a study from a bundled survey or an uploaded definition file.
 func (s *Server) consoleCreateStudy(c *gin.Context) {
 	form := createStudyForm{Survey: c.PostForm("survey"), Title: c.PostForm("title"), Contact: c.PostForm("contact"),
-		ContactName: c.PostForm("contact_name")}
-	in := delphi.CreateStudyInput{Survey: form.Survey, Title: form.Title, Contact: form.Contact, ContactName: form.ContactName}
+		ContactName: c.PostForm("contact_name"), TimeZone: c.PostForm("time_zone")}
+	in := delphi.CreateStudyInput{Survey: form.Survey, Title: form.Title, Contact: form.Contact, ContactName: form.ContactName,
+		TimeZone: form.TimeZone}
 	if fh, err := c.FormFile("definition"); err == nil && fh.Size > 0 {
 		f, err := fh.Open()
 		if err == nil {
@@ -83,7 +85,7 @@ func (s *Server) consoleStudy(c *gin.Context) {
 	if !ok {
 		return
 	}
-	s.renderStudy(c, http.StatusOK, st, templates.ContactForm{Name: st.ContactName, Email: st.Contact}, "")
+	s.renderStudy(c, http.StatusOK, st, studyForms(st))
 }
 
 // consoleContact sets whom experts contact about the study (name and email).
@@ -98,27 +100,51 @@ func (s *Server) consoleContact(c *gin.Context) {
 	if email == "" {
 		err = delphi.Errorf(delphi.EInvalid, "contact", "give the contact's email: experts write to it with their questions")
 	} else {
-		_, err = s.svc.SetContact(c.Request.Context(), actorFrom(c), st.ID, delphi.ContactInput{ContactName: &form.Name, Contact: &email})
+		_, err = s.svc.UpdateStudy(c.Request.Context(), actorFrom(c), st.ID, delphi.StudyUpdate{ContactName: &form.Name, Contact: &email})
 	}
 	if err != nil {
 		status, msg := s.formError(c, err)
-		s.renderStudy(c, status, st, form, msg)
+		f := studyForms(st)
+		f.ContactForm, f.ContactError = form, msg
+		s.renderStudy(c, status, st, f)
 		return
 	}
 	s.done(c, fmt.Sprintf("/console/studies/%d", st.ID), "The contact for experts is saved: they see it on every page and in every email.")
 }
 
-func (s *Server) renderStudy(c *gin.Context, status int, st *delphi.Study, form templates.ContactForm, errMsg string) {
+// consoleTimeZone sets the zone the study's dates are shown, and its deadlines read, in.
+func (s *Server) consoleTimeZone(c *gin.Context) {
+	st, ok := s.studyParam(c)
+	if !ok {
+		return
+	}
+	zone := c.PostForm("time_zone")
+	if _, err := s.svc.UpdateStudy(c.Request.Context(), actorFrom(c), st.ID, delphi.StudyUpdate{TimeZone: &zone}); err != nil {
+		status, msg := s.formError(c, err)
+		f := studyForms(st)
+		f.ZoneForm, f.ZoneError = zone, msg
+		s.renderStudy(c, status, st, f)
+		return
+	}
+	s.done(c, fmt.Sprintf("/console/studies/%d", st.ID), "The study's dates and deadlines are now shown in "+strings.TrimSpace(zone)+".")
+}
+
+// studyForms are the study page's forms filled with the study's values.
+func studyForms(st *delphi.Study) templates.StudyForms {
+	return templates.StudyForms{ContactForm: templates.ContactForm{Name: st.ContactName, Email: st.Contact}, ZoneForm: st.Zone.String()}
+}
+
+func (s *Server) renderStudy(c *gin.Context, status int, st *delphi.Study, forms templates.StudyForms) {
 	ctx := c.Request.Context()
 	v := &templates.StudyPage{Page: s.consolePage(c, st.Title, "studies"), StudyTabs: templates.StudyTabs{Tab: "overview", Study: st},
 		Items: len(st.Def.Items()), Sections: len(st.Def.Sections), CanRun: canRun(c), NextRound: len(st.Rounds) + 1,
-		ContactForm: form, ContactError: errMsg}
+		StudyForms: forms}
 	for _, g := range st.Def.Groups {
 		v.Groups = append(v.Groups, g.Label.In("en"))
 	}
 	for _, r := range st.Rounds {
-		v.Rounds = append(v.Rounds, templates.RoundRow{Number: r.Number, State: r.State, Deadline: fmtTime(r.Deadline),
-			OpenedAt: fmtTime(r.OpenedAt), ClosedAt: fmtTime(r.ClosedAt), RuleHash: r.RuleHash})
+		v.Rounds = append(v.Rounds, templates.RoundRow{Number: r.Number, State: r.State, Deadline: v.Dates().DateTime(r.Deadline),
+			OpenedAt: v.Dates().DateTime(r.OpenedAt), ClosedAt: v.Dates().DateTime(r.ClosedAt), RuleHash: r.RuleHash})
 		if r.Open() {
 			v.OpenRound = r.Number
 		}
@@ -162,6 +188,7 @@ func (s *Server) studyParam(c *gin.Context) (*delphi.Study, bool) {
 		s.fail(c, err)
 		return nil, false
 	}
+	setZone(c, st.Zone)
 	return st, true
 }
 
@@ -199,7 +226,7 @@ func (s *Server) consoleAudit(c *gin.Context) {
 	// newest first: the log is read to find out what just happened
 	for i := len(entries) - 1; i >= 0; i-- {
 		e := entries[i]
-		row := templates.AuditRow{At: e.At, Actor: e.Actor, Action: e.Action, Detail: e.Detail}
+		row := templates.AuditRow{At: v.DateTime(delphi.StoredTime(e.At)), Actor: e.Actor, Action: e.Action, Detail: e.Detail}
 		if e.StudyID != nil {
 			row.Study = *e.StudyID
 		}

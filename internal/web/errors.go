@@ -88,7 +88,15 @@ func (s *Server) fail(c *gin.Context, err error) {
 		c.Header("WWW-Authenticate", `Bearer realm="delphi"`)
 	}
 	if strings.HasPrefix(c.Request.URL.Path, "/api/") || wantsJSON(c) {
+		if m := s.expertPlain(c, err, status, e); m != "" {
+			e.Message = m
+		}
 		c.AbortWithStatusJSON(status, apiErrorBody{Error: e})
+		return
+	}
+	if ex, ok := expertFrom(c); ok && strings.HasPrefix(c.Request.URL.Path, "/respond") {
+		s.renderPage(c, status, templates.Link(s.expertTrouble(c, ex, status, e)), 0)
+		c.Abort()
 		return
 	}
 	p := templates.Page{Title: http.StatusText(status)}

@@ -1,11 +1,9 @@
 package web
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -80,26 +78,17 @@ var errNoLink = delphi.Errorf(delphi.EUnauthorized, "", "open the personal link 
 
 func (s *Server) linkRefused(c *gin.Context, tok string, err error) {
 	status, _ := s.classify(c, err) // logs internal errors
-	kind := "error"
-	switch {
-	case errors.Is(err, delphi.ErrLinkExpired):
-		kind = "expired"
-	case errors.Is(err, delphi.ErrLinkRevoked):
-		kind = "revoked"
-	case errors.Is(err, delphi.ErrWithdrawn):
-		kind = "withdrawn"
-	case errors.Is(err, delphi.ErrLinkInvalid):
-		kind = "invalid"
-	case errors.Is(err, errNoLink):
-		kind = "nolink"
-	}
+	kind := linkKind(err)
 	contact, contactName, lang := "", "", ""
 	if kind != "invalid" && kind != "error" && tok != "" {
 		contact, contactName, lang = s.svc.LinkHelp(c.Request.Context(), tok)
 	}
 	s.Log.Warn("invite link refused", "reason", kind, "status", status, "request_id", requestID(c))
 	v := &templates.LinkPage{Page: s.tpage(templates.Page{Lang: s.pageLang(lang)}), Kind: kind, Status: status, Contact: contact, ContactName: contactName}
-	v.Title = v.T("link." + kind + ".title")
+	if kind == "error" && status >= http.StatusInternalServerError { // our fault: nothing saved is lost
+		v.Kind, v.Body = "server", v.T("link.server.body", requestID(c))
+	}
+	v.Title = v.T("link." + v.Kind + ".title")
 	s.renderPage(c, status, templates.Link(v), 0)
 }
 
@@ -125,11 +114,13 @@ func (s *Server) expertState(c *gin.Context) (*delphi.Expert, *delphi.Questionna
 		return nil, nil, expertBase{}, false
 	}
 	def := e.Study.Def
-	b := expertBase{Page: s.tpage(templates.Page{Lang: s.langFor(e), CSRF: s.Signer.CSRF(expertCSRFKey(e))}),
-		Contact: e.Study.Contact, ContactName: e.Study.ContactName, Editable: q.Editable, Consented: q.Consented, SubmittedAt: dateText(q.SubmittedAt),
+	b := expertBase{Page: s.tpage(templates.Page{Lang: s.langFor(e), CSRF: s.Signer.CSRF(expertCSRFKey(e)), Zone: e.Study.Zone}),
+		Contact: e.Study.Contact, ContactName: e.Study.ContactName, Editable: q.Editable, Consented: q.Consented,
 		Total: len(q.Items), Answered: q.Answered()}
+	dates := b.Dates()
+	b.SubmittedAt = dates.DateTime(q.SubmittedAt)
 	if q.Consented && !e.Panelist.ConsentAt.IsZero() {
-		b.ConsentAt, b.ConsentVer = dateText(e.Panelist.ConsentAt), e.Panelist.ConsentVersion
+		b.ConsentAt, b.ConsentVer = dates.DateTime(e.Panelist.ConsentAt), e.Panelist.ConsentVersion
 	}
 	b.StudyTitle = def.Title.In(b.Lang)
 	if b.StudyTitle == "" {
@@ -137,8 +128,8 @@ func (s *Server) expertState(c *gin.Context) (*delphi.Expert, *delphi.Questionna
 	}
 	if q.Round != nil {
 		b.Round = q.Round.Number
-		b.Deadline = dateText(q.Round.Deadline)
-		b.ClosedAt = dateText(q.Round.ClosedAt)
+		b.Deadline = dates.DateTime(q.Round.Deadline)
+		b.ClosedAt = dates.DateTime(q.Round.ClosedAt)
 		b.StoreKey = fmt.Sprintf("delphi:%d:%d:%d", e.Study.ID, q.Round.Number, e.Panelist.ID)
 		b.CanSuggest = q.Round.Number == 1 && q.Editable
 	}
@@ -240,7 +231,7 @@ func (s *Server) expertHome(c *gin.Context) {
 		return
 	}
 	s.flash(c, &b)
-	v := &templates.HomePage{Expert: b, Description: e.Study.Def.Description.In(b.Lang)}
+	v := &templates.HomePage{Expert: b, Description: e.Study.Def.Description.In(b.Lang), OpenRound: openRoundNotIn(e, q)}
 	if len(b.Sections) > 0 {
 		v.First = b.Sections[0].ID
 		for _, sec := range b.Sections {
@@ -266,6 +257,17 @@ func (s *Server) expertHome(c *gin.Context) {
 		}
 	}
 	s.renderPage(c, http.StatusOK, templates.Home(v), 0)
+}
+
+// openRoundNotIn is the number of a round open now that the expert is not invited to (later
+// than their own), 0 when there is none: they must not be told to wait for it.
+func openRoundNotIn(e *delphi.Expert, q *delphi.Questionnaire) int {
+	for _, r := range e.Study.Rounds {
+		if r.Open() && (q.Round == nil || r.Number > q.Round.Number) {
+			return r.Number
+		}
+	}
+	return 0
 }
 
 // answerText says an answer in words: "7 – Critical", "Unable to score" or "no answer".
@@ -299,12 +301,4 @@ func (s *Server) expertConsent(c *gin.Context) {
 		return
 	}
 	c.Redirect(http.StatusSeeOther, "/respond?m=consented")
-}
-
-// dateText is a date and time as the expert pages show it, "" for none.
-func dateText(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.UTC().Format("2 Jan 2006 15:04 UTC")
 }

@@ -21,6 +21,7 @@ type exportKey struct {
 	n    int
 	file string
 	full bool
+	zone string // the study's time zone: human-readable dates are written in it
 }
 
 // builtExport is an export as sent: its body (and the body gzipped, for text), type and name.

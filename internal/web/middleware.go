@@ -20,6 +20,7 @@ const (
 	keySession
 	keyActor
 	keyAttendee
+	keyZone
 )
 
 func requestID(c *gin.Context) string {

@@ -95,7 +95,7 @@ var opDocs = map[string]opDoc{
 	"GET /studies":                               {summary: "List studies", response: []studyJSON{}},
 	"POST /studies":                              {summary: "Create a study from a bundled survey or an uploaded definition", request: createStudyInput{}, response: studyJSON{}, status: 201},
 	"GET /studies/{sid}":                         {summary: "A study with its definition and rounds", response: studyJSON{}},
-	"PATCH /studies/{sid}":                       {summary: "Change the study's contact (name and email experts see on every page and in every email; round 1 needs the email)", request: delphi.ContactInput{}, response: studyJSON{}},
+	"PATCH /studies/{sid}":                       {summary: "Change the study's contact (name and email experts see on every page and in every email; round 1 needs the email) or its time zone (IANA name; 422 for an unknown one)", request: delphi.StudyUpdate{}, response: studyJSON{}},
 	"POST /studies/{sid}/finish":                 {summary: "Finish a study after its last round", response: studyJSON{}},
 	"GET /studies/{sid}/panelists":               {summary: "The panel (names and emails: facilitators and admins only)", response: []delphi.Panelist{}},
 	"POST /studies/{sid}/panelists":              {summary: "Add panelists from a JSON array or text/csv, all or nothing", request: panelImport{}, response: []delphi.Panelist{}, status: 201},

@@ -18,6 +18,7 @@ import (
 	"github.com/klauspost/compress/gzip"
 
 	"github.com/cart-cd/delphi/internal/delphi"
+	"github.com/cart-cd/delphi/internal/i18n"
 	"github.com/cart-cd/delphi/internal/outcome"
 	"github.com/cart-cd/delphi/internal/report"
 	"github.com/cart-cd/delphi/templates"
@@ -38,7 +39,8 @@ func (s *Server) reportRoutes(r *gin.Engine) {
 type reportKey struct {
 	sid    int64
 	n      int
-	slides bool // the slides view's fragment, which has the slide-sized tables too
+	slides bool   // the slides view's fragment, which has the slide-sized tables too
+	zone   string // the study's time zone, in which the summary's dates are written
 	// sugg fingerprints the suggestions section: triage goes on after the round closed.
 	sugg uint64
 }
@@ -49,6 +51,7 @@ type pageKey struct {
 	n          int
 	view, role string
 	rounds     string // the study's closed rounds, shown in the page's round menu
+	zone       string // the study's time zone (reportKey.zone)
 	sugg       uint64 // the suggestions section's fingerprint (reportKey.sugg)
 }
 
@@ -167,7 +170,7 @@ func (rc *reportCache) keepFragment(k reportKey, b []byte) {
 func (s *Server) staffPage(c *gin.Context, title, nav string) templates.Page {
 	st, _ := staffFrom(c)
 	return s.tpage(templates.Page{Title: title, Nav: nav, Staff: &templates.Staff{ID: st.ID, Email: st.Email, Role: st.Role, StudyRole: actorFrom(c).Role},
-		CSRF: s.Signer.CSRF(sessionFrom(c).ID)})
+		CSRF: s.Signer.CSRF(sessionFrom(c).ID), Zone: zoneFrom(c)})
 }
 
 // reportPage returns the page base of a presenters' page.
@@ -213,7 +216,7 @@ func (s *Server) reportsIndex(c *gin.Context) {
 		row := templates.ReportStudy{ID: st.ID, Title: st.Title, State: st.State}
 		for _, r := range st.Rounds {
 			if r.State == "closed" {
-				row.Rounds = append(row.Rounds, templates.ReportRound{Number: r.Number, Closed: r.ClosedAt.UTC().Format("2 Jan 2006")})
+				row.Rounds = append(row.Rounds, templates.ReportRound{Number: r.Number, Closed: i18n.Dates{Zone: st.Zone}.Date(r.ClosedAt)})
 				row.Closed++
 			} else if r.Open() {
 				row.LastOpen = r.Number
@@ -362,7 +365,7 @@ func (s *Server) reportSummary(c *gin.Context, rc *reportCache) {
 		s.fail(c, err)
 		return
 	}
-	fk := reportKey{sid, n, view == "slides", suggestionsPrint(sugg)}
+	fk := reportKey{sid: sid, n: n, slides: view == "slides", sugg: suggestionsPrint(sugg)}
 	var deck *deckOrder
 	if view == "slides" {
 		// the deck's items under discussion follow the outcome's ranking, which meeting
@@ -370,16 +373,18 @@ func (s *Server) reportSummary(c *gin.Context, rc *reportCache) {
 		deck = s.deckOrder(ctx, sid, n)
 		fk.sugg ^= deck.print
 	}
-	snaps := func() ([]*delphi.Snapshot, error) { return s.roundSnapshots(ctx, sid, n) }
-	if _, ok := rc.fragment(fk); !ok {
-		// The summary must be built: its snapshots take longer to read than the study (whose
-		// definition is parsed on first use), so both are read at once.
-		snaps = s.snapshotsAsync(ctx, sid, n)
-	}
+	// The study comes first: the summary's dates are in its zone, part of the fragment's key.
+	// It is cached, so only the first build after a start reads it before the snapshots.
 	st, err := s.svc.Study(ctx, sid)
 	if err != nil {
 		s.fail(c, err)
 		return
+	}
+	fk.zone = st.Zone.String()
+	snaps := func() ([]*delphi.Snapshot, error) { return s.roundSnapshots(ctx, sid, n) }
+	if _, ok := rc.fragment(fk); !ok {
+		// The summary must be built: its snapshots are read while the page's other parts are.
+		snaps = s.snapshotsAsync(ctx, sid, n)
 	}
 	var closed []int
 	for _, r := range st.Rounds {
@@ -392,7 +397,7 @@ func (s *Server) reportSummary(c *gin.Context, rc *reportCache) {
 	// closed), the view, the reader's role (the admin sees one more menu entry) and the list of
 	// closed rounds. It holds nothing of the reader (no email, no CSRF token: sign-out goes
 	// through a confirmation page), so a workshop room reloading it costs a map lookup.
-	key := pageKey{sid: sid, n: n, view: view, role: staff.Role, rounds: fmt.Sprint(closed), sugg: fk.sugg}
+	key := pageKey{sid: sid, n: n, view: view, role: staff.Role, rounds: fmt.Sprint(closed), sugg: fk.sugg, zone: fk.zone}
 	pg, err := rc.page(ctx, key, func() (raw, gz []byte, err error) {
 		v := &templates.ReportSummaryPage{Page: s.tpage(templates.Page{Title: fmt.Sprintf("Round %d · %s", n, st.Title),
 			Nav: "reports", Staff: &templates.Staff{Role: staff.Role}}),
@@ -615,7 +620,12 @@ func (s *Server) apiReport(c *gin.Context) {
 	// A closed round's results never change; suggestions are triaged later, so they are built
 	// for each request (they are small).
 	cacheable := file != "suggestions.csv"
-	ex, err := s.exports.get(ctx, exportKey{sid, n, file, full}, cacheable, func() (*builtExport, error) {
+	st, err := s.svc.Study(ctx, sid) // the human-readable dates are in its zone
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	ex, err := s.exports.get(ctx, exportKey{sid, n, file, full, st.Zone.String()}, cacheable, func() (*builtExport, error) {
 		return s.buildExport(ctx, sid, n, file, full)
 	})
 	if err != nil {

@@ -94,7 +94,7 @@ type respondOut struct {
 	Editable    bool                        `json:"editable"`
 	Consented   bool                        `json:"consented"`
 	SubmittedAt *time.Time                  `json:"submitted_at"`
-	Items       []itemOut                   `json:"items"`
+	Items       itemsSlot                   `json:"items"`
 	Answers     escaped[[]delphi.Answer]    `json:"answers"`
 	Scale       escaped[survey.Scale]       `json:"scale"`
 	Placement   *escaped[*survey.Placement] `json:"placement,omitempty"`
@@ -132,7 +132,7 @@ func (s *Server) apiRespond(c *gin.Context) {
 	}()
 	out, err := s.respondOf(e, q)
 	if err == nil {
-		err = json.MarshalWrite(buf, out, respondOutOptions())
+		err = out.write(buf)
 	}
 	if err != nil {
 		s.fail(c, fmt.Errorf("questionnaire: %w", err))
@@ -141,10 +141,60 @@ func (s *Server) apiRespond(c *gin.Context) {
 	c.Data(http.StatusOK, "application/json; charset=utf-8", buf.Bytes())
 }
 
+// write writes the document into buf: the library encodes it with an empty items array, whose
+// place it notes, and the items, each encoded once for the round and language (sharedItem),
+// go in that place with the expert's own answers encoded between their halves. Nothing of
+// the items is checked again on every request (jsontext re-reads every value it is given).
+func (out *respondOut) write(buf *bytes.Buffer) error {
+	if err := json.MarshalWrite(buf, out, respondOutOptions()); err != nil {
+		return err
+	}
+	at := int(out.Items.at)
+	doc := buf.Bytes()
+	if at <= 0 || at >= len(doc) || doc[at-1] != '[' || doc[at] != ']' {
+		return fmt.Errorf("the items' place in the document is lost (at %d)", at)
+	}
+	rest := bytes.Clone(doc[at:])
+	buf.Truncate(at)
+	b := buf.AvailableBuffer()
+	for i, it := range out.Items.items {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, it.shared.head...)
+		if it.shared.tail != nil {
+			own, err := json.Marshal(it.own, apiJSONOptions())
+			if err != nil {
+				return fmt.Errorf("own answer to item %s: %w", it.shared.id, err)
+			}
+			b = append(append(b, own...), it.shared.tail...)
+		}
+	}
+	buf.Write(b)
+	buf.Write(rest)
+	return nil
+}
+
+// itemsSlot is the items of respondOut: the library writes an empty array and notes where its
+// elements go (respondOut.write puts them there).
+type itemsSlot struct {
+	items []itemOut
+	at    int64
+}
+
+// MarshalJSONTo writes [] and notes the offset of ].
+func (sl *itemsSlot) MarshalJSONTo(enc *jsontext.Encoder) error {
+	if err := enc.WriteToken(jsontext.BeginArray); err != nil {
+		return err
+	}
+	sl.at = enc.OutputOffset()
+	return enc.WriteToken(jsontext.EndArray)
+}
+
 // respondOf is the expert's questionnaire as written, its items from sharedItems.
 func (s *Server) respondOf(e *delphi.Expert, q *delphi.Questionnaire) (*respondOut, error) {
 	out := &respondOut{Study: escaped[respondStudy]{respondStudy{ID: e.Study.ID, Title: e.Study.Title, Description: e.Study.Def.Description, Contact: e.Study.Contact, ContactName: e.Study.ContactName}},
-		Editable: q.Editable, Consented: q.Consented, SubmittedAt: timePtr(q.SubmittedAt), Items: []itemOut{},
+		Editable: q.Editable, Consented: q.Consented, SubmittedAt: timePtr(q.SubmittedAt),
 		Answers: escaped[[]delphi.Answer]{[]delphi.Answer{}}, Scale: escaped[survey.Scale]{e.Study.Def.Scale}}
 	if p := e.Study.Def.Placement; p != nil {
 		out.Placement = &escaped[*survey.Placement]{p}
@@ -165,12 +215,12 @@ func (s *Server) respondOf(e *delphi.Expert, q *delphi.Questionnaire) (*respondO
 		}
 		s.respondItems.Put(key, shared)
 	}
-	out.Items = make([]itemOut, len(shared))
+	out.Items.items = make([]itemOut, len(shared))
 	for i := range shared {
 		it := &shared[i]
-		out.Items[i].shared = it
+		out.Items.items[i].shared = it
 		if f := q.Feedback[it.id]; f != nil {
-			out.Items[i].own = f.Own
+			out.Items.items[i].own = f.Own
 		}
 		if a, ok := q.Answers[it.id]; ok {
 			out.Answers.v = append(out.Answers.v, a)
@@ -188,113 +238,106 @@ type itemsKey struct {
 }
 
 // sharedItem is an item of the questionnaire as every expert of the round reading in one
-// language gets it, encoded once: the members of its respondItem and of its panelJSON.
+// language gets it, encoded once by the library: with feedback, the object's bytes before and
+// after the expert's own previous answer ({item…, "feedback": {"from_round": n, "own": | ,
+// panel…}}); without, the whole object in head and tail nil.
 type sharedItem struct {
-	id        string
-	item      []member
-	fromRound int
-	panel     []member // nil without feedback
+	id         string
+	head, tail []byte
 }
 
-// member is a member of a JSON object: its name and its encoded value.
-type member struct {
-	name  string
-	value jsontext.Value
-}
-
-// itemOut is respondItem as the handler writes it: the shared members, with the expert's own
-// previous answer where feedbackJSON has it (TestRespondDocument holds the two to the byte).
+// itemOut is an item of respondOut: the shared encoding, with the expert's own previous answer
+// where feedbackJSON has it (TestRespondDocument holds the two to the byte).
 type itemOut struct {
 	shared *sharedItem
 	own    *delphi.Answer
-}
-
-// MarshalJSONTo writes {item…, "feedback": {"from_round": n, "own": own, panel…}}.
-func (it itemOut) MarshalJSONTo(enc *jsontext.Encoder) error {
-	if err := enc.WriteToken(jsontext.BeginObject); err != nil {
-		return err
-	}
-	if err := writeMembers(enc, it.shared.item); err != nil {
-		return err
-	}
-	if it.shared.panel != nil {
-		for _, t := range []jsontext.Token{jsontext.String("feedback"), jsontext.BeginObject,
-			jsontext.String("from_round"), jsontext.Int(int64(it.shared.fromRound)), jsontext.String("own")} {
-			if err := enc.WriteToken(t); err != nil {
-				return err
-			}
-		}
-		if err := (escaped[*delphi.Answer]{it.own}).MarshalJSONTo(enc); err != nil {
-			return err
-		}
-		if err := writeMembers(enc, it.shared.panel); err != nil {
-			return err
-		}
-		if err := enc.WriteToken(jsontext.EndObject); err != nil {
-			return err
-		}
-	}
-	return enc.WriteToken(jsontext.EndObject)
-}
-
-// writeMembers writes ms into the object enc is writing.
-func writeMembers(enc *jsontext.Encoder, ms []member) error {
-	for _, m := range ms {
-		if err := enc.WriteToken(jsontext.String(m.name)); err != nil {
-			return err
-		}
-		if err := enc.WriteValue(m.value); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // sharedItems encodes the questionnaire's items and the panel's part of their feedback.
 func sharedItems(q *delphi.Questionnaire) ([]sharedItem, error) {
 	out := make([]sharedItem, len(q.Items))
 	for i, it := range q.Items {
-		item, err := membersOf(it)
+		var panel any
+		if f := q.Feedback[it.ID]; f != nil {
+			panel = panelJSON{NRated: f.NRated, NUnable: f.NUnable, Hist: f.Hist, Bands: f.Bands,
+				Median: f.Median, Class: f.Class, Groups: f.Groups, HiddenGroups: f.HiddenGroups, Comments: f.Comments}
+		}
+		sh, err := encodeShared(it.ID, it, panel, q.PrevRound)
 		if err != nil {
 			return nil, fmt.Errorf("item %s: %w", it.ID, err)
 		}
-		out[i] = sharedItem{id: it.ID, item: item, fromRound: q.PrevRound}
-		if f := q.Feedback[it.ID]; f != nil {
-			panel, err := membersOf(panelJSON{NRated: f.NRated, NUnable: f.NUnable, Hist: f.Hist, Bands: f.Bands,
-				Median: f.Median, Class: f.Class, Groups: f.Groups, HiddenGroups: f.HiddenGroups, Comments: f.Comments})
-			if err != nil {
-				return nil, fmt.Errorf("feedback of item %s: %w", it.ID, err)
-			}
-			out[i].panel = panel
-		}
+		out[i] = sh
 	}
 	return out, nil
 }
 
-// membersOf encodes v, a struct, and returns the members of the object.
-func membersOf(v any) ([]member, error) {
+// encodeShared encodes an item (a struct) and, when panel is not nil, its feedback object with
+// a null where the expert's own answer goes, and cuts the bytes there.
+func encodeShared(id string, item, panel any, fromRound int) (sharedItem, error) {
+	var b bytes.Buffer
+	enc := jsontext.NewEncoder(&b, apiJSONOptions())
+	if err := enc.WriteToken(jsontext.BeginObject); err != nil {
+		return sharedItem{}, err
+	}
+	if err := writeMembersOf(enc, item); err != nil {
+		return sharedItem{}, err
+	}
+	var cut int64
+	if panel != nil {
+		for _, t := range []jsontext.Token{jsontext.String("feedback"), jsontext.BeginObject,
+			jsontext.String("from_round"), jsontext.Int(int64(fromRound)), jsontext.String("own"), jsontext.Null} {
+			if err := enc.WriteToken(t); err != nil {
+				return sharedItem{}, err
+			}
+		}
+		cut = enc.OutputOffset()
+		if err := writeMembersOf(enc, panel); err != nil {
+			return sharedItem{}, err
+		}
+		if err := enc.WriteToken(jsontext.EndObject); err != nil {
+			return sharedItem{}, err
+		}
+	}
+	if err := enc.WriteToken(jsontext.EndObject); err != nil {
+		return sharedItem{}, err
+	}
+	all := bytes.TrimSuffix(b.Bytes(), []byte("\n"))
+	if panel == nil {
+		return sharedItem{id: id, head: all}, nil
+	}
+	if !bytes.HasSuffix(all[:cut], []byte("null")) {
+		return sharedItem{}, fmt.Errorf("the own answer's place is lost (at %d)", cut)
+	}
+	return sharedItem{id: id, head: all[: cut-4 : cut-4], tail: all[cut:]}, nil
+}
+
+// writeMembersOf encodes v, a struct, and writes its members into the object enc is writing.
+func writeMembersOf(enc *jsontext.Encoder, v any) error {
 	b, err := json.Marshal(v, apiJSONOptions())
 	if err != nil {
-		return nil, err
+		return err
 	}
 	dec := jsontext.NewDecoder(bytes.NewReader(b))
 	if _, err := dec.ReadToken(); err != nil { // {
-		return nil, err
+		return err
 	}
-	var ms []member
 	for dec.PeekKind() != '}' {
-		tok, err := dec.ReadToken()
+		name, err := dec.ReadToken()
 		if err != nil {
-			return nil, err
+			return err
 		}
-		name := tok.String() // before the token is voided by the next read
+		if err := enc.WriteToken(name); err != nil {
+			return err
+		}
 		val, err := dec.ReadValue()
 		if err != nil {
-			return nil, err
+			return err
 		}
-		ms = append(ms, member{name: name, value: val.Clone()})
+		if err := enc.WriteValue(val); err != nil {
+			return err
+		}
 	}
-	return ms, nil
+	return nil
 }
 
 func (s *Server) apiConsent(c *gin.Context) {
@@ -424,13 +467,7 @@ func (s *Server) apiWithdrawSelf(c *gin.Context) {
 func sharedSize(items []sharedItem) int {
 	n := 0
 	for i := range items {
-		n += len(items[i].id)
-		for _, m := range items[i].item {
-			n += len(m.name) + len(m.value)
-		}
-		for _, m := range items[i].panel {
-			n += len(m.name) + len(m.value)
-		}
+		n += len(items[i].id) + len(items[i].head) + len(items[i].tail)
 	}
 	return n
 }

@@ -76,6 +76,7 @@ var pageRules = map[string]string{
 	"GET /console/studies/:sid":                        anyStaff,
 	"POST /console/studies":                            runners,
 	"POST /console/studies/:sid/contact":               runners,
+	"POST /console/studies/:sid/time-zone":             runners,
 	"POST /console/studies/:sid/finish":                runners,
 	"GET /console/studies/:sid/panel":                  runners,
 	"POST /console/studies/:sid/panel":                 runners,

@@ -23,4 +23,9 @@ document.addEventListener("DOMContentLoaded", function () {
     };
     draft.addEventListener("change", update);
   }
+  // new study: the time zone field starts with the browser's zone (left empty it means UTC)
+  var zone = document.querySelector("input[data-browser-zone]");
+  if (zone && zone.value === "" && window.Intl && Intl.DateTimeFormat) {
+    zone.value = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+  }
 });

@@ -20,6 +20,7 @@ document.documentElement.classList.add("js");
     var status = document.getElementById("save-status");
     var pending = load();
     var inflight = false, leaving = false, durable = true, retryTimer = null, retryDelay = 2000, typingTimers = {};
+    var offline = false, queuedGo = ""; // the last save failed for the network; a "Save and …" waiting for it
 
     function load() {
       try { return JSON.parse(localStorage.getItem(key) || "{}") || {}; } catch (e) { return {}; }
@@ -35,6 +36,7 @@ document.documentElement.classList.add("js");
     }
     function say(state, extra) {
       if (!status) return;
+      if (queuedGo && state === "offline") state = "queued";
       var msg = status.getAttribute("data-" + state) || "";
       status.textContent = extra ? msg + " " + extra : msg;
       status.className = "save-status " + state;
@@ -133,7 +135,7 @@ document.documentElement.classList.add("js");
     function flush() {
       if (inflight) return;
       var ids = Object.keys(pending);
-      if (!ids.length) { say("saved"); return; }
+      if (!ids.length) { say("saved"); if (queuedGo) post(queuedGo); return; }
       var id = ids[0], a = pending[id], body = JSON.stringify({ answers: [a] });
       inflight = true;
       say("saving");
@@ -144,6 +146,7 @@ document.documentElement.classList.add("js");
         return res.json().catch(function () { return {}; }).then(function (j) { return { res: res, j: j }; });
       }).then(function (r) {
         inflight = false;
+        offline = false;
         if (r.res.ok) {
           if (pending[id] && same(pending[id], a)) delete pending[id];
           persist();
@@ -159,13 +162,17 @@ document.documentElement.classList.add("js");
           persist();
           itemError(id, msg);
           say("error", msg);
-          if (Object.keys(pending).length) flush();
+          if (r.res.status === 409 || r.res.status === 410) deadEnd(r.res.status, msg);
+          if (Object.keys(pending).length || queuedGo) flush(); // a queued post then shows the server's page
           return;
         }
-        say("offline");
+        // A server error: its plain words (nothing saved is lost); the change stays queued.
+        if (r.res.status >= 500 && r.j && r.j.error && r.j.error.message) say("error", r.j.error.message);
+        else say("offline");
         retry();
       }, function () {
         inflight = false;
+        offline = true;
         say("offline");
         retry();
       });
@@ -196,7 +203,47 @@ document.documentElement.classList.add("js");
     });
     // Posting the form saves everything on the page: no need to warn then. What is pending stays
     // in localStorage until the next page shows it saved (or sends it again: saves are idempotent).
-    form.addEventListener("submit", function () { leaving = true; });
+    form.addEventListener("submit", function (ev) { offlineSubmit(ev); });
+
+    // deadEnd says why saving can no longer work (the round closed, the link was replaced) in
+    // the server's plain words; after a close it links to the expert's answers, read-only.
+    function deadEnd(code, msg) {
+      status.textContent = msg + " ";
+      status.className = "save-status error";
+      if (code !== 409) return;
+      var a = document.createElement("a");
+      a.href = "/respond";
+      a.textContent = status.getAttribute("data-answers") || "";
+      status.appendChild(a);
+    }
+
+    // offlineSubmit: "Save and continue" (or back, or stay) while offline, or with changes not
+    // yet sent, would leave for the browser's offline page. Instead the page's answers join
+    // the autosave queue, which is sent when the connection returns; then the form is posted
+    // and the expert goes on. Online with nothing pending, the form posts as without JS.
+    function offlineSubmit(ev) {
+      if (!offline && navigator.onLine !== false && !Object.keys(pending).length) { leaving = true; return; }
+      ev.preventDefault();
+      var boxes = form.querySelectorAll(".item");
+      for (var i = 0; i < boxes.length; i++) {
+        var id = boxes[i].getAttribute("data-item"), a = answerOf(id);
+        if (pending[id] || a.rating != null || a.unable || a.placement || a.comment || a.reason) pending[id] = a;
+      }
+      persist();
+      queuedGo = (ev.submitter && ev.submitter.value) || "next";
+      if (offline || navigator.onLine === false) say("offline");
+      flush();
+    }
+
+    // post sends the form as a button named go would, once its answers reached the server.
+    function post(go) {
+      var g = document.createElement("input");
+      g.type = "hidden"; g.name = "go"; g.value = go;
+      form.appendChild(g);
+      queuedGo = "";
+      leaving = true;
+      HTMLFormElement.prototype.submit.call(form);
+    }
 
     // Unsent changes from an earlier visit: put them back on the page and send them.
     Object.keys(pending).forEach(function (id) {
