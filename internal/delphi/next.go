@@ -233,7 +233,15 @@ type Progress struct {
 	Countries []ProgressRow    `json:"countries"`
 	NotYet    []ProgressPerson `json:"not_submitted"`
 	// Links counts the invited panelists (withdrawn ones aside) by where their link stands;
-	// Panelists says it for each, in panelist id order.
+	// Panelists says it for each, in panelist id order (not in the progress JSON, which
+	// facilitators poll: see RoundInvitations).
+	Links     LinkCounts       `json:"links"`
+	Panelists []PanelistStatus `json:"-"`
+}
+
+// RoundInvitations is where each invited panelist's link stands in a round, with the counts.
+type RoundInvitations struct {
+	Round     int              `json:"round"`
 	Links     LinkCounts       `json:"links"`
 	Panelists []PanelistStatus `json:"panelists"`
 }

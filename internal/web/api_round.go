@@ -164,6 +164,22 @@ func (s *Server) apiProgress(c *gin.Context) {
 	c.JSON(http.StatusOK, p)
 }
 
+// apiRoundInvitations serves GET …/rounds/{n}/invitations: per invited panelist, link issued,
+// email sent, link opened, round submitted.
+func (s *Server) apiRoundInvitations(c *gin.Context) {
+	sid, n, err := studyRound(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	p, err := s.svc.Progress(c.Request.Context(), sid, n)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, delphi.RoundInvitations{Round: p.Round, Links: p.Links, Panelists: p.Panelists})
+}
+
 // invitationsInput is the optional body of POST …/rounds/{n}/invitations: the panelists to
 // issue links for (default: the round's), and whether to queue the emails.
 type invitationsInput struct {

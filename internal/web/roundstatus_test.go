@@ -12,7 +12,7 @@ import (
 	"github.com/cart-cd/delphi/internal/delphi"
 )
 
-// TestRoundLinkStatus: the progress JSON says per panelist whether their link was issued, the
+// TestRoundLinkStatus: the round's invitations JSON says per panelist whether their link was issued, the
 // email sent (or failed, with the reason), the link opened (once, at its first use), the round
 // submitted, and counts each.
 func TestRoundLinkStatus(t *testing.T) {
@@ -20,13 +20,18 @@ func TestRoundLinkStatus(t *testing.T) {
 	sid := e.study("example")
 	ids := e.panel(sid, 4, "haematologist")
 	e.must(e.call("POST", fmt.Sprintf("/api/v1/studies/%d/rounds", sid), e.admin, map[string]any{}, nil), 201)
-	progress := func() delphi.Progress {
+	progress := func() delphi.RoundInvitations {
 		t.Helper()
-		var p delphi.Progress
-		e.must(e.call("GET", fmt.Sprintf("/api/v1/studies/%d/rounds/1/progress", sid), e.admin, nil, &p), 200)
+		var p delphi.RoundInvitations
+		e.must(e.call("GET", fmt.Sprintf("/api/v1/studies/%d/rounds/1/invitations", sid), e.admin, nil, &p), 200)
+		var pr delphi.Progress // the progress counts them too
+		e.must(e.call("GET", fmt.Sprintf("/api/v1/studies/%d/rounds/1/progress", sid), e.admin, nil, &pr), 200)
+		if pr.Links != p.Links {
+			t.Errorf("progress counts %+v, invitations %+v", pr.Links, p.Links)
+		}
 		return p
 	}
-	status := func(p delphi.Progress, id int64) delphi.PanelistStatus {
+	status := func(p delphi.RoundInvitations, id int64) delphi.PanelistStatus {
 		for _, ps := range p.Panelists {
 			if ps.PanelistID == id {
 				return ps
