@@ -247,7 +247,8 @@ type RoundInvitations struct {
 }
 
 // LinkCounts counts invited panelists who are still on the panel: with a current link, whose
-// latest email of the round was sent or failed, who opened their link, who submitted.
+// latest email of the round was sent or failed, who opened their link while the round was open,
+// who submitted.
 type LinkCounts struct {
 	Invited   int `json:"invited"`
 	Issued    int `json:"issued"`
@@ -268,7 +269,8 @@ type PanelistStatus struct {
 	Withdrawn   bool       `json:"withdrawn"`
 	LinkIssued  *time.Time `json:"link_issued"` // nil: no current link (none issued, or revoked)
 	LinkExpires *time.Time `json:"link_expires"`
-	Opened      *time.Time `json:"opened"` // first use of the current link, in this round or before
+	LinkOpened  *time.Time `json:"link_opened"` // first use of the current link, in any round
+	Opened      *time.Time `json:"opened"`      // first use of a link while this round was open
 	// Mail is the latest email of the round: "none", "queued", "sent" or "failed" (MailError
 	// says why); MailAt is when it was sent, or queued when not sent.
 	Mail      string     `json:"mail"`
@@ -289,9 +291,9 @@ func timePtr(s string) *time.Time {
 // panelistStatus reads one panelist's activity into a status, and counts it.
 func panelistStatus(p store.Panelist, a store.Activity, now time.Time, c *LinkCounts) PanelistStatus {
 	ps := PanelistStatus{PanelistID: p.ID, Pseudonym: p.Pseudonym, Name: p.Name, Email: p.Email, Group: p.Group,
-		Withdrawn: p.WithdrawnAt != "", Answered: a.Answered, Submitted: timePtr(a.Submitted), Mail: "none"}
+		Withdrawn: p.WithdrawnAt != "", Answered: a.Answered, Submitted: timePtr(a.Submitted), Opened: timePtr(a.Opened), Mail: "none"}
 	if exp := timePtr(a.LinkExpires); exp != nil && exp.After(now) {
-		ps.LinkIssued, ps.LinkExpires, ps.Opened = timePtr(a.LinkIssued), exp, timePtr(a.LinkOpened)
+		ps.LinkIssued, ps.LinkExpires, ps.LinkOpened = timePtr(a.LinkIssued), exp, timePtr(a.LinkOpened)
 	}
 	switch {
 	case a.MailSent != "":

@@ -20,12 +20,13 @@ func TestRoundLinkStatus(t *testing.T) {
 	sid := e.study("example")
 	ids := e.panel(sid, 4, "haematologist")
 	e.must(e.call("POST", fmt.Sprintf("/api/v1/studies/%d/rounds", sid), e.admin, map[string]any{}, nil), 201)
+	round := 1
 	progress := func() delphi.RoundInvitations {
 		t.Helper()
 		var p delphi.RoundInvitations
-		e.must(e.call("GET", fmt.Sprintf("/api/v1/studies/%d/rounds/1/invitations", sid), e.admin, nil, &p), 200)
+		e.must(e.call("GET", fmt.Sprintf("/api/v1/studies/%d/rounds/%d/invitations", sid, round), e.admin, nil, &p), 200)
 		var pr delphi.Progress // the progress counts them too
-		e.must(e.call("GET", fmt.Sprintf("/api/v1/studies/%d/rounds/1/progress", sid), e.admin, nil, &pr), 200)
+		e.must(e.call("GET", fmt.Sprintf("/api/v1/studies/%d/rounds/%d/progress", sid, round), e.admin, nil, &pr), 200)
 		if pr.Links != p.Links {
 			t.Errorf("progress counts %+v, invitations %+v", pr.Links, p.Links)
 		}
@@ -106,8 +107,20 @@ func TestRoundLinkStatus(t *testing.T) {
 	}
 	// a new link has not been opened yet
 	e.must(e.call("POST", fmt.Sprintf("/api/v1/studies/%d/rounds/1/invitations", sid), e.admin, map[string]any{"panelists": []int64{ids[0]}}, nil), 201)
-	if s := status(progress(), ids[0]); s.Opened != nil || s.LinkIssued == nil {
-		t.Errorf("after a new link: %+v", s)
+	if s := status(progress(), ids[0]); s.LinkOpened != nil || s.LinkIssued == nil || s.Opened == nil {
+		t.Errorf("after a new link (not opened; the round was): %+v", s)
+	}
+
+	// round 2 reuses the link: opened in round 1, not yet in round 2
+	e.must(e.call("POST", fmt.Sprintf("/api/v1/studies/%d/rounds/1/close", sid), e.admin, nil, nil), 200)
+	e.must(e.call("POST", fmt.Sprintf("/api/v1/studies/%d/rounds", sid), e.admin, map[string]any{}, nil), 201)
+	round = 2
+	if s := status(progress(), ids[1]); s.LinkOpened == nil || s.Opened != nil {
+		t.Errorf("round 2 before its first use: %+v", s)
+	}
+	e.must(e.call("GET", "/api/v1/respond", tok[ids[1]], nil, nil), 200)
+	if s := status(progress(), ids[1]); s.Opened == nil {
+		t.Errorf("round 2 after its first use: %+v", s)
 	}
 }
 
