@@ -57,6 +57,13 @@ func TestBrowserConsoleWidths(t *testing.T) {
 			b.do("open round 1", chromedp.Click(`button[name=action][value=open]`))
 			b.waitPage("round 1 is open", `location.pathname.endsWith("/rounds/1") && document.getElementById("n-issued") !== null`)
 			b.noSideways("round page", vp.width)
+			e.web.Mailer = nil // without email: the page says so and how to set it up
+			b.do("reload without email", chromedp.Reload())
+			b.waitPage("no email", `document.readyState === "complete" && (document.getElementById("reminders-why")||{innerText:""}).innerText.includes("email is not configured")`)
+			b.noSideways("round page without email", vp.width)
+			e.web.Mailer = &recordingSender{}
+			b.do("reload with email", chromedp.Reload())
+			b.waitPage("email", `document.readyState === "complete" && document.querySelector('form[action$="/rounds/1/invitations"]') !== null`)
 			if got := b.text("#n-issued"); got != "0" {
 				t.Errorf("links before any was issued: %q", got)
 			}
