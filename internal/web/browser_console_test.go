@@ -18,11 +18,7 @@ import (
 // per panelist, what became of each link.
 func TestBrowserConsoleWidths(t *testing.T) {
 	exe := chromiumPath(t)
-	for _, vp := range []struct {
-		name          string
-		width, height int64
-		mobile        bool
-	}{{"phone", 390, 844, true}, {"laptop", 1366, 768, false}} {
+	for _, vp := range phoneAndLaptop {
 		t.Run(vp.name, func(t *testing.T) {
 			e := newEnv(t)
 			sid := e.study("cart-cd")
@@ -34,11 +30,7 @@ func TestBrowserConsoleWidths(t *testing.T) {
 			study := fmt.Sprintf("/console/studies/%d", sid)
 
 			b := newBrowserRun(t, exe, 90*time.Second)
-			if vp.mobile {
-				b.do("phone", chromedp.EmulateViewport(vp.width, vp.height, chromedp.EmulateMobile))
-			} else {
-				b.do("laptop", chromedp.EmulateViewport(vp.width, vp.height))
-			}
+			b.emulate(vp)
 			b.signIn(base, "/console", "fac@test", "facilitator password", "/console")
 			b.noSideways("studies", vp.width)
 			visit := func(path, heading string) {
@@ -114,11 +106,7 @@ func TestBrowserConsoleWidths(t *testing.T) {
 
 			// the admin's own pages: the staff list and the audit logs
 			a := newBrowserRun(t, exe, 60*time.Second)
-			if vp.mobile {
-				a.do("phone", chromedp.EmulateViewport(vp.width, vp.height, chromedp.EmulateMobile))
-			} else {
-				a.do("laptop", chromedp.EmulateViewport(vp.width, vp.height))
-			}
+			a.emulate(vp)
 			a.signIn(base, "/console/staff", "admin@test", adminPassword, "/console/staff")
 			a.noSideways("staff", vp.width)
 			for _, pg := range []struct{ path, heading string }{{study + "/audit", "Audit"}, {"/console/audit", "Audit"}} {
@@ -152,4 +140,24 @@ func (e *env) groupIDs(sid int64) []string {
 		ids = append(ids, g.ID)
 	}
 	return ids
+}
+
+// viewport is a screen a test runs on.
+type viewport struct {
+	name          string
+	width, height int64
+	mobile        bool
+}
+
+// phoneAndLaptop are the two screens pages must fit.
+var phoneAndLaptop = []viewport{{"phone", 390, 844, true}, {"laptop", 1366, 768, false}}
+
+// emulate sets the browser's screen.
+func (b *browserRun) emulate(vp viewport) {
+	b.t.Helper()
+	if vp.mobile {
+		b.do(vp.name, chromedp.EmulateViewport(vp.width, vp.height, chromedp.EmulateMobile))
+	} else {
+		b.do(vp.name, chromedp.EmulateViewport(vp.width, vp.height))
+	}
 }
