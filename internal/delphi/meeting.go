@@ -9,6 +9,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -560,8 +562,8 @@ func (s *Service) OpenVote(ctx context.Context, a Actor, id int64, item string, 
 	return s.freshView(ctx, m.ID)
 }
 
-// questionText is the question as the decision records it.
-func questionText(def *survey.Definition, q Question) string {
+// QuestionText is the question as the decision and the meeting's record state it.
+func QuestionText(q Question) string {
 	if q.Kind == outcome.VoteOptions {
 		return "options: core, an expansion module, or exclude"
 	}
@@ -613,7 +615,7 @@ func (s *Service) CloseVote(ctx context.Context, a Actor, id int64, item string)
 			return err
 		}
 		in := MeetingVoteInput{Item: item, Meeting: fmt.Sprintf("%s (%s, meeting %d)", m.Title, m.Date, m.ID),
-			Question: questionText(st.Def, q), Vote: outcome.Vote{Kind: q.Kind, Tier: q.Tier, Module: q.Module, Counts: map[string]int{}}}
+			Question: QuestionText(q), Vote: outcome.Vote{Kind: q.Kind, Tier: q.Tier, Module: q.Module, Counts: map[string]int{}}}
 		perGroup := map[string]map[string]int{}
 		for _, c := range counts {
 			in.Vote.Counts[c.Option] += c.N
@@ -1028,15 +1030,20 @@ func (s *Service) MeetingPulse(ctx context.Context, id int64) (Pulse, error) {
 // MeetingReport is the record of a meeting: attendees by group (never by name), and each item's
 // question, counts and result. It carries no join code and nothing that names a voter.
 type MeetingReport struct {
-	Meeting        int64             `json:"meeting"`
-	Study          int64             `json:"study"`
-	StudyTitle     string            `json:"study_title"`
-	Title          string            `json:"title"`
-	Date           string            `json:"date"`
-	Place          string            `json:"place"`
-	State          string            `json:"state"`
-	Attendees      int               `json:"attendees"`
+	Meeting    int64  `json:"meeting"`
+	Study      int64  `json:"study"`
+	StudyTitle string `json:"study_title"`
+	Title      string `json:"title"`
+	Date       string `json:"date"`
+	Place      string `json:"place"`
+	State      string `json:"state"`
+	Attendees  int    `json:"attendees"`
+	// AttendeeGroups are the groups with at least MinGroupSize attendees, less any whose
+	// removal would let a smaller one be deduced; OtherAttendees is the rest together (0 or at
+	// least MinGroupSize), HiddenGroups how many groups they are.
 	AttendeeGroups map[string]int    `json:"attendee_groups"`
+	OtherAttendees int               `json:"other_attendees"`
+	HiddenGroups   int               `json:"hidden_groups"`
 	Rule           survey.Meeting    `json:"rule"`
 	RuleHash       string            `json:"rule_hash"`
 	MinGroupSize   int               `json:"min_group_size"`
@@ -1045,7 +1052,61 @@ type MeetingReport struct {
 
 // Report returns a meeting's record; the caller audits the download.
 func (s *Service) Report(ctx context.Context, a Actor, id int64) (*MeetingReport, error) {
-	v, err := s.Meeting(ctx, a, id)
+	m, _, err := s.meetingFor(ctx, a, id, false)
+	if err != nil {
+		return nil, err
+	}
+	return s.reportOf(ctx, m)
+}
+
+// StudyMeetingReports returns the records of a study's meetings, oldest first, for the study's
+// exports and methods text (the route names the study: its guard checked access).
+func (s *Service) StudyMeetingReports(ctx context.Context, studyID int64) ([]*MeetingReport, error) {
+	ms, err := s.st.StudyMeetings(ctx, studyID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*MeetingReport, 0, len(ms))
+	for i := len(ms) - 1; i >= 0; i-- {
+		r, err := s.reportOf(ctx, ms[i])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// MeetingsPrint fingerprints what the records of a study's meetings hold (meetings, lists,
+// votes closed, attendees), cheaply: cached exports and pages that include them are keyed by it.
+func (s *Service) MeetingsPrint(ctx context.Context, studyID int64) (uint64, error) {
+	ms, err := s.st.StudyMeetings(ctx, studyID)
+	if err != nil || len(ms) == 0 {
+		return 0, err
+	}
+	h := fnv.New64a()
+	for _, m := range ms {
+		fmt.Fprintf(h, "%d|%s|%s|%s|%s\n", m.ID, m.Title, m.Date, m.Place, m.State)
+		items, err := s.st.MeetingItems(ctx, m.ID)
+		if err != nil {
+			return 0, err
+		}
+		for _, it := range items {
+			fmt.Fprintf(h, "%s|%s|%d|%s\n", it.ItemID, it.State, it.DecisionID, it.Question)
+		}
+		groups, err := s.st.AttendeeGroups(ctx, m.ID)
+		if err != nil {
+			return 0, err
+		}
+		for _, g := range groups {
+			fmt.Fprintf(h, "%s=%d\n", g.GroupID, g.N)
+		}
+	}
+	return h.Sum64(), nil
+}
+
+func (s *Service) reportOf(ctx context.Context, m store.Meeting) (*MeetingReport, error) {
+	v, err := s.meetingView(ctx, m)
 	if err != nil {
 		return nil, err
 	}
@@ -1055,9 +1116,24 @@ func (s *Service) Report(ctx context.Context, a Actor, id int64) (*MeetingReport
 	}
 	rb, _ := json.Marshal(v.Rule) // hashed as RecordMeetingVote hashes it
 	sum := sha256.Sum256(rb)
-	return &MeetingReport{Meeting: v.ID, Study: v.StudyID, StudyTitle: st.Title, Title: v.Title, Date: v.Date, Place: v.Place,
-		State: v.State, Attendees: v.Attendees, AttendeeGroups: v.AttendeeGroups, Rule: v.Rule, RuleHash: hex.EncodeToString(sum[:]),
-		MinGroupSize: v.MinGroupSize, Items: v.Items}, nil
+	r := &MeetingReport{Meeting: v.ID, Study: v.StudyID, StudyTitle: st.Title, Title: v.Title, Date: v.Date, Place: v.Place,
+		State: v.State, Attendees: v.Attendees, AttendeeGroups: map[string]int{}, Rule: v.Rule, RuleHash: hex.EncodeToString(sum[:]),
+		MinGroupSize: v.MinGroupSize, Items: v.Items}
+	ids := slices.Sorted(maps.Keys(v.AttendeeGroups))
+	sizes := make([][]int, len(ids))
+	for i, g := range ids {
+		sizes[i] = []int{v.AttendeeGroups[g]}
+	}
+	hide := suppress(sizes, []int{v.Attendees}, v.MinGroupSize, nil)
+	for i, g := range ids {
+		if hide[i] {
+			r.OtherAttendees += v.AttendeeGroups[g]
+			r.HiddenGroups++
+		} else {
+			r.AttendeeGroups[g] = v.AttendeeGroups[g]
+		}
+	}
+	return r, nil
 }
 
 // AuditMeetingExport records a download of a meeting's record.

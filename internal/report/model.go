@@ -34,6 +34,9 @@ type Study struct {
 	Decisions []outcome.Decision
 	// Consented counts the panelists who recorded consent (-1: unknown).
 	Consented int
+	// Meetings are the records of the study's consensus meetings, oldest first (StudyOf
+	// leaves them empty: the caller reads them).
+	Meetings []*delphi.MeetingReport
 }
 
 // StudyOf takes what reports need from a study.

@@ -21,6 +21,9 @@ type exportKey struct {
 	n    int
 	file string
 	full bool
+	// meetings fingerprints the study's meetings (delphi.Service.MeetingsPrint) for the files
+	// that state them; 0 for the others
+	meetings uint64
 }
 
 // builtExport is an export as sent: its body (and the body gzipped, for text), type and name.

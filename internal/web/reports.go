@@ -39,7 +39,8 @@ type reportKey struct {
 	sid    int64
 	n      int
 	slides bool // the slides view's fragment, which has the slide-sized tables too
-	// sugg fingerprints the suggestions section: triage goes on after the round closed.
+	// sugg fingerprints the suggestions section and the meetings the methods text states:
+	// triage and meetings go on after the round closed.
 	sugg uint64
 }
 
@@ -362,7 +363,13 @@ func (s *Server) reportSummary(c *gin.Context, rc *reportCache) {
 		s.fail(c, err)
 		return
 	}
-	fk := reportKey{sid, n, view == "slides", suggestionsPrint(sugg)}
+	// the methods text states the study's meetings, held after the round closed
+	meet, err := s.svc.MeetingsPrint(ctx, sid)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	fk := reportKey{sid, n, view == "slides", suggestionsPrint(sugg) ^ meet}
 	var deck *deckOrder
 	if view == "slides" {
 		// the deck's items under discussion follow the outcome's ranking, which meeting
@@ -530,7 +537,7 @@ func (s *Server) reportOutcome(c *gin.Context) {
 }
 
 // reportStudy is the study as reports describe it, with the number of panelists who
-// recorded consent (the methods text states it).
+// recorded consent and the records of its consensus meetings (the methods text states them).
 func (s *Server) reportStudy(ctx context.Context, st *delphi.Study) (report.Study, error) {
 	rs := report.StudyOf(st)
 	n, err := s.svc.ConsentCount(ctx, st.ID)
@@ -538,7 +545,8 @@ func (s *Server) reportStudy(ctx context.Context, st *delphi.Study) (report.Stud
 		return rs, err
 	}
 	rs.Consented = n
-	return rs, nil
+	rs.Meetings, err = s.svc.StudyMeetingReports(ctx, st.ID)
+	return rs, err
 }
 
 // lastClosed returns the number of the study's last closed round, or 0.
@@ -615,7 +623,15 @@ func (s *Server) apiReport(c *gin.Context) {
 	// A closed round's results never change; suggestions are triaged later, so they are built
 	// for each request (they are small).
 	cacheable := file != "suggestions.csv"
-	ex, err := s.exports.get(ctx, exportKey{sid, n, file, full}, cacheable, func() (*builtExport, error) {
+	key := exportKey{sid: sid, n: n, file: file, full: full}
+	if file == "report.json" || file == "report.xlsx" || file == "report.html" {
+		// their methods text (and the workbook's Meetings sheet) state the study's meetings
+		if key.meetings, err = s.svc.MeetingsPrint(ctx, sid); err != nil {
+			s.fail(c, err)
+			return
+		}
+	}
+	ex, err := s.exports.get(ctx, key, cacheable, func() (*builtExport, error) {
 		return s.buildExport(ctx, sid, n, file, full)
 	})
 	if err != nil {
