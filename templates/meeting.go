@@ -147,3 +147,59 @@ func itoa(n int) string { return strconv.Itoa(n) }
 func qrSrc(png []byte) templ.SafeURL {
 	return templ.SafeURL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png))
 }
+
+// MeetingRecordPage is a meeting's record for presenters, on screen and on paper: attendees by
+// group (never by name; small groups together), and each item's question, counts and result.
+type MeetingRecordPage struct {
+	Page
+	MeetingID                             int64
+	StudyTitle, Title, Date, Place, State string
+	Attendees                             int
+	Groups                                []RecordCount // attendees per group, small groups together last
+	Rule, RuleHash                        string
+	Items                                 []RecordItem
+}
+
+// RecordCount is a count with its label.
+type RecordCount struct {
+	Label string
+	N     int
+}
+
+// RecordItem is an item of the record; Result is nil until its vote closed.
+type RecordItem struct {
+	ID, Label, Question, State string
+	Result                     *ScreenResult
+}
+
+// MeetingEditPage edits and reorders a meeting's list (facilitators and admins): a button per
+// move, so it needs neither drag nor JavaScript.
+type MeetingEditPage struct {
+	Page
+	MeetingID int64
+	Title     string
+	Ended     bool
+	Items     []EditItem
+	// Addable are the study's items not on the list (Value the id); the first Undecided of
+	// them are undecided.
+	Addable   []Option
+	Undecided int
+}
+
+// EditItem is an item of the list being edited; Voted items (open or closed) cannot leave it.
+type EditItem struct {
+	ID, Label, State string
+	Voted            bool
+}
+
+func recordURL(id int64) templ.SafeURL { return templ.SafeURL(fmt.Sprintf("/reports/meetings/%d/record", id)) }
+
+func editURL(id int64) templ.SafeURL { return templ.SafeURL(fmt.Sprintf("/reports/meetings/%d/items", id)) }
+
+// groupCount is a group's votes for the j-th option ("–" if it has none listed).
+func groupCount(g ScreenGroupVotes, j int) string {
+	if j < len(g.Counts) {
+		return itoa(g.Counts[j].N)
+	}
+	return "–"
+}

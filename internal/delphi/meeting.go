@@ -490,6 +490,50 @@ func (s *Service) SetMeetingItems(ctx context.Context, a Actor, id int64, items 
 	return s.freshView(ctx, m.ID)
 }
 
+// MeetingEdit is what the page that edits a meeting's list needs: the meeting, and the study's
+// items not on the list, those the outcome leaves undecided first (closest first), then the
+// others in the outcome's order.
+type MeetingEdit struct {
+	Meeting   *MeetingView
+	Addable   []Candidate
+	Undecided int // the first Undecided of Addable are undecided
+}
+
+// MeetingEditor returns a meeting's list and the items that may be added to it.
+func (s *Service) MeetingEditor(ctx context.Context, a Actor, id int64) (*MeetingEdit, error) {
+	m, _, err := s.meetingFor(ctx, a, id, true)
+	if err != nil {
+		return nil, err
+	}
+	v, err := s.freshView(ctx, m.ID)
+	if err != nil {
+		return nil, err
+	}
+	so, err := s.Outcome(ctx, v.StudyID)
+	if err != nil {
+		return nil, err
+	}
+	listed := map[string]bool{}
+	for _, it := range v.Items {
+		listed[it.Item] = true
+	}
+	ed := &MeetingEdit{Meeting: v}
+	for _, c := range s.RankUndecided(so) {
+		if !listed[c.Item] {
+			ed.Addable = append(ed.Addable, c)
+			listed[c.Item] = true
+		}
+	}
+	ed.Undecided = len(ed.Addable)
+	cands := s.closeness(so)
+	for _, e := range so.Entries {
+		if !listed[e.Item] {
+			ed.Addable = append(ed.Addable, cands[e.Item])
+		}
+	}
+	return ed, nil
+}
+
 // OpenVote opens the vote on an item of the list. One vote is open at a time.
 func (s *Service) OpenVote(ctx context.Context, a Actor, id int64, item string, q Question) (*MeetingView, error) {
 	m, b, err := s.meetingFor(ctx, a, id, true)

@@ -110,6 +110,9 @@ var pageRules = map[string]string{
 
 	"GET /reports/meetings/:mid":          anyStaff, // the meeting's study is checked in the domain
 	"GET /reports/studies/:sid/meetings":  anyStaff,
+	"GET /reports/meetings/:mid/record":   anyStaff,
+	"GET /reports/meetings/:mid/items":    runners, // checked in the domain, as the API's PUT …/items
+	"POST /reports/meetings/:mid/items":   runners,
 	"POST /reports/studies/:sid/meetings": runners,
 	"GET /m":                              public,
 	"GET /m/:code":                        public,
@@ -248,7 +251,8 @@ func denied(r response) bool {
 	case http.StatusForbidden:
 		var b apiErrorBody
 		_ = json.Unmarshal(r.Body, &b)
-		return b.Error.Field == "csrf" || strings.Contains(b.Error.Message, "may not") || strings.Contains(b.Error.Message, "only admins")
+		return b.Error.Field == "csrf" || strings.Contains(b.Error.Message, "may not") || strings.Contains(b.Error.Message, "only admins") ||
+			strings.Contains(b.Error.Message, "only facilitators and admins")
 	}
 	return false
 }
