@@ -57,8 +57,7 @@ type ScreenLink struct {
 type ScreenItem struct {
 	ID, Label, Section, State, Why string
 	Rounds                         []ScreenRound
-	Groups                         []ScreenGroup
-	Hidden                         int
+	Groups                         []ScreenGroup // a cell per round of Rounds
 	MinGroupSize                   int
 	Placement                      *ScreenPlacement
 	Comments                       []string
@@ -76,10 +75,17 @@ type ScreenRound struct {
 	NRated, Threshold int
 }
 
-// ScreenGroup is one group's % high in the last round.
+// ScreenGroup is one group's % high in each round.
 type ScreenGroup struct {
-	Label, PctHigh string
-	NRated         int
+	Label string
+	Cells []ScreenCell
+}
+
+// ScreenCell is a group's % high in a round, or the note that stands for it ("fewer than 5",
+// "withheld", "–" when it gave no rating).
+type ScreenCell struct {
+	PctHigh, Note string
+	NRated        int
 }
 
 // ScreenPlacement is the last round's placement answers.

@@ -1187,14 +1187,14 @@ func (s *Service) AuditMeetingExport(ctx context.Context, a Actor, r *MeetingRep
 	})
 }
 
-// Brief is what the presenter's screen shows of an item: its history over the rounds, the
-// groups of its last round that are large enough to show, its placement and a few comments.
+// Brief is what the presenter's screen shows of an item: its history over the rounds, for the
+// whole panel and per stakeholder group, its placement and a few comments.
 type Brief struct {
 	Rounds []BriefRound `json:"rounds"`
-	// Groups are the last round's groups with at least MinGroupSize ratings, less any whose
-	// removal would let a hidden one be deduced; Hidden counts the groups not shown.
+	// Groups are the stakeholder groups that rated the item in some round, in the definition's
+	// order, each with a cell per round of Rounds. A group is withheld from a round as the
+	// snapshot's disclosure rule withholds it (fewer than MinGroupSize, or deducible).
 	Groups       []BriefGroup       `json:"groups"`
-	Hidden       int                `json:"hidden"`
 	MinGroupSize int                `json:"min_group_size"`
 	Placement    *outcome.Placement `json:"placement"`
 	Comments     []string           `json:"comments"`
@@ -1209,19 +1209,34 @@ type BriefRound struct {
 	Threshold int      `json:"threshold"`
 }
 
-// BriefGroup is one group's result in the last round.
+// BriefGroup is one group's results, a cell per round of the brief.
 type BriefGroup struct {
-	ID      string   `json:"id"`
-	NRated  int      `json:"n_rated"`
-	PctHigh *float64 `json:"pct_high"`
+	ID    string      `json:"id"`
+	Cells []BriefCell `json:"cells"`
 }
+
+// BriefCell is a group's result in a round. Withheld says why it is not shown (Small: fewer
+// than MinGroupSize ratings; Deducible: hidden so that a small one cannot be deduced), and then
+// NRated and PctHigh are zero.
+type BriefCell struct {
+	NRated   int      `json:"n_rated"`
+	PctHigh  *float64 `json:"pct_high"`
+	Withheld string   `json:"withheld,omitempty"`
+}
+
+// Why a group's cell is withheld.
+const (
+	WithheldSmall     = "small"
+	WithheldDeducible = "deducible"
+)
 
 // maxBriefComments bounds the comments on a screen: a room reads three, not thirty.
 const maxBriefComments = 3
 
 // ItemBrief builds an item's brief from the study's outcome.
 func ItemBrief(so *StudyOutcome, item string) Brief {
-	b := Brief{MinGroupSize: minGroup(so.Study.Def)}
+	def := so.Study.Def
+	b := Brief{MinGroupSize: minGroup(def)}
 	var e *outcome.Entry
 	for i := range so.Entries {
 		if so.Entries[i].Item == item {
@@ -1236,6 +1251,8 @@ func ItemBrief(so *StudyOutcome, item string) Brief {
 	for _, h := range e.History {
 		ids[h.Round] = cmp.Or(h.Item, item)
 	}
+	cells := map[string][]BriefCell{}
+	rated := map[string]bool{}
 	var last *Snapshot
 	var lastID string
 	for _, sn := range so.Snapshots {
@@ -1250,25 +1267,31 @@ func ItemBrief(so *StudyOutcome, item string) Brief {
 		b.Rounds = append(b.Rounds, BriefRound{Round: sn.Round, NRated: res.NRated, PctHigh: res.PctHigh, Class: string(res.Comet),
 			Threshold: sn.Rule.In.HighAtLeast})
 		last, lastID = sn, id
-	}
-	if last == nil {
-		return b
-	}
-	res := last.Result.Items.Get(lastID)
-	shown := make([]GroupFeedback, 0, len(res.Groups))
-	for _, g := range res.Groups {
-		if g.NRated >= b.MinGroupSize {
-			shown = append(shown, GroupFeedback{ID: g.Name, NRated: g.NRated})
-		} else if g.NRated > 0 {
-			b.Hidden++
+		shown := sn.Disclosed(b.MinGroupSize) // the deck's rule, so the screen shows no more than the slides
+		for _, g := range def.Groups {
+			raw := res.Groups.Get(g.ID)
+			c := BriefCell{}
+			switch {
+			case raw == nil || raw.NRated == 0:
+			case shown.Disclosure.Withheld(id, g.ID) && raw.NRated < b.MinGroupSize:
+				c.Withheld, rated[g.ID] = WithheldSmall, true
+			case shown.Disclosure.Withheld(id, g.ID):
+				c.Withheld, rated[g.ID] = WithheldDeducible, true
+			default:
+				c.NRated, c.PctHigh, rated[g.ID] = raw.NRated, raw.PctHigh, true
+			}
+			cells[g.ID] = append(cells[g.ID], c)
 		}
 	}
-	shown, b.Hidden = suppressComplement(shown, b.Hidden, res.NRated, b.MinGroupSize)
-	for _, g := range shown {
-		b.Groups = append(b.Groups, BriefGroup{ID: g.ID, NRated: g.NRated, PctHigh: res.Groups.Get(g.ID).PctHigh})
+	for _, g := range def.Groups {
+		if rated[g.ID] {
+			b.Groups = append(b.Groups, BriefGroup{ID: g.ID, Cells: cells[g.ID]})
+		}
 	}
-	cs := last.Comments[lastID]
-	b.Comments = cs[:min(len(cs), maxBriefComments)]
+	if last != nil {
+		cs := last.Comments[lastID]
+		b.Comments = cs[:min(len(cs), maxBriefComments)]
+	}
 	return b
 }
 

@@ -172,7 +172,7 @@ func questionLabel(def *survey.Definition, q *delphi.Question) string {
 func screenItem(def *survey.Definition, m *delphi.MeetingView, sc *delphi.Screen) *templates.ScreenItem {
 	it, b := sc.Item, sc.Brief
 	si := &templates.ScreenItem{ID: it.Item, Label: labelOr(it.Label, it.Item), Section: it.Section, State: it.State,
-		Hidden: b.Hidden, MinGroupSize: b.MinGroupSize, Comments: b.Comments, Question: questionLabel(def, it.Question)}
+		MinGroupSize: b.MinGroupSize, Comments: b.Comments, Question: questionLabel(def, it.Question)}
 	for _, sec := range def.Sections {
 		if sec.ID == it.Section {
 			si.Section = labelOr(sec.Label, sec.ID)
@@ -192,7 +192,20 @@ func screenItem(def *survey.Definition, m *delphi.MeetingView, sc *delphi.Screen
 		si.Rounds = append(si.Rounds, templates.ScreenRound{Round: r.Round, PctHigh: pct(r.PctHigh), Class: r.Class, NRated: r.NRated, Threshold: r.Threshold})
 	}
 	for _, g := range b.Groups {
-		si.Groups = append(si.Groups, templates.ScreenGroup{Label: groupLabel(def, g.ID), PctHigh: pct(g.PctHigh), NRated: g.NRated})
+		sg := templates.ScreenGroup{Label: groupLabel(def, g.ID)}
+		for _, c := range g.Cells {
+			sc := templates.ScreenCell{PctHigh: pct(c.PctHigh), NRated: c.NRated}
+			switch {
+			case c.Withheld == delphi.WithheldSmall:
+				sc.Note = delphi.DisclosureNote(b.MinGroupSize)
+			case c.Withheld != "":
+				sc.Note = "withheld"
+			case c.NRated == 0:
+				sc.Note = "–"
+			}
+			sg.Cells = append(sg.Cells, sc)
+		}
+		si.Groups = append(si.Groups, sg)
 	}
 	if p := b.Placement; p != nil {
 		si.Placement = &templates.ScreenPlacement{N: p.N, Core: p.Core, Expansion: p.Expansion, NotNeeded: p.NotNeeded}

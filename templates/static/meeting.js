@@ -103,4 +103,22 @@
       });
     }
   }
+
+  // the list's editor: each change reloads the page at the item moved; the keyboard's focus
+  // goes back to the button pressed (pressing "Up" again moves the item again)
+  var edit = document.getElementById("edit-items");
+  if (edit) {
+    edit.addEventListener("click", function (ev) {
+      var b = ev.target.closest("button[name=op]");
+      if (b) { try { sessionStorage.setItem("delphi-edit-op", b.value); } catch (e) { /* private mode */ } }
+    });
+    var last = null;
+    try { last = sessionStorage.getItem("delphi-edit-op"); sessionStorage.removeItem("delphi-edit-op"); } catch (e) { /* private mode */ }
+    var li = location.hash.indexOf("#li-") === 0 ? document.getElementById(decodeURIComponent(location.hash.slice(1))) : null;
+    if (li) {
+      var bs = Array.prototype.filter.call(li.querySelectorAll("button[name=op]"), function (b) { return !b.disabled; });
+      var same = bs.filter(function (b) { return b.value === last; })[0];
+      if (same || bs[0]) { (same || bs[0]).focus(); }
+    }
+  }
 })();
