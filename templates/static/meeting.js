@@ -117,8 +117,9 @@
     var li = location.hash.indexOf("#li-") === 0 ? document.getElementById(decodeURIComponent(location.hash.slice(1))) : null;
     if (li) {
       var bs = Array.prototype.filter.call(li.querySelectorAll("button[name=op]"), function (b) { return !b.disabled; });
-      var same = bs.filter(function (b) { return b.value === last; })[0];
-      if (same || bs[0]) { (same || bs[0]).focus(); }
+      var to = bs.filter(function (b) { return b.value === last; })[0] || bs[0];
+      // after the load: going to the fragment clears the focus
+      if (to) { window.addEventListener("load", function () { setTimeout(function () { to.focus(); }, 0); }); }
     }
   }
 })();
