@@ -229,6 +229,9 @@ func TestComponentsEscapeHostileText(t *testing.T) {
 			ed := filled[MeetingEditPage](on)
 			ed.Page, ed.Ended = p, ended
 			meetingCases = append(meetingCases, MeetingEdit(ed))
+			people := filled[MeetingAttendeesPage](on)
+			people.Page, people.Ended = p, ended
+			meetingCases = append(meetingCases, MeetingAttendees(people))
 		}
 		rec := filled[MeetingRecordPage](on)
 		rec.Page = p

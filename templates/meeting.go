@@ -209,3 +209,24 @@ func groupCount(g ScreenGroupVotes, j int) string {
 	}
 	return "–"
 }
+
+// MeetingAttendeesPage lists a meeting's attendees by name for its organisers, with a button
+// that removes one (never shown on the projected screen).
+type MeetingAttendeesPage struct {
+	Page
+	MeetingID int64
+	Title     string
+	Ended     bool
+	Attendees []AttendeeLine
+}
+
+// AttendeeLine is one attendee of the list.
+type AttendeeLine struct {
+	ID                    int64
+	Name, Group, JoinedAt string
+	Panelist              bool
+}
+
+func attendeesURL(id int64) templ.SafeURL {
+	return templ.SafeURL(fmt.Sprintf("/reports/meetings/%d/attendees", id))
+}

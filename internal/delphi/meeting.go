@@ -534,6 +534,65 @@ func (s *Service) MeetingEditor(ctx context.Context, a Actor, id int64) (*Meetin
 	return ed, nil
 }
 
+// AttendeeRow is an attendee as the meeting's organisers see them: the name appears in no
+// result, export or audit entry.
+type AttendeeRow struct {
+	ID       int64
+	Name     string
+	Group    string
+	Panelist bool // joined through their invite link
+	JoinedAt string
+}
+
+// MeetingAttendees lists a meeting's attendees by name, for its facilitators and admins.
+func (s *Service) MeetingAttendees(ctx context.Context, a Actor, id int64) (*MeetingView, []AttendeeRow, error) {
+	m, _, err := s.meetingFor(ctx, a, id, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	v, err := s.freshView(ctx, m.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	as, err := s.st.Attendees(ctx, m.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := make([]AttendeeRow, len(as))
+	for i, at := range as {
+		out[i] = AttendeeRow{ID: at.ID, Name: at.Name, Group: at.GroupID, Panelist: at.PanelistID > 0, JoinedAt: at.JoinedAt}
+	}
+	return v, out, nil
+}
+
+// RemoveAttendee takes an attendee out of a running meeting: their token stops working, their
+// vote on an open item is dropped (closed votes are anonymous counts and stay), and they no
+// longer count among the attendees. Audited without the name.
+func (s *Service) RemoveAttendee(ctx context.Context, a Actor, id, attendee int64) error {
+	_, b, err := s.meetingFor(ctx, a, id, true)
+	if err != nil {
+		return err
+	}
+	return s.st.InTx(ctx, func(tx *store.Tx) error {
+		m, err := tx.Meeting(id)
+		if err != nil {
+			return err
+		}
+		if m.State == MeetingEnded {
+			return Errorf(EConflict, "", "the meeting has ended: its attendees are part of its record")
+		}
+		dropped, err := tx.RemoveAttendee(id, attendee)
+		if errors.Is(err, store.ErrNotFound) {
+			return Errorf(ENotFound, "attendee", "attendee %d is not at this meeting (removed already?)", attendee)
+		}
+		if err != nil {
+			return err
+		}
+		return tx.Audit(b.String(), "meeting.attendee_remove", m.StudyID,
+			fmt.Sprintf(`{"meeting":%d,"attendee":%d,"open_votes_dropped":%d}`, id, attendee, dropped))
+	})
+}
+
 // OpenVote opens the vote on an item of the list. One vote is open at a time.
 func (s *Service) OpenVote(ctx context.Context, a Actor, id int64, item string, q Question) (*MeetingView, error) {
 	m, b, err := s.meetingFor(ctx, a, id, true)

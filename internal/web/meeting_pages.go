@@ -31,6 +31,8 @@ func (s *Server) meetingRoutes(r *gin.Engine) {
 	g.GET("/meetings/:mid/record", s.meetingRecordPage)
 	g.GET("/meetings/:mid/items", s.meetingEditPage)
 	r.POST("/reports/meetings/:mid/items", s.staffAuth(), s.meetingEditPost)
+	g.GET("/meetings/:mid/attendees", s.meetingAttendeesPage)
+	r.POST("/reports/meetings/:mid/attendees", s.staffAuth(), s.meetingAttendeesPost)
 	r.POST("/reports/studies/:sid/meetings", s.staffAuth(delphi.RoleAdmin, delphi.RoleFacilitator), s.meetingCreatePage)
 	r.GET("/m", s.joinPage)
 	r.GET("/m/:code", s.joinPage)
@@ -359,6 +361,61 @@ func (s *Server) meetingEditPost(c *gin.Context) {
 	}
 	s.hub.notify(mid)
 	c.Redirect(http.StatusSeeOther, fmt.Sprintf("/reports/meetings/%d/items#li-%s", mid, url.PathEscape(at)))
+}
+
+// meetingAttendeesPage serves GET /reports/meetings/{mid}/attendees: who joined, by name.
+func (s *Server) meetingAttendeesPage(c *gin.Context) { s.renderAttendees(c, http.StatusOK, "") }
+
+func (s *Server) renderAttendees(c *gin.Context, status int, msg string) {
+	mid, err := meetingID(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	m, as, err := s.svc.MeetingAttendees(c.Request.Context(), actorFrom(c), mid)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	def, err := s.svc.MeetingDefinition(c.Request.Context(), mid)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	p := s.reportPage(c, "Attendees · "+m.Title)
+	p.Error = msg
+	v := &templates.MeetingAttendeesPage{Page: p, MeetingID: m.ID, Title: m.Title, Ended: m.State == delphi.MeetingEnded}
+	for _, a := range as {
+		v.Attendees = append(v.Attendees, templates.AttendeeLine{ID: a.ID, Name: a.Name, Group: groupLabel(def, a.Group),
+			JoinedAt: a.JoinedAt, Panelist: a.Panelist})
+	}
+	s.renderPage(c, status, templates.MeetingAttendees(v), 8<<10)
+}
+
+// meetingAttendeesPost serves POST /reports/meetings/{mid}/attendees (remove=id): one attendee
+// removed; then back to the list.
+func (s *Server) meetingAttendeesPost(c *gin.Context) {
+	mid, err := meetingID(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	var aid int64
+	if _, err := fmt.Sscan(c.PostForm("remove"), &aid); err != nil || aid <= 0 {
+		s.renderAttendees(c, http.StatusUnprocessableEntity, "choose the attendee to remove")
+		return
+	}
+	if err := s.svc.RemoveAttendee(c.Request.Context(), actorFrom(c), mid, aid); err != nil {
+		status, e := s.classify(c, err)
+		if status >= 500 {
+			s.fail(c, err)
+			return
+		}
+		s.renderAttendees(c, status, e.Message)
+		return
+	}
+	s.hub.notify(mid)
+	c.Redirect(http.StatusSeeOther, fmt.Sprintf("/reports/meetings/%d/attendees", mid))
 }
 
 // editList applies one change to a list: "up:id" and "down:id" move id by one place,

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -123,6 +124,36 @@ func TestMeetingPages(t *testing.T) {
 		}
 		e.must(e.call("PUT", "/api/v1/meetings/vote", j.Token, map[string]string{"item": ids[0], "option": opt}, nil), 200)
 	}
+	// someone who should not be there votes, and is removed: their open vote goes with them
+	var intruder delphi.Joined
+	e.must(e.call("POST", "/api/v1/meetings/join", "", map[string]any{"code": m.JoinCode, "name": "Intruder Nr13", "group": "nurse"}, &intruder), 201)
+	e.must(e.call("PUT", "/api/v1/meetings/vote", intruder.Token, map[string]string{"item": ids[0], "option": "disagree"}, nil), 200)
+	people := fmt.Sprintf("/reports/meetings/%d/attendees", m.ID)
+	r = b.get(people)
+	has(t, r, "Attendee Nr0", "Intruder Nr13", "Nurse")
+	match := regexp.MustCompile(`value="(\d+)" data-confirm-remove="Intruder Nr13"`).FindSubmatch(r.Body)
+	if match == nil {
+		t.Fatalf("no remove button for the intruder: %s", pageText(r.Body))
+	}
+	if r := b.post(people, url.Values{"remove": {string(match[1])}}); r.Status != http.StatusSeeOther {
+		t.Fatalf("remove: %s", r)
+	}
+	if r := b.get(people); strings.Contains(string(r.Body), "Intruder") {
+		t.Error("the removed attendee is still listed")
+	}
+	wantError(t, e.call("PUT", "/api/v1/meetings/vote", intruder.Token, map[string]string{"item": ids[0], "option": "agree"}, nil), 401, "")
+	var open meetingJSON
+	e.must(e.call("GET", mb, e.admin, nil, &open), 200)
+	if n := open.Items[0].VotesCast; n == nil || *n != 12 || open.Attendees != 12 {
+		t.Fatalf("after the removal: %v votes cast, %d attendees", n, open.Attendees)
+	}
+	if r := b.post(people, url.Values{"remove": {string(match[1])}}); r.Status != http.StatusNotFound || !strings.Contains(string(r.Body), "not at this meeting") {
+		t.Fatalf("remove again: %s", r)
+	}
+	if strings.Contains(string(b.get(fmt.Sprintf("/reports/meetings/%d", m.ID)).Body), "Attendee Nr") {
+		t.Error("the projected screen shows a name")
+	}
+
 	r = b.get(page)
 	if strings.Contains(string(r.Body), `value="remove:`+ids[0]+`"`) {
 		t.Error("the page offers to remove the item being voted on")
@@ -151,4 +182,21 @@ func TestMeetingPages(t *testing.T) {
 	e.must(e.call("POST", mb+"/end", e.admin, nil, nil), 200)
 	has(t, b.get(page), "The meeting has ended")
 	has(t, post(url.Values{"op": {"down:" + ids[1]}}, http.StatusConflict), "the meeting has ended")
+	if r := b.post(people, url.Values{"remove": {"1"}}); r.Status != http.StatusConflict {
+		t.Errorf("a removal after the end: %s", r)
+	}
+	var audit []map[string]any
+	e.must(e.call("GET", fmt.Sprintf("/api/v1/studies/%d/audit", sid), e.admin, nil, &audit), 200)
+	removed := 0
+	for _, a := range audit {
+		if a["Action"] == "meeting.attendee_remove" {
+			removed++
+			if d := fmt.Sprint(a["Detail"]); strings.Contains(d, "Intruder") || !strings.Contains(d, `"open_votes_dropped":1`) {
+				t.Errorf("audit entry %v", a)
+			}
+		}
+	}
+	if removed != 1 {
+		t.Errorf("%d removals audited", removed)
+	}
 }

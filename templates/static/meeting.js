@@ -122,4 +122,14 @@
       if (to) { window.addEventListener("load", function () { setTimeout(function () { to.focus(); }, 0); }); }
     }
   }
+  // the attendees' list: a removal is confirmed first
+  var people = document.getElementById("attendee-list");
+  if (people) {
+    people.addEventListener("click", function (ev) {
+      var b = ev.target.closest("button[data-confirm-remove]");
+      if (b && !window.confirm("Remove " + b.dataset.confirmRemove + " from the meeting? Their vote on an open item is dropped.")) {
+        ev.preventDefault();
+      }
+    });
+  }
 })();
