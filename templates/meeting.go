@@ -198,9 +198,13 @@ type EditItem struct {
 	Voted            bool
 }
 
-func recordURL(id int64) templ.SafeURL { return templ.SafeURL(fmt.Sprintf("/reports/meetings/%d/record", id)) }
+func recordURL(id int64) templ.SafeURL {
+	return templ.SafeURL(fmt.Sprintf("/reports/meetings/%d/record", id))
+}
 
-func editURL(id int64) templ.SafeURL { return templ.SafeURL(fmt.Sprintf("/reports/meetings/%d/items", id)) }
+func editURL(id int64) templ.SafeURL {
+	return templ.SafeURL(fmt.Sprintf("/reports/meetings/%d/items", id))
+}
 
 // groupCount is a group's votes for the j-th option ("–" if it has none listed).
 func groupCount(g ScreenGroupVotes, j int) string {

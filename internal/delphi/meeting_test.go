@@ -99,7 +99,7 @@ func TestItemBrief(t *testing.T) {
 	}
 	so := &StudyOutcome{Study: &Study{Def: def}, Snapshots: []*Snapshot{
 		round(1, "x_old", grp("a", 6, 50), grp("b", 5, 40), grp("c", 2, 100)), // c small; b withheld, else 13 − 6 − 5 = 2
-		round(2, "x", grp("a", 6, 60), grp("b", 6, 30), grp("c", 4, 75)),       // all shown; d never rated
+		round(2, "x", grp("a", 6, 60), grp("b", 6, 30), grp("c", 4, 75)),      // all shown; d never rated
 	}, Entries: []outcome.Entry{{Item: "x", History: []outcome.HistoryEntry{{Round: 1, Item: "x_old"}, {Round: 2}}}}}
 	b := ItemBrief(so, "x")
 	if len(b.Rounds) != 2 || b.Rounds[0].Round != 1 || b.Rounds[1].NRated != 16 {
