@@ -351,12 +351,7 @@ func (s *Server) meetingEditPost(c *gin.Context) {
 		_, err = s.svc.SetMeetingItems(ctx, a, mid, list)
 	}
 	if err != nil {
-		status, e := s.classify(c, err)
-		if status >= 500 {
-			s.fail(c, err)
-			return
-		}
-		s.renderMeetingEdit(c, status, e.Message)
+		s.refused(c, err, func(status int, msg string) { s.renderMeetingEdit(c, status, msg) })
 		return
 	}
 	s.hub.notify(mid)
@@ -406,12 +401,7 @@ func (s *Server) meetingAttendeesPost(c *gin.Context) {
 		return
 	}
 	if err := s.svc.RemoveAttendee(c.Request.Context(), actorFrom(c), mid, aid); err != nil {
-		status, e := s.classify(c, err)
-		if status >= 500 {
-			s.fail(c, err)
-			return
-		}
-		s.renderAttendees(c, status, e.Message)
+		s.refused(c, err, func(status int, msg string) { s.renderAttendees(c, status, msg) })
 		return
 	}
 	s.hub.notify(mid)
@@ -452,6 +442,17 @@ func editList(list []string, op, add string) ([]string, string, error) {
 		return nil, "", delphi.Errorf(delphi.EInvalid, "op", "unknown change %q: up, down, remove or add", op)
 	}
 	return out, id, nil
+}
+
+// refused answers a form the domain refused: the page again with the message (render), or
+// the error page for an internal error.
+func (s *Server) refused(c *gin.Context, err error, render func(status int, msg string)) {
+	status, e := s.classify(c, err)
+	if status >= 500 {
+		s.fail(c, err)
+		return
+	}
+	render(status, e.Message)
 }
 
 // joinPresession returns the join form's pre-session value, setting one when there is none.
@@ -503,13 +504,8 @@ func (s *Server) joinPost(c *gin.Context) {
 	}
 	j, err := s.join(c, in)
 	if err != nil {
-		status, e := s.classify(c, err)
-		if status >= 500 {
-			s.fail(c, err)
-			return
-		}
 		in.Code = delphi.NormalizeCode(in.Code)
-		s.renderJoin(c, status, in, e.Message)
+		s.refused(c, err, func(status int, msg string) { s.renderJoin(c, status, in, msg) })
 		return
 	}
 	s.hub.notify(j.Meeting)
@@ -550,12 +546,7 @@ func (s *Server) votePost(c *gin.Context) {
 	a := attendeeFrom(c)
 	err := s.svc.Vote(c.Request.Context(), a, delphi.VoteInput{Item: c.PostForm("item"), Option: c.PostForm("option")})
 	if err != nil {
-		status, e := s.classify(c, err)
-		if status >= 500 {
-			s.fail(c, err)
-			return
-		}
-		s.renderVote(c, status, e.Message)
+		s.refused(c, err, func(status int, msg string) { s.renderVote(c, status, msg) })
 		return
 	}
 	s.hub.notify(a.MeetingID)
