@@ -88,9 +88,15 @@ func MeetingCSV(w io.Writer, r *delphi.MeetingReport) error {
 	return meetingTable([]*delphi.MeetingReport{r}).writeCSV(w)
 }
 
-// meetingMethods states the consensus meetings for the methods section: how many, who attended
+// meetingMethods states the consensus meetings that held a vote for the methods section: how many, who attended
 // by group (small groups together), how many items were voted on and carried, and the rule.
-func meetingMethods(rs []*delphi.MeetingReport) string {
+func meetingMethods(all []*delphi.MeetingReport) string {
+	var rs []*delphi.MeetingReport // the meetings that held a vote: one planned is no method yet
+	for _, r := range all {
+		if slices.ContainsFunc(r.Items, func(it delphi.MeetingItemView) bool { return it.Result != nil }) {
+			rs = append(rs, r)
+		}
+	}
 	if len(rs) == 0 {
 		return ""
 	}

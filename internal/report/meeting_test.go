@@ -103,9 +103,13 @@ func TestMeetingInWorkbook(t *testing.T) {
 			t.Errorf("the methods text lacks %q:\n%s", want, methods)
 		}
 	}
-	// a study without meetings has neither the sheet nor the paragraph
-	st.Meetings = nil
-	if text := strings.Join(report.Methods(st, f.snaps), "\n"); strings.Contains(text, "consensus meeting was held") {
-		t.Errorf("methods of a study without meetings:\n%s", text)
+	// a study without meetings, or whose meeting has held no vote yet, has no paragraph
+	planned := meetingRecord()
+	planned.Items = planned.Items[1:]
+	for _, ms := range [][]*delphi.MeetingReport{nil, {planned}} {
+		st.Meetings = ms
+		if text := strings.Join(report.Methods(st, f.snaps), "\n"); strings.Contains(text, "consensus meeting") && strings.Contains(text, "held with the panel") {
+			t.Errorf("methods with %d meetings, no vote:\n%s", len(ms), text)
+		}
 	}
 }
