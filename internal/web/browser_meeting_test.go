@@ -166,8 +166,10 @@ func TestBrowserMeeting(t *testing.T) {
 	}
 	b.screenshot("meeting-presenter-result", "")
 	// one item per screen: the item and its result fit 1280×720 without scrolling
-	if h := browserEval[int](b, `Math.ceil(document.getElementById("vote").getBoundingClientRect().bottom - window.innerHeight)`); h > 0 {
-		t.Errorf("the result ends %d px below a 1280×720 screen", h)
+	for _, id := range []string{"vote", "history"} {
+		if h := browserEval[int](b, fmt.Sprintf(`Math.ceil(document.getElementById(%q).getBoundingClientRect().bottom - window.innerHeight)`, id)); h > 0 {
+			t.Errorf("#%s ends %d px below a 1280×720 screen", id, h)
+		}
 	}
 	phones[0].waitPage("the phone waits again", `document.querySelector("main h1") !== null && document.querySelector("main h1").textContent.includes("Waiting")`)
 
