@@ -35,9 +35,10 @@ func MeetingOutcome(r *delphi.MeetingResult) string {
 	return "carried: " + r.Tier
 }
 
-// OtherGroupsWords names the folded row of groups too small to show.
+// OtherGroupsWords names the folded row of the groups not shown: those under min, and any
+// withheld with them so that none can be worked out from the rest.
 func OtherGroupsWords(hidden, min int) string {
-	return fmt.Sprintf("other groups (%d, each fewer than %d, together)", hidden, min)
+	return fmt.Sprintf("%d other groups together (under %d each, or withheld with them)", hidden, min)
 }
 
 var meetingHeader = []string{"meeting_id", "meeting", "date", "place", "record", "item", "item_label", "question",

@@ -75,7 +75,7 @@ func TestMeetingInWorkbook(t *testing.T) {
 		{"rule", "meeting", "", "", "", "rule", "carried with at least 70% of the votes cast (abstentions not counted) and at least 10 voters"},
 		{"rule hash", "meeting", "", "", "", "rule_sha256", "abcdef0123456789"},
 		{"a group", "attendees", "", "", "haematologist", "n", "9"},
-		{"small groups folded", "attendees", "", "", "other groups (2, each fewer than 5, together)", "n", "5"},
+		{"small groups folded", "attendees", "", "", "2 other groups together (under 5 each, or withheld with them)", "n", "5"},
 		{"agree", "vote", "crs_grade", "agree", "", "n", "11"},
 		{"question", "vote", "crs_grade", "agree", "", "question", "proposal: core"},
 		{"voters", "vote", "crs_grade", "abstain", "", "voters", "13"},

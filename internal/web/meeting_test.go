@@ -287,7 +287,7 @@ func TestMeeting(t *testing.T) {
 	}
 	sheet := fmt.Sprint(rows)
 	for _, want := range []string{"[" + fmt.Sprint(m.ID) + " EHA25 consensus meeting 2026-06-12 Milan vote " + first, "agree  10 11 1 carried: core",
-		"attendees     haematologist 8]", "other groups (2, each fewer than 3, together) 4]"} {
+		"attendees     haematologist 8]", "2 other groups together (under 3 each, or withheld with them) 4]"} {
 		if !strings.Contains(sheet, want) {
 			t.Errorf("the Meetings sheet lacks %q:\n%v", want, sheet)
 		}
