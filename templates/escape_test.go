@@ -226,7 +226,19 @@ func TestComponentsEscapeHostileText(t *testing.T) {
 			v := *vote
 			v.Ended = ended
 			meetingCases = append(meetingCases, Vote(&v))
+			ed := filled[MeetingEditPage](on)
+			ed.Page, ed.Ended = p, ended
+			meetingCases = append(meetingCases, MeetingEdit(ed))
+			people := filled[MeetingAttendeesPage](on)
+			people.Page, people.Ended = p, ended
+			meetingCases = append(meetingCases, MeetingAttendees(people))
 		}
+		rec := filled[MeetingRecordPage](on)
+		rec.Page = p
+		meetingCases = append(meetingCases, MeetingRecord(rec))
+		rec2 := *rec
+		rec2.Items = []RecordItem{{ID: hostile, Label: hostile, Question: hostile, State: "open"}, {ID: hostile, State: "waiting"}}
+		meetingCases = append(meetingCases, MeetingRecord(&rec2))
 		for i, c := range meetingCases {
 			render(t, fmt.Sprintf("meeting page %d", i), c, false)
 		}
