@@ -1183,6 +1183,25 @@ func (s *Service) StudyMeetingReports(ctx context.Context, studyID int64) ([]*Me
 // MeetingsPrint fingerprints what the records of a study's meetings hold (meetings, lists,
 // votes closed, attendees), cheaply: cached exports and pages that include them are keyed by it.
 func (s *Service) MeetingsPrint(ctx context.Context, studyID int64) (uint64, error) {
+	// Kept against the store's Version (joins and votes do not move Meta): a room reloading a
+	// summary between writes reads no meeting rows.
+	v := s.st.Version()
+	if c, ok := s.meetingPrints.Get(studyID); ok && c.version == v {
+		return c.print, nil
+	}
+	p, err := s.meetingsPrint(ctx, studyID)
+	if err == nil {
+		s.meetingPrints.Put(studyID, cachedPrint{version: v, print: p})
+	}
+	return p, err
+}
+
+// cachedPrint is a fingerprint read when the store's Version was version.
+type cachedPrint struct {
+	version, print uint64
+}
+
+func (s *Service) meetingsPrint(ctx context.Context, studyID int64) (uint64, error) {
 	ms, err := s.st.StudyMeetings(ctx, studyID)
 	if err != nil || len(ms) == 0 {
 		return 0, err
