@@ -19,6 +19,14 @@ func (t Text) In(lang string) string {
 	return t["en"]
 }
 
+// Lang returns the language In(lang) shows: lang when the text has it, else English.
+func (t Text) Lang(lang string) string {
+	if s, ok := t[lang]; ok && s != "" {
+		return lang
+	}
+	return "en"
+}
+
 // Definition is one parsed and validated survey definition.
 type Definition struct {
 	ID          string   `yaml:"id" json:"id"`
@@ -179,16 +187,38 @@ type Section struct {
 
 // Item is one thing to rate.
 type Item struct {
-	ID          string   `yaml:"id" json:"id"`
-	Label       Text     `yaml:"label" json:"label"`
-	Description Text     `yaml:"description" json:"description,omitempty"`
-	Unit        string   `yaml:"unit" json:"unit,omitempty"`
-	Categories  []string `yaml:"categories" json:"categories,omitempty"`
-	Derived     bool     `yaml:"derived" json:"derived,omitempty"`
+	ID          string `yaml:"id" json:"id"`
+	Label       Text   `yaml:"label" json:"label"`
+	Description Text   `yaml:"description" json:"description,omitempty"`
+	Unit        string `yaml:"unit" json:"unit,omitempty"`
+	// Categories are the codes of a categorical item's values, in order.
+	Categories []string `yaml:"-" json:"categories,omitempty"`
+	// CategoryLabels labels codes of Categories per language; a code without one is shown as is.
+	CategoryLabels map[string]Text `yaml:"-" json:"category_labels,omitempty"`
+	// CategoryList is the categories as the file gives them (a code, or a code with labels);
+	// Parse copies them into Categories and CategoryLabels.
+	CategoryList []Category `yaml:"categories" json:"-"`
+	Derived      bool       `yaml:"derived" json:"derived,omitempty"`
 	// ProposedTier is "core" or "expansion" (then Module names the module).
 	ProposedTier string   `yaml:"proposed_tier" json:"proposed_tier,omitempty"`
 	Module       string   `yaml:"module" json:"module,omitempty"`
 	Source       []string `yaml:"source" json:"source,omitempty"`
+}
+
+// Category is one value of a categorical item: its code (what exports store) and its label per
+// language. In a file it is either the code alone ("5_fatal") or {code: 5_fatal, label: {en: …}}.
+type Category struct {
+	Code  string `yaml:"code" json:"code"`
+	Label Text   `yaml:"label" json:"label,omitempty"`
+}
+
+// CategoryLabel returns the label of category code in lang and the language it is in: the
+// label in lang, else in English, else the code itself (in no language: "").
+func (it Item) CategoryLabel(code, lang string) (label, in string) {
+	if t := it.CategoryLabels[code]; t.In(lang) != "" {
+		return t.In(lang), t.Lang(lang)
+	}
+	return code, ""
 }
 
 // Items returns every item in section order.

@@ -618,6 +618,14 @@ func TestExpertFeedbackRound2(t *testing.T) {
 	_, toks := e.openRound(sid)
 	spread := []int{2, 5, 8, 3, 6, 9, 4, 7, 5, 6} // no consensus on any item
 	e.expertRateAll(toks, ids, exampleItemIDs(), func(i int, _ string) int { return spread[i] }, "Round one thought")
+	// Four of them also place the first item: two core, one expansion, one not needed.
+	for i, pl := range []string{"core", "core", "expansion", "not_needed"} {
+		a := map[string]any{"item": "crs_max_grade", "rating": spread[i], "placement": pl}
+		if i == 0 {
+			a["comment"] = "Round one thought"
+		}
+		e.must(e.call("PUT", "/api/v1/respond/answers", toks[ids[i]], map[string]any{"answers": []any{a}}, nil), 200)
+	}
 	e.must(e.call("POST", fmt.Sprintf("/api/v1/studies/%d/rounds/1/close", sid), e.admin, nil, nil), 200)
 
 	// Between rounds the link shows round 1 read-only.
@@ -633,7 +641,10 @@ func TestExpertFeedbackRound2(t *testing.T) {
 		t.Fatalf("round 2 section: %s", page)
 	}
 	expertHas(t, page, "Round 2", "Round 1 results", "Your answer in round 1:", "2 – Not important",
-		`<svg class="hist-chart"`, `class="bar b-low"`, "Number of ratings per point: 1: 0, 2: 1, 3: 1",
+		`<svg class="hist-chart"`, `class="bar b-low"`, "<caption>Ratings per point</caption>",
+		`<th scope="row">1</th><td>0</td>`, `<th scope="row">2 (your rating)</th><td>1</td>`, `class="own-mark"`, "▲ your rating",
+		`aria-describedby="fbown-crs_max_grade fbsum-crs_max_grade"`, `id="fbsum-crs_max_grade"`,
+		"Where the panel placed it (4 answers)", `<th scope="row">Core data set</th>`, `value="50"`, "50% (2)", "25% (1)",
 		"Median:", "By stakeholder group", "Haematologist / oncologist", "Nurse",
 		"2 groups with fewer than 3 ratings are not shown separately.",
 		"Comments from the panel (1)", "Round one thought", "no consensus",
