@@ -5,7 +5,10 @@
 // It imports nothing of ours and does no I/O beyond reading the fs.FS it is given.
 package survey
 
-import "sort"
+import (
+	"sort"
+	"strings"
+)
 
 // Text is a string given per language code ("en", "de", …). English is always present in a valid
 // definition.
@@ -194,7 +197,7 @@ type Item struct {
 	// Categories are the codes of a categorical item's values, in order.
 	Categories []string `yaml:"-" json:"categories,omitempty"`
 	// CategoryLabels labels codes of Categories per language; a code without one is shown as is.
-	CategoryLabels map[string]Text `yaml:"-" json:"category_labels,omitempty"`
+	CategoryLabels CategoryLabels `yaml:"-" json:"category_labels,omitempty"`
 	// CategoryList is the categories as the file gives them (a code, or a code with labels);
 	// Parse copies them into Categories and CategoryLabels.
 	CategoryList []Category `yaml:"categories" json:"-"`
@@ -212,13 +215,35 @@ type Category struct {
 	Label Text   `yaml:"label" json:"label,omitempty"`
 }
 
-// CategoryLabel returns the label of category code in lang and the language it is in: the
-// label in lang, else in English, else the code itself (in no language: "").
-func (it Item) CategoryLabel(code, lang string) (label, in string) {
-	if t := it.CategoryLabels[code]; t.In(lang) != "" {
+// CategoryLabels labels the codes of an item's categories per language.
+type CategoryLabels map[string]Text
+
+// Of returns the label of category code in lang and the language it is in: the label in lang,
+// else in English, else the code itself (in no language: "").
+func (l CategoryLabels) Of(code, lang string) (label, in string) {
+	if t := l[code]; t.In(lang) != "" {
 		return t.In(lang), t.Lang(lang)
 	}
 	return code, ""
+}
+
+// CategoryLabel returns the label of category code in lang, as CategoryLabels.Of.
+func (it Item) CategoryLabel(code, lang string) (label, in string) {
+	return it.CategoryLabels.Of(code, lang)
+}
+
+// CategoryText is the categories in lang for a reader who needs the codes too: "Label (code)"
+// where a category has a label, the code alone where not; joined by sep.
+func CategoryText(codes []string, labels CategoryLabels, lang, sep string) string {
+	out := make([]string, len(codes))
+	for i, c := range codes {
+		if l, _ := labels.Of(c, lang); l != c {
+			out[i] = l + " (" + c + ")"
+		} else {
+			out[i] = c
+		}
+	}
+	return strings.Join(out, sep)
 }
 
 // Items returns every item in section order.

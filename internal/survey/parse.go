@@ -184,7 +184,7 @@ func splitCategories(def *Definition) {
 				it.Categories = append(it.Categories, c.Code)
 				if len(c.Label) > 0 {
 					if it.CategoryLabels == nil {
-						it.CategoryLabels = map[string]Text{}
+						it.CategoryLabels = CategoryLabels{}
 					}
 					it.CategoryLabels[c.Code] = c.Label
 				}
