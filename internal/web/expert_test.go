@@ -380,6 +380,18 @@ func TestExpertQuestionnaireWithoutJS(t *testing.T) {
 		t.Fatalf("change after submit: %s", r)
 	}
 
+	// The Clear button beside the scale posts the section with that rating removed.
+	expertHas(t, x.get("/respond/section/outcomes"), `<button type="submit" name="clear" value="best_response" class="clear-rating secondary">Clear rating`)
+	r = x.post("/respond/section/outcomes", sectionForm([]string{"best_response"}, "rating:best_response", "9",
+		"placement:best_response", "core", "clear", "best_response"))
+	if r.Status != 303 || r.Header.Get("Location") != "/respond/section/outcomes?m=saved#item-best_response" {
+		t.Fatalf("clear: %s %q", r, r.Header.Get("Location"))
+	}
+	if a := x.answers()["best_response"]; a.Rating != nil || a.Unable || a.Placement != "core" {
+		t.Errorf("after clearing best_response is %+v", a)
+	}
+	expertLacks(t, x.get("/respond/section/outcomes"), `name="rating:best_response" value="9" data-band="high" checked`)
+
 	// Round 1 takes suggestions.
 	r = x.post("/respond/suggest", url.Values{"label": {""}, "rationale": {"x"}})
 	if r.Status != 422 {
@@ -465,6 +477,7 @@ func TestExpertBadInput(t *testing.T) {
 		{"item not in the round", sectionForm(append(tox, "no_such_item"), append(ok, "rating:no_such_item", "5")...), 422, "not part of this round"},
 		{"field for an item not on the form", sectionForm(tox, append(ok, "rating:eq5d", "5")...), 400, "unexpected form field"},
 		{"unknown field", sectionForm(tox, append(ok, "admin", "1")...), 400, "unexpected form field"},
+		{"clear for an item not on the form", sectionForm(tox, append(ok, "clear", "eq5d")...), 400, "clear names no item"},
 		{"field twice", sectionForm(tox, append(ok, "rating:crs_max_grade", "5", "rating:crs_max_grade", "6")...), 400, "appears 2 times"},
 		{"item listed twice", sectionForm(append(tox, "crs_max_grade"), ok...), 400, "listed twice"},
 	}
