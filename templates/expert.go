@@ -40,6 +40,7 @@ func (e *Expert) ProgressTemplate() string { return e.T("progress.answered", "{n
 type SectionNav struct {
 	ID       string
 	Label    string
+	Lang     string // the language of Label when not the page's (no translation)
 	Total    int
 	Answered int
 	Current  bool
@@ -65,12 +66,14 @@ type HomePage struct {
 // ClosedSection is a section of a closed round's answers.
 type ClosedSection struct {
 	Label string
+	Lang  string // the language of Label when not the page's
 	Items []ClosedItem
 }
 
 // ClosedItem is one answer of a closed round, in words.
 type ClosedItem struct {
 	Label     string
+	Lang      string // the language of Label when not the page's
 	Answer    string
 	Placement string
 	Comment   string
@@ -87,11 +90,12 @@ type ReviewPage struct {
 type ReviewSection struct {
 	ID    string
 	Label string
+	Lang  string // the language of Label when not the page's
 	Items []Option
 }
 
-// Option is a value with its label.
-type Option struct{ Value, Label string }
+// Option is a value with its label; Lang is the label's language when not the page's.
+type Option struct{ Value, Label, Lang string }
 
 // SuggestPage is round 1's form to suggest missing parameters.
 type SuggestPage struct {
@@ -114,8 +118,10 @@ type SectionPage struct {
 	Expert
 	ID          string
 	Label       string
+	LabelLang   string // the language of Label when not the page's (no translation)
 	Description string
-	Index       int // 1-based
+	DescLang    string // as LabelLang, for Description
+	Index       int    // 1-based
 	Prev, Next  string
 	Items       []Item
 	Scale       *Scale // the same for every item of the round in one language

@@ -64,7 +64,8 @@ func (s *Server) buildSection(c *gin.Context, e *delphi.Expert, q *delphi.Questi
 	for i := range b.Sections {
 		b.Sections[i].Current = b.Sections[i].ID == id
 	}
-	v := &sectionPage{Expert: b, ID: sec.ID, Label: sec.Label.In(b.Lang), Description: sec.Description.In(b.Lang),
+	v := &sectionPage{Expert: b, ID: sec.ID, Label: sec.Label.In(b.Lang), LabelLang: otherLang(sec.Label, b.Lang),
+		Description: sec.Description.In(b.Lang), DescLang: otherLang(sec.Description, b.Lang),
 		Index: idx + 1, FromRound: q.PrevRound, MaxComment: delphi.MaxComment, MaxReason: delphi.MaxReason}
 	v.Title = v.Label + " · " + b.StudyTitle
 	v.Text = templates.SectionTexts{Rate: v.T("item.rate"), Comment: v.T("item.comment"), Reason: v.T("item.reason", q.PrevRound),

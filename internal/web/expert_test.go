@@ -549,12 +549,17 @@ func TestExpertLanguage(t *testing.T) {
 		"Wichtig, aber nicht kritisch", "Kann ich nicht beurteilen", "Wohin gehört dieses Item?",
 		"Speichern und weiter", "Toxizitäten", "Erweiterungsmodul: Toxizität im Detail")
 	expertLacks(t, page, "Maximum CRS grade", "Save and continue")
+	// English inside the German page says so (lang="en"); German texts carry no lang of their own.
+	expertHas(t, page, `<span lang="en">Day of CRS onset</span>`, `<p class="desc" lang="en">Highest grade`,
+		`<span>Maximaler CRS-Grad (ASTCT)</span>`, `<legend>Wie wichtig ist dieser Parameter? <span class="sr" lang="en">Day of CRS onset</span>`)
+	expertHas(t, de.get("/respond/review"), `lang="en">Day of CRS onset</a>`)
 
 	// A language the definition lacks gets English throughout.
 	it := e.openExpertLink(toks[ps[1].ID])
 	it.consent()
 	page = it.get("/respond/section/toxicity")
 	expertHas(t, page, `<html lang="en">`, "Maximum CRS grade (ASTCT)", "Save and continue")
+	expertLacks(t, page, `lang="en">Day of CRS onset`)
 }
 
 func TestExpertEscapesHostileText(t *testing.T) {
