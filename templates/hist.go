@@ -61,7 +61,7 @@ func (h *Hist) height() int {
 }
 
 // histOwnFoot is the room under the scale points for the label of the reader's own rating.
-const histOwnFoot = 10
+const histOwnFoot = 12
 
 // ownIndex is the position of the reader's own rating among the points, or -1.
 func (h *Hist) ownIndex() int {
@@ -91,7 +91,7 @@ func (h *Hist) own() *histOwn {
 	}
 	x := barX(i) - 1
 	o := &histOwn{X: strconv.Itoa(x), Y: "1", W: strconv.Itoa(histBarW + 2), H: strconv.Itoa(histAxisY + histFoot),
-		TextY: strconv.Itoa(h.height() - 1), Anchor: "middle", Label: h.OwnLabel}
+		TextY: strconv.Itoa(h.height() - 3), Anchor: "middle", Label: h.OwnLabel}
 	switch {
 	case i < 2:
 		o.Anchor, o.TextX = "start", strconv.Itoa(x)

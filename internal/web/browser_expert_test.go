@@ -52,6 +52,7 @@ func TestBrowserExpertFeedbackAndClear(t *testing.T) {
 			browserEval[map[string]float64](b, `(r => ({top: r.top, bottom: r.bottom}))(`+box("fieldset.rating")+`)`))
 	}
 	b.noSideways("round 2 at 390 px", 390)
+	b.screenshot("expert-phone-feedback-placement", "#item-crs_max_grade .placement-split")
 	// the chart marks the expert's own rating; the text and the hidden table say it
 	fb := browserEval[string](b, item+`.querySelector("aside.feedback").innerText`)
 	for _, want := range []string{"Round 1 results", "Your answer in round 1: 2 – Not important", "Where the panel placed it (5 answers)",
@@ -95,6 +96,7 @@ func TestBrowserExpertFeedbackAndClear(t *testing.T) {
 			}
 		}
 		b.noSideways(fmt.Sprintf("section at %d px", w), w)
+		b.screenshot(fmt.Sprintf("expert-scale-%d", w), "#item-crs_max_grade fieldset.rating")
 	}
 
 	// labels instead of codes
