@@ -644,6 +644,8 @@ func TestExpertFeedbackRound2(t *testing.T) {
 		}
 		e.must(e.call("PUT", "/api/v1/respond/answers", toks[ids[i]], map[string]any{"answers": []any{a}}, nil), 200)
 	}
+	// The last one clears their rating of eq5d: no longer counted, as rated or as unable.
+	e.must(e.call("PUT", "/api/v1/respond/answers", toks[ids[9]], map[string]any{"answers": []any{map[string]any{"item": "eq5d"}}}, nil), 200)
 	e.must(e.call("POST", fmt.Sprintf("/api/v1/studies/%d/rounds/1/close", sid), e.admin, nil, nil), 200)
 
 	// Between rounds the link shows round 1 read-only.
@@ -671,6 +673,36 @@ func TestExpertFeedbackRound2(t *testing.T) {
 	// Percent per band of 10 ratings: 2, 3 low; 4, 5, 5, 6, 6 mid; 7, 8, 9 high.
 	expertHas(t, page, "Not important (1–3)</th><td class=\"num\">2</td><td class=\"num\">20%</td>",
 		"Important but not critical (4–6)</th><td class=\"num\">5</td><td class=\"num\">50%</td>")
+
+	var q2 struct {
+		Items []struct {
+			ID       string `json:"id"`
+			Feedback struct {
+				NRated  int   `json:"n_rated"`
+				NUnable int   `json:"n_unable"`
+				Hist    []int `json:"hist"`
+			} `json:"feedback"`
+		} `json:"items"`
+	}
+	e.must(e.call("GET", "/api/v1/respond", toks2[ids[0]], nil, &q2), 200)
+	found := false
+	for _, it := range q2.Items {
+		if it.ID != "eq5d" {
+			continue
+		}
+		found = true
+		if f := it.Feedback; f.NRated != 9 || f.NUnable != 0 || len(f.Hist) != 9 || f.Hist[5] != 1 {
+			t.Errorf("eq5d after one rating was cleared: %+v (want 9 rated, one 6 left)", f)
+		}
+	}
+	if !found {
+		t.Error("eq5d is not in round 2")
+	}
+	// The API gives the same placement split.
+	r2 := e.must(e.call("GET", "/api/v1/respond", toks2[ids[0]], nil, nil), 200)
+	if !strings.Contains(string(r2.Body), `"placement":[{"Option":"core","N":2,"Pct":50},{"Option":"expansion","N":1,"Pct":25},{"Option":"not_needed","N":1,"Pct":25}]`) {
+		t.Errorf("the API lacks the placement split: %.2000s", r2.Body)
+	}
 
 	// A new rating in another band opens the reason field; the reason is saved.
 	x.consent()

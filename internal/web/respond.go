@@ -65,6 +65,8 @@ type panelJSON struct {
 	Groups       []delphi.GroupFeedback `json:"groups"`
 	HiddenGroups int                    `json:"hidden_groups"`
 	Comments     []string               `json:"comments"`
+	// Placement is the split of the panel's placement answers; absent without any.
+	Placement []delphi.PlacementFeedback `json:"placement,omitempty"`
 }
 
 // apiJSONOptions make go-json-experiment/json write the questionnaire as encoding/json wrote it:
@@ -261,7 +263,8 @@ func sharedItems(q *delphi.Questionnaire) ([]sharedItem, error) {
 		out[i] = sharedItem{id: it.ID, item: item, fromRound: q.PrevRound}
 		if f := q.Feedback[it.ID]; f != nil {
 			panel, err := membersOf(panelJSON{NRated: f.NRated, NUnable: f.NUnable, Hist: f.Hist, Bands: f.Bands,
-				Median: f.Median, Class: f.Class, Groups: f.Groups, HiddenGroups: f.HiddenGroups, Comments: f.Comments})
+				Median: f.Median, Class: f.Class, Groups: f.Groups, HiddenGroups: f.HiddenGroups, Comments: f.Comments,
+				Placement: f.Placement})
 			if err != nil {
 				return nil, fmt.Errorf("feedback of item %s: %w", it.ID, err)
 			}
