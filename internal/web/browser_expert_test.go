@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/cart-cd/delphi/internal/delphi"
 )
@@ -124,6 +125,15 @@ func TestBrowserExpertFeedbackAndClear(t *testing.T) {
 	}
 	if a := answers2(e, toks2[me])["icans_max_grade"]; a.Rating != nil || a.Unable {
 		t.Errorf("after clearing the server has %+v", a)
+	}
+
+	// Enter in the form still means "Save and continue", not the first item's Clear button.
+	b.do("rate the first item", chromedp.Click(`input[name="rating:crs_max_grade"][value="8"]`))
+	b.waitJS("8 saved", savedAll)
+	b.do("enter on a rating", chromedp.Focus(`input[name="rating:icans_max_grade"][value="5"]`), chromedp.KeyEvent(kb.Enter),
+		chromedp.WaitVisible(`#item-death_cause`))
+	if a := answers2(e, toks2[me])["crs_max_grade"]; a.Rating == nil || *a.Rating != 8 {
+		t.Errorf("after Enter the first item is %+v, want 8", a)
 	}
 
 	// A German reader: English fallbacks carry lang="en", German texts none.
