@@ -315,7 +315,7 @@ func TestPartsAreThePage(t *testing.T) {
 		v.Scale = &Scale{Unable: "Unable <to> score", Bands: []ScaleBand{
 			{ID: "low", Label: "Not important", From: 1, To: 3, Points: []int{1, 2, 3}},
 			{ID: "high", Label: `"Critical"`, From: 4, To: 5, Points: []int{4, 5}}}}
-		v.Placement = &Placement{Question: "Where?", Options: []Option{{"core", "Core"}, {"expansion", "Module <x>"}}}
+		v.Placement = &Placement{Question: "Where?", Options: []Option{{Value: "core", Label: "Core"}, {Value: "expansion", Label: "Module <x>"}}}
 		ratings := []int{0, 1, 3, 5, 9}
 		v.Items = nil
 		for i, id := range []string{"crs_grade", "a-b", hostile, "x"} {
