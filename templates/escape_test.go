@@ -226,7 +226,19 @@ func TestComponentsEscapeHostileText(t *testing.T) {
 			v := *vote
 			v.Ended = ended
 			meetingCases = append(meetingCases, Vote(&v))
+			ed := filled[MeetingEditPage](on)
+			ed.Page, ed.Ended = p, ended
+			meetingCases = append(meetingCases, MeetingEdit(ed))
+			people := filled[MeetingAttendeesPage](on)
+			people.Page, people.Ended = p, ended
+			meetingCases = append(meetingCases, MeetingAttendees(people))
 		}
+		rec := filled[MeetingRecordPage](on)
+		rec.Page = p
+		meetingCases = append(meetingCases, MeetingRecord(rec))
+		rec2 := *rec
+		rec2.Items = []RecordItem{{ID: hostile, Label: hostile, Question: hostile, State: "open"}, {ID: hostile, State: "waiting"}}
+		meetingCases = append(meetingCases, MeetingRecord(&rec2))
 		for i, c := range meetingCases {
 			render(t, fmt.Sprintf("meeting page %d", i), c, false)
 		}
@@ -303,7 +315,7 @@ func TestPartsAreThePage(t *testing.T) {
 		v.Scale = &Scale{Unable: "Unable <to> score", Bands: []ScaleBand{
 			{ID: "low", Label: "Not important", From: 1, To: 3, Points: []int{1, 2, 3}},
 			{ID: "high", Label: `"Critical"`, From: 4, To: 5, Points: []int{4, 5}}}}
-		v.Placement = &Placement{Question: "Where?", Options: []Option{{"core", "Core"}, {"expansion", "Module <x>"}}}
+		v.Placement = &Placement{Question: "Where?", Options: []Option{{Value: "core", Label: "Core"}, {Value: "expansion", Label: "Module <x>"}}}
 		ratings := []int{0, 1, 3, 5, 9}
 		v.Items = nil
 		for i, id := range []string{"crs_grade", "a-b", hostile, "x"} {

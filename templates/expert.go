@@ -1,6 +1,11 @@
 package templates
 
-import "strconv"
+import (
+	"strconv"
+	"strings"
+
+	"github.com/a-h/templ"
+)
 
 // Expert is what every questionnaire page shows around its content.
 type Expert struct {
@@ -35,6 +40,7 @@ func (e *Expert) ProgressTemplate() string { return e.T("progress.answered", "{n
 type SectionNav struct {
 	ID       string
 	Label    string
+	Lang     string // the language of Label when not the page's (no translation)
 	Total    int
 	Answered int
 	Current  bool
@@ -64,12 +70,14 @@ type HomePage struct {
 // ClosedSection is a section of a closed round's answers.
 type ClosedSection struct {
 	Label string
+	Lang  string // the language of Label when not the page's
 	Items []ClosedItem
 }
 
 // ClosedItem is one answer of a closed round, in words.
 type ClosedItem struct {
 	Label     string
+	Lang      string // the language of Label when not the page's
 	Answer    string
 	Placement string
 	Comment   string
@@ -86,11 +94,12 @@ type ReviewPage struct {
 type ReviewSection struct {
 	ID    string
 	Label string
+	Lang  string // the language of Label when not the page's
 	Items []Option
 }
 
-// Option is a value with its label.
-type Option struct{ Value, Label string }
+// Option is a value with its label; Lang is the label's language when not the page's.
+type Option struct{ Value, Label, Lang string }
 
 // SuggestPage is round 1's form to suggest missing parameters.
 type SuggestPage struct {
@@ -113,8 +122,10 @@ type SectionPage struct {
 	Expert
 	ID          string
 	Label       string
+	LabelLang   string // the language of Label when not the page's (no translation)
 	Description string
-	Index       int // 1-based
+	DescLang    string // as LabelLang, for Description
+	Index       int    // 1-based
 	Prev, Next  string
 	Items       []Item
 	Scale       *Scale // the same for every item of the round in one language
@@ -132,7 +143,7 @@ type SectionTexts struct {
 	Rate, Comment, Reason                        string
 	Changed, Unit, Values, Derived, DerivedYes   string
 	Tier, FeedbackTitle, FeedbackOwn, OwnComment string
-	AnswerNone                                   string
+	AnswerNone, Clear                            string
 }
 
 // Scale is the rating scale as an item's inputs show it: the points by band, then "unable to
@@ -161,9 +172,11 @@ type Placement struct {
 type Item struct {
 	ID          string
 	Label       string
+	LabelLang   string // the language of Label when it is not the page's (no translation); "" when it is
 	Description string
+	DescLang    string // as LabelLang, for Description
 	Unit        string
-	Values      string
+	Values      []Value // the categories of a categorical item
 	Derived     bool
 	Tier        string
 	Changed     bool
@@ -181,6 +194,42 @@ type Item struct {
 	headHTML []byte // the head (itemHead) rendered before; nil: render it
 }
 
+// Value is one category of an item, labelled in the page's language or, without a
+// translation, in Lang; Sep is what separates it from the one before ("" for the first).
+type Value struct{ Sep, Label, Lang string }
+
+// langAttr is the lang attribute of a text in another language than the page's: none for "".
+func langAttr(lang string) templ.Attributes {
+	if lang == "" {
+		return nil
+	}
+	return templ.Attributes{"lang": lang}
+}
+
+// describedBy is the aria-describedby attribute for ids: none for "".
+func describedBy(ids string) templ.Attributes {
+	if ids == "" {
+		return nil
+	}
+	return templ.Attributes{"aria-describedby": ids}
+}
+
+// describedBy is the ids of what describes an item's rating: its error, the expert's own
+// answer of the round before and the panel's median and status.
+func (it *Item) describedBy() string {
+	var ids []string
+	if it.Error != "" {
+		ids = append(ids, "err-"+it.ID)
+	}
+	if f := it.Feedback; f != nil {
+		if f.ShowOwn {
+			ids = append(ids, "fbown-"+it.ID)
+		}
+		ids = append(ids, "fbsum-"+it.ID)
+	}
+	return strings.Join(ids, " ")
+}
+
 // Feedback is the round before's feedback beside an item: the expert's own answer, and the
 // panel's part, rendered once per round and language (FeedbackPanel) and kept as bytes.
 type Feedback struct {
@@ -195,6 +244,7 @@ type Feedback struct {
 // groups, comments.
 type FeedbackPanel struct {
 	Page         *Page
+	Item         string // the item's id, for the ids its rating refers to
 	FromRound    int
 	ShowDist     bool
 	ShowMedian   bool
@@ -210,6 +260,24 @@ type FeedbackPanel struct {
 	HiddenGroups int
 	MinGroup     int
 	Comments     []string
+	NPlaced      int // answers to the placement question
+	Placement    []PlacementStat
+}
+
+// pointLabel names a point of the scale in the table of ratings per point, saying which is
+// the reader's own rating.
+func (f *FeedbackPanel) pointLabel(v int) string {
+	if v == f.Hist.Own {
+		return strconv.Itoa(v) + " (" + f.Hist.OwnLabel + ")"
+	}
+	return strconv.Itoa(v)
+}
+
+// PlacementStat is the share of one placement option among the panel's placement answers.
+type PlacementStat struct {
+	Label string
+	Value string // the percent, rounded, for the bar
+	Pct   string // "60% (6)"
 }
 
 // BandStat is one band's count and share.

@@ -11,6 +11,9 @@ type Hist struct {
 	Points []HistPoint
 	// Ticks is histTicks rendered before for charts of the same scale; nil: render them.
 	Ticks []byte
+	// Own is the reader's own rating, outlined with OwnLabel under it; 0: none.
+	Own      int
+	OwnLabel string
 }
 
 // HistPoint is one point of the scale with its count.
@@ -49,8 +52,56 @@ func HistDesc(points []HistPoint) string {
 	return string(b)
 }
 
-func (h *Hist) width() int  { return len(h.Points)*(histBarW+histGap) + histGap }
-func (h *Hist) height() int { return histTop + histH + histFoot }
+func (h *Hist) width() int { return len(h.Points)*(histBarW+histGap) + histGap }
+func (h *Hist) height() int {
+	if h.ownIndex() >= 0 {
+		return histTop + histH + histFoot + histOwnFoot
+	}
+	return histTop + histH + histFoot
+}
+
+// histOwnFoot is the room under the scale points for the label of the reader's own rating.
+const histOwnFoot = 12
+
+// ownIndex is the position of the reader's own rating among the points, or -1.
+func (h *Hist) ownIndex() int {
+	if h.Own == 0 {
+		return -1
+	}
+	for i, p := range h.Points {
+		if p.Value == h.Own {
+			return i
+		}
+	}
+	return -1
+}
+
+// histOwn is the outline around the column of the reader's own rating and its label under the
+// axis: a mark by shape and words, not by colour alone.
+type histOwn struct {
+	X, Y, W, H    string
+	TextX, TextY  string
+	Anchor, Label string
+}
+
+func (h *Hist) own() *histOwn {
+	i := h.ownIndex()
+	if i < 0 {
+		return nil
+	}
+	x := barX(i) - 1
+	o := &histOwn{X: strconv.Itoa(x), Y: "1", W: strconv.Itoa(histBarW + 2), H: strconv.Itoa(histAxisY + histFoot),
+		TextY: strconv.Itoa(h.height() - 3), Anchor: "middle", Label: h.OwnLabel}
+	switch {
+	case i < 2:
+		o.Anchor, o.TextX = "start", strconv.Itoa(x)
+	case i >= len(h.Points)-2:
+		o.Anchor, o.TextX = "end", strconv.Itoa(x+histBarW+2)
+	default:
+		o.TextX = strconv.Itoa(barX(i) + histBarW/2)
+	}
+	return o
+}
 
 const histAxisY = histTop + histH
 
@@ -80,7 +131,7 @@ func (h *Hist) geometry() histGeometry {
 
 func (h *Hist) ticks() []histText {
 	out := make([]histText, len(h.Points))
-	y := strconv.Itoa(h.height() - 1)
+	y := strconv.Itoa(histTop + histH + histFoot - 1)
 	for i, p := range h.Points {
 		out[i] = histText{X: strconv.Itoa(barX(i) + histBarW/2), Y: y, Text: strconv.Itoa(p.Value)}
 	}

@@ -57,8 +57,7 @@ type ScreenLink struct {
 type ScreenItem struct {
 	ID, Label, Section, State, Why string
 	Rounds                         []ScreenRound
-	Groups                         []ScreenGroup
-	Hidden                         int
+	Groups                         []ScreenGroup // a cell per round of Rounds
 	MinGroupSize                   int
 	Placement                      *ScreenPlacement
 	Comments                       []string
@@ -76,10 +75,17 @@ type ScreenRound struct {
 	NRated, Threshold int
 }
 
-// ScreenGroup is one group's % high in the last round.
+// ScreenGroup is one group's % high in each round.
 type ScreenGroup struct {
-	Label, PctHigh string
-	NRated         int
+	Label string
+	Cells []ScreenCell
+}
+
+// ScreenCell is a group's % high in a round, or the note that stands for it ("fewer than 5",
+// "withheld", "–" when it gave no rating).
+type ScreenCell struct {
+	PctHigh, Note string
+	NRated        int
 }
 
 // ScreenPlacement is the last round's placement answers.
@@ -146,4 +152,85 @@ func itoa(n int) string { return strconv.Itoa(n) }
 // qrSrc is the QR code's PNG as an image source.
 func qrSrc(png []byte) templ.SafeURL {
 	return templ.SafeURL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png))
+}
+
+// MeetingRecordPage is a meeting's record for presenters, on screen and on paper: attendees by
+// group (never by name; small groups together), and each item's question, counts and result.
+type MeetingRecordPage struct {
+	Page
+	MeetingID                             int64
+	StudyTitle, Title, Date, Place, State string
+	Attendees                             int
+	Groups                                []RecordCount // attendees per group, small groups together last
+	Rule, RuleHash                        string
+	Items                                 []RecordItem
+}
+
+// RecordCount is a count with its label.
+type RecordCount struct {
+	Label string
+	N     int
+}
+
+// RecordItem is an item of the record; Result is nil until its vote closed.
+type RecordItem struct {
+	ID, Label, Question, State string
+	Result                     *ScreenResult
+}
+
+// MeetingEditPage edits and reorders a meeting's list (facilitators and admins): a button per
+// move, so it needs neither drag nor JavaScript.
+type MeetingEditPage struct {
+	Page
+	MeetingID int64
+	Title     string
+	Ended     bool
+	Items     []EditItem
+	// Addable are the study's items not on the list (Value the id); the first Undecided of
+	// them are undecided.
+	Addable   []Option
+	Undecided int
+}
+
+// EditItem is an item of the list being edited; Voted items (open or closed) cannot leave it.
+type EditItem struct {
+	ID, Label, State string
+	Voted            bool
+}
+
+func recordURL(id int64) templ.SafeURL {
+	return templ.SafeURL(fmt.Sprintf("/reports/meetings/%d/record", id))
+}
+
+func editURL(id int64) templ.SafeURL {
+	return templ.SafeURL(fmt.Sprintf("/reports/meetings/%d/items", id))
+}
+
+// groupCount is a group's votes for the j-th option ("–" if it has none listed).
+func groupCount(g ScreenGroupVotes, j int) string {
+	if j < len(g.Counts) {
+		return itoa(g.Counts[j].N)
+	}
+	return "–"
+}
+
+// MeetingAttendeesPage lists a meeting's attendees by name for its organisers, with a button
+// that removes one (never shown on the projected screen).
+type MeetingAttendeesPage struct {
+	Page
+	MeetingID int64
+	Title     string
+	Ended     bool
+	Attendees []AttendeeLine
+}
+
+// AttendeeLine is one attendee of the list.
+type AttendeeLine struct {
+	ID                    int64
+	Name, Group, JoinedAt string
+	Panelist              bool
+}
+
+func attendeesURL(id int64) templ.SafeURL {
+	return templ.SafeURL(fmt.Sprintf("/reports/meetings/%d/attendees", id))
 }

@@ -38,6 +38,7 @@ type itemShape struct {
 	answered, invalid               bool
 	askReason, reasonOpen, feedback bool
 	showOwn, hasOwn, hasOwnComment  bool
+	labelLang                       string // the lang attribute of the label's copies (legend, feedback heading)
 }
 
 // The marks stand for an item's values while its shape is rendered: control characters that
@@ -159,7 +160,7 @@ func withValues(it *Item, vals [nMarks]string) *Item {
 
 func (v *SectionPage) shape(it *Item) itemShape {
 	sh := itemShape{scale: -1, placement: -1, answered: it.Answered, invalid: it.Error != "",
-		askReason: it.AskReason, reasonOpen: it.ReasonOpen, feedback: it.Feedback != nil}
+		askReason: it.AskReason, reasonOpen: it.ReasonOpen, feedback: it.Feedback != nil, labelLang: it.LabelLang}
 	k := 0
 	for _, b := range v.Scale.Bands {
 		for _, p := range b.Points {

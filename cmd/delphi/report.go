@@ -142,6 +142,9 @@ func writeReport(ctx context.Context, w io.Writer, svc *delphi.Service, sid int6
 	if rs.Consented, err = svc.ConsentCount(ctx, sid); err != nil {
 		return err
 	}
+	if rs.Meetings, err = svc.StudyMeetingReports(ctx, sid); err != nil {
+		return err
+	}
 	switch format {
 	case "json":
 		b, err := delphi.EncodeSnapshot(snaps[len(snaps)-1])

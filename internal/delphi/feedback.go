@@ -22,6 +22,17 @@ type ItemFeedback struct {
 	Groups       []GroupFeedback
 	HiddenGroups int
 	Comments     []string
+	// Placement is the panel's answers to the placement question, in the definition's order of
+	// options; nil when the item had none (or the survey asks none).
+	Placement []PlacementFeedback
+}
+
+// PlacementFeedback is the count and percent of one placement option among those who answered
+// the placement question.
+type PlacementFeedback struct {
+	Option string
+	N      int
+	Pct    float64
 }
 
 // BandFeedback is the count and percent of ratings in one band.
@@ -161,7 +172,28 @@ func panelFeedback(def *survey.Definition, snap *Snapshot, items []RoundItem, la
 		if def.Feedback.Shows("comments") {
 			f.Comments = snap.Comments[from]
 		}
+		f.Placement = placementFeedback(def, snap.Placement[from])
 		out[it.ID] = f
+	}
+	return out
+}
+
+// placementFeedback is the split of the placement answers counts, in the order of the
+// definition's options; nil when nobody answered.
+func placementFeedback(def *survey.Definition, counts map[string]int) []PlacementFeedback {
+	if def.Placement == nil {
+		return nil
+	}
+	n := 0
+	for _, c := range counts {
+		n += c
+	}
+	if n == 0 {
+		return nil
+	}
+	out := make([]PlacementFeedback, 0, len(def.Placement.Options))
+	for _, o := range def.Placement.Options {
+		out = append(out, PlacementFeedback{Option: o, N: counts[o], Pct: 100 * float64(counts[o]) / float64(n)})
 	}
 	return out
 }

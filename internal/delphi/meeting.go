@@ -9,6 +9,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -488,6 +490,109 @@ func (s *Service) SetMeetingItems(ctx context.Context, a Actor, id int64, items 
 	return s.freshView(ctx, m.ID)
 }
 
+// MeetingEdit is what the page that edits a meeting's list needs: the meeting, and the study's
+// items not on the list, those the outcome leaves undecided first (closest first), then the
+// others in the outcome's order.
+type MeetingEdit struct {
+	Meeting   *MeetingView
+	Addable   []Candidate
+	Undecided int // the first Undecided of Addable are undecided
+}
+
+// MeetingEditor returns a meeting's list and the items that may be added to it.
+func (s *Service) MeetingEditor(ctx context.Context, a Actor, id int64) (*MeetingEdit, error) {
+	m, _, err := s.meetingFor(ctx, a, id, true)
+	if err != nil {
+		return nil, err
+	}
+	v, err := s.freshView(ctx, m.ID)
+	if err != nil {
+		return nil, err
+	}
+	so, err := s.Outcome(ctx, v.StudyID)
+	if err != nil {
+		return nil, err
+	}
+	listed := map[string]bool{}
+	for _, it := range v.Items {
+		listed[it.Item] = true
+	}
+	ed := &MeetingEdit{Meeting: v}
+	for _, c := range s.RankUndecided(so) {
+		if !listed[c.Item] {
+			ed.Addable = append(ed.Addable, c)
+			listed[c.Item] = true
+		}
+	}
+	ed.Undecided = len(ed.Addable)
+	cands := s.closeness(so)
+	for _, e := range so.Entries {
+		if !listed[e.Item] {
+			ed.Addable = append(ed.Addable, cands[e.Item])
+		}
+	}
+	return ed, nil
+}
+
+// AttendeeRow is an attendee as the meeting's organisers see them: the name appears in no
+// result, export or audit entry.
+type AttendeeRow struct {
+	ID       int64
+	Name     string
+	Group    string
+	Panelist bool // joined through their invite link
+	JoinedAt string
+}
+
+// MeetingAttendees lists a meeting's attendees by name, for its facilitators and admins.
+func (s *Service) MeetingAttendees(ctx context.Context, a Actor, id int64) (*MeetingView, []AttendeeRow, error) {
+	m, _, err := s.meetingFor(ctx, a, id, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	v, err := s.freshView(ctx, m.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	as, err := s.st.Attendees(ctx, m.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := make([]AttendeeRow, len(as))
+	for i, at := range as {
+		out[i] = AttendeeRow{ID: at.ID, Name: at.Name, Group: at.GroupID, Panelist: at.PanelistID > 0, JoinedAt: at.JoinedAt}
+	}
+	return v, out, nil
+}
+
+// RemoveAttendee takes an attendee out of a running meeting: their token stops working, their
+// vote on an open item is dropped (closed votes are anonymous counts and stay), and they no
+// longer count among the attendees. Audited without the name.
+func (s *Service) RemoveAttendee(ctx context.Context, a Actor, id, attendee int64) error {
+	_, b, err := s.meetingFor(ctx, a, id, true)
+	if err != nil {
+		return err
+	}
+	return s.st.InTx(ctx, func(tx *store.Tx) error {
+		m, err := tx.Meeting(id)
+		if err != nil {
+			return err
+		}
+		if m.State == MeetingEnded {
+			return Errorf(EConflict, "", "the meeting has ended: its attendees are part of its record")
+		}
+		dropped, err := tx.RemoveAttendee(id, attendee)
+		if errors.Is(err, store.ErrNotFound) {
+			return Errorf(ENotFound, "attendee", "attendee %d is not at this meeting (removed already?)", attendee)
+		}
+		if err != nil {
+			return err
+		}
+		return tx.Audit(b.String(), "meeting.attendee_remove", m.StudyID,
+			fmt.Sprintf(`{"meeting":%d,"attendee":%d,"open_votes_dropped":%d}`, id, attendee, dropped))
+	})
+}
+
 // OpenVote opens the vote on an item of the list. One vote is open at a time.
 func (s *Service) OpenVote(ctx context.Context, a Actor, id int64, item string, q Question) (*MeetingView, error) {
 	m, b, err := s.meetingFor(ctx, a, id, true)
@@ -560,8 +665,8 @@ func (s *Service) OpenVote(ctx context.Context, a Actor, id int64, item string, 
 	return s.freshView(ctx, m.ID)
 }
 
-// questionText is the question as the decision records it.
-func questionText(def *survey.Definition, q Question) string {
+// QuestionText is the question as the decision and the meeting's record state it.
+func QuestionText(q Question) string {
 	if q.Kind == outcome.VoteOptions {
 		return "options: core, an expansion module, or exclude"
 	}
@@ -613,7 +718,7 @@ func (s *Service) CloseVote(ctx context.Context, a Actor, id int64, item string)
 			return err
 		}
 		in := MeetingVoteInput{Item: item, Meeting: fmt.Sprintf("%s (%s, meeting %d)", m.Title, m.Date, m.ID),
-			Question: questionText(st.Def, q), Vote: outcome.Vote{Kind: q.Kind, Tier: q.Tier, Module: q.Module, Counts: map[string]int{}}}
+			Question: QuestionText(q), Vote: outcome.Vote{Kind: q.Kind, Tier: q.Tier, Module: q.Module, Counts: map[string]int{}}}
 		perGroup := map[string]map[string]int{}
 		for _, c := range counts {
 			in.Vote.Counts[c.Option] += c.N
@@ -1028,15 +1133,20 @@ func (s *Service) MeetingPulse(ctx context.Context, id int64) (Pulse, error) {
 // MeetingReport is the record of a meeting: attendees by group (never by name), and each item's
 // question, counts and result. It carries no join code and nothing that names a voter.
 type MeetingReport struct {
-	Meeting        int64             `json:"meeting"`
-	Study          int64             `json:"study"`
-	StudyTitle     string            `json:"study_title"`
-	Title          string            `json:"title"`
-	Date           string            `json:"date"`
-	Place          string            `json:"place"`
-	State          string            `json:"state"`
-	Attendees      int               `json:"attendees"`
+	Meeting    int64  `json:"meeting"`
+	Study      int64  `json:"study"`
+	StudyTitle string `json:"study_title"`
+	Title      string `json:"title"`
+	Date       string `json:"date"`
+	Place      string `json:"place"`
+	State      string `json:"state"`
+	Attendees  int    `json:"attendees"`
+	// AttendeeGroups are the groups with at least MinGroupSize attendees, less any whose
+	// removal would let a smaller one be deduced; OtherAttendees is the rest together (0 or at
+	// least MinGroupSize), HiddenGroups how many groups they are.
 	AttendeeGroups map[string]int    `json:"attendee_groups"`
+	OtherAttendees int               `json:"other_attendees"`
+	HiddenGroups   int               `json:"hidden_groups"`
 	Rule           survey.Meeting    `json:"rule"`
 	RuleHash       string            `json:"rule_hash"`
 	MinGroupSize   int               `json:"min_group_size"`
@@ -1045,7 +1155,80 @@ type MeetingReport struct {
 
 // Report returns a meeting's record; the caller audits the download.
 func (s *Service) Report(ctx context.Context, a Actor, id int64) (*MeetingReport, error) {
-	v, err := s.Meeting(ctx, a, id)
+	m, _, err := s.meetingFor(ctx, a, id, false)
+	if err != nil {
+		return nil, err
+	}
+	return s.reportOf(ctx, m)
+}
+
+// StudyMeetingReports returns the records of a study's meetings, oldest first, for the study's
+// exports and methods text (the route names the study: its guard checked access).
+func (s *Service) StudyMeetingReports(ctx context.Context, studyID int64) ([]*MeetingReport, error) {
+	ms, err := s.st.StudyMeetings(ctx, studyID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*MeetingReport, 0, len(ms))
+	for i := len(ms) - 1; i >= 0; i-- {
+		r, err := s.reportOf(ctx, ms[i])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// MeetingsPrint fingerprints what the records of a study's meetings hold (meetings, lists,
+// votes closed, attendees), cheaply: cached exports and pages that include them are keyed by it.
+func (s *Service) MeetingsPrint(ctx context.Context, studyID int64) (uint64, error) {
+	// Kept against the store's Version (joins and votes do not move Meta): a room reloading a
+	// summary between writes reads no meeting rows.
+	v := s.st.Version()
+	if c, ok := s.meetingPrints.Get(studyID); ok && c.version == v {
+		return c.print, nil
+	}
+	p, err := s.meetingsPrint(ctx, studyID)
+	if err == nil {
+		s.meetingPrints.Put(studyID, cachedPrint{version: v, print: p})
+	}
+	return p, err
+}
+
+// cachedPrint is a fingerprint read when the store's Version was version.
+type cachedPrint struct {
+	version, print uint64
+}
+
+func (s *Service) meetingsPrint(ctx context.Context, studyID int64) (uint64, error) {
+	ms, err := s.st.StudyMeetings(ctx, studyID)
+	if err != nil || len(ms) == 0 {
+		return 0, err
+	}
+	h := fnv.New64a()
+	for _, m := range ms {
+		fmt.Fprintf(h, "%d|%s|%s|%s|%s\n", m.ID, m.Title, m.Date, m.Place, m.State)
+		items, err := s.st.MeetingItems(ctx, m.ID)
+		if err != nil {
+			return 0, err
+		}
+		for _, it := range items {
+			fmt.Fprintf(h, "%s|%s|%d|%s\n", it.ItemID, it.State, it.DecisionID, it.Question)
+		}
+		groups, err := s.st.AttendeeGroups(ctx, m.ID)
+		if err != nil {
+			return 0, err
+		}
+		for _, g := range groups {
+			fmt.Fprintf(h, "%s=%d\n", g.GroupID, g.N)
+		}
+	}
+	return h.Sum64(), nil
+}
+
+func (s *Service) reportOf(ctx context.Context, m store.Meeting) (*MeetingReport, error) {
+	v, err := s.meetingView(ctx, m)
 	if err != nil {
 		return nil, err
 	}
@@ -1055,9 +1238,24 @@ func (s *Service) Report(ctx context.Context, a Actor, id int64) (*MeetingReport
 	}
 	rb, _ := json.Marshal(v.Rule) // hashed as RecordMeetingVote hashes it
 	sum := sha256.Sum256(rb)
-	return &MeetingReport{Meeting: v.ID, Study: v.StudyID, StudyTitle: st.Title, Title: v.Title, Date: v.Date, Place: v.Place,
-		State: v.State, Attendees: v.Attendees, AttendeeGroups: v.AttendeeGroups, Rule: v.Rule, RuleHash: hex.EncodeToString(sum[:]),
-		MinGroupSize: v.MinGroupSize, Items: v.Items}, nil
+	r := &MeetingReport{Meeting: v.ID, Study: v.StudyID, StudyTitle: st.Title, Title: v.Title, Date: v.Date, Place: v.Place,
+		State: v.State, Attendees: v.Attendees, AttendeeGroups: map[string]int{}, Rule: v.Rule, RuleHash: hex.EncodeToString(sum[:]),
+		MinGroupSize: v.MinGroupSize, Items: v.Items}
+	ids := slices.Sorted(maps.Keys(v.AttendeeGroups))
+	sizes := make([][]int, len(ids))
+	for i, g := range ids {
+		sizes[i] = []int{v.AttendeeGroups[g]}
+	}
+	hide := suppress(sizes, []int{v.Attendees}, v.MinGroupSize, nil)
+	for i, g := range ids {
+		if hide[i] {
+			r.OtherAttendees += v.AttendeeGroups[g]
+			r.HiddenGroups++
+		} else {
+			r.AttendeeGroups[g] = v.AttendeeGroups[g]
+		}
+	}
+	return r, nil
 }
 
 // AuditMeetingExport records a download of a meeting's record.
@@ -1067,14 +1265,14 @@ func (s *Service) AuditMeetingExport(ctx context.Context, a Actor, r *MeetingRep
 	})
 }
 
-// Brief is what the presenter's screen shows of an item: its history over the rounds, the
-// groups of its last round that are large enough to show, its placement and a few comments.
+// Brief is what the presenter's screen shows of an item: its history over the rounds, for the
+// whole panel and per stakeholder group, its placement and a few comments.
 type Brief struct {
 	Rounds []BriefRound `json:"rounds"`
-	// Groups are the last round's groups with at least MinGroupSize ratings, less any whose
-	// removal would let a hidden one be deduced; Hidden counts the groups not shown.
+	// Groups are the stakeholder groups that rated the item in some round, in the definition's
+	// order, each with a cell per round of Rounds. A group is withheld from a round as the
+	// snapshot's disclosure rule withholds it (fewer than MinGroupSize, or deducible).
 	Groups       []BriefGroup       `json:"groups"`
-	Hidden       int                `json:"hidden"`
 	MinGroupSize int                `json:"min_group_size"`
 	Placement    *outcome.Placement `json:"placement"`
 	Comments     []string           `json:"comments"`
@@ -1089,19 +1287,34 @@ type BriefRound struct {
 	Threshold int      `json:"threshold"`
 }
 
-// BriefGroup is one group's result in the last round.
+// BriefGroup is one group's results, a cell per round of the brief.
 type BriefGroup struct {
-	ID      string   `json:"id"`
-	NRated  int      `json:"n_rated"`
-	PctHigh *float64 `json:"pct_high"`
+	ID    string      `json:"id"`
+	Cells []BriefCell `json:"cells"`
 }
+
+// BriefCell is a group's result in a round. Withheld says why it is not shown (Small: fewer
+// than MinGroupSize ratings; Deducible: hidden so that a small one cannot be deduced), and then
+// NRated and PctHigh are zero.
+type BriefCell struct {
+	NRated   int      `json:"n_rated"`
+	PctHigh  *float64 `json:"pct_high"`
+	Withheld string   `json:"withheld,omitempty"`
+}
+
+// Why a group's cell is withheld.
+const (
+	WithheldSmall     = "small"
+	WithheldDeducible = "deducible"
+)
 
 // maxBriefComments bounds the comments on a screen: a room reads three, not thirty.
 const maxBriefComments = 3
 
 // ItemBrief builds an item's brief from the study's outcome.
 func ItemBrief(so *StudyOutcome, item string) Brief {
-	b := Brief{MinGroupSize: minGroup(so.Study.Def)}
+	def := so.Study.Def
+	b := Brief{MinGroupSize: minGroup(def)}
 	var e *outcome.Entry
 	for i := range so.Entries {
 		if so.Entries[i].Item == item {
@@ -1116,6 +1329,8 @@ func ItemBrief(so *StudyOutcome, item string) Brief {
 	for _, h := range e.History {
 		ids[h.Round] = cmp.Or(h.Item, item)
 	}
+	cells := map[string][]BriefCell{}
+	rated := map[string]bool{}
 	var last *Snapshot
 	var lastID string
 	for _, sn := range so.Snapshots {
@@ -1130,25 +1345,31 @@ func ItemBrief(so *StudyOutcome, item string) Brief {
 		b.Rounds = append(b.Rounds, BriefRound{Round: sn.Round, NRated: res.NRated, PctHigh: res.PctHigh, Class: string(res.Comet),
 			Threshold: sn.Rule.In.HighAtLeast})
 		last, lastID = sn, id
-	}
-	if last == nil {
-		return b
-	}
-	res := last.Result.Items.Get(lastID)
-	shown := make([]GroupFeedback, 0, len(res.Groups))
-	for _, g := range res.Groups {
-		if g.NRated >= b.MinGroupSize {
-			shown = append(shown, GroupFeedback{ID: g.Name, NRated: g.NRated})
-		} else if g.NRated > 0 {
-			b.Hidden++
+		shown := sn.Disclosed(b.MinGroupSize) // the deck's rule, so the screen shows no more than the slides
+		for _, g := range def.Groups {
+			raw := res.Groups.Get(g.ID)
+			c := BriefCell{}
+			switch {
+			case raw == nil || raw.NRated == 0:
+			case shown.Disclosure.Withheld(id, g.ID) && raw.NRated < b.MinGroupSize:
+				c.Withheld, rated[g.ID] = WithheldSmall, true
+			case shown.Disclosure.Withheld(id, g.ID):
+				c.Withheld, rated[g.ID] = WithheldDeducible, true
+			default:
+				c.NRated, c.PctHigh, rated[g.ID] = raw.NRated, raw.PctHigh, true
+			}
+			cells[g.ID] = append(cells[g.ID], c)
 		}
 	}
-	shown, b.Hidden = suppressComplement(shown, b.Hidden, res.NRated, b.MinGroupSize)
-	for _, g := range shown {
-		b.Groups = append(b.Groups, BriefGroup{ID: g.ID, NRated: g.NRated, PctHigh: res.Groups.Get(g.ID).PctHigh})
+	for _, g := range def.Groups {
+		if rated[g.ID] {
+			b.Groups = append(b.Groups, BriefGroup{ID: g.ID, Cells: cells[g.ID]})
+		}
 	}
-	cs := last.Comments[lastID]
-	b.Comments = cs[:min(len(cs), maxBriefComments)]
+	if last != nil {
+		cs := last.Comments[lastID]
+		b.Comments = cs[:min(len(cs), maxBriefComments)]
+	}
 	return b
 }
 

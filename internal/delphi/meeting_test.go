@@ -1,6 +1,7 @@
 package delphi
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/cart-cd/delphi/internal/consensus"
@@ -74,6 +75,51 @@ func TestNormalizeCode(t *testing.T) {
 		c := newJoinCode()
 		if len(c) != 6 || NormalizeCode(c) != c {
 			t.Fatalf("join code %q", c)
+		}
+	}
+}
+
+// TestItemBrief: the presenter's history has every round asked, for the whole panel and per
+// group, each round under the disclosure rule: a group under min_group_size reads "small",
+// the smallest other one is withheld with it when their sum would give it away, and a round
+// where every group is large enough shows them all.
+func TestItemBrief(t *testing.T) {
+	def := &survey.Definition{Feedback: survey.Feedback{MinGroupSize: 3},
+		Groups: []survey.Group{{ID: "a"}, {ID: "b"}, {ID: "c"}, {ID: "d"}}}
+	grp := func(name string, n int, pct float64) consensus.Group {
+		return consensus.Group{Name: name, NSubmitted: n, NRated: n, PctHigh: fp(pct)}
+	}
+	round := func(n int, id string, groups ...consensus.Group) *Snapshot {
+		total := 0
+		for _, g := range groups {
+			total += g.NRated
+		}
+		return &Snapshot{Round: n, Rule: survey.Rule{In: survey.InRule{HighAtLeast: 70}}, Result: &consensus.RoundResult{NSubmitted: total,
+			Items: consensus.ItemList{{ID: id, NRated: total, PctHigh: fp(50), Comet: consensus.NoConsensus, Groups: groups}}}}
+	}
+	so := &StudyOutcome{Study: &Study{Def: def}, Snapshots: []*Snapshot{
+		round(1, "x_old", grp("a", 6, 50), grp("b", 5, 40), grp("c", 2, 100)), // c small; b withheld, else 13 − 6 − 5 = 2
+		round(2, "x", grp("a", 6, 60), grp("b", 6, 30), grp("c", 4, 75)),      // all shown; d never rated
+	}, Entries: []outcome.Entry{{Item: "x", History: []outcome.HistoryEntry{{Round: 1, Item: "x_old"}, {Round: 2}}}}}
+	b := ItemBrief(so, "x")
+	if len(b.Rounds) != 2 || b.Rounds[0].Round != 1 || b.Rounds[1].NRated != 16 {
+		t.Fatalf("rounds %+v", b.Rounds)
+	}
+	want := map[string][2]string{"a": {"50 n6", "60 n6"}, "b": {"deducible", "30 n6"}, "c": {"small", "75 n4"}}
+	if len(b.Groups) != len(want) {
+		t.Fatalf("groups %+v", b.Groups)
+	}
+	for _, g := range b.Groups {
+		for i, c := range g.Cells {
+			got := c.Withheld
+			if got == "" {
+				got = fmt.Sprintf("%.0f n%d", *c.PctHigh, c.NRated)
+			} else if c.NRated != 0 || c.PctHigh != nil {
+				t.Errorf("%s round %d is withheld but carries %+v", g.ID, i+1, c)
+			}
+			if got != want[g.ID][i] {
+				t.Errorf("%s round %d: %s, want %s", g.ID, i+1, got, want[g.ID][i])
+			}
 		}
 	}
 }

@@ -88,6 +88,9 @@ type Service struct {
 	// triage are written in transactions that move it). 1,024 studies: a workshop room
 	// reloading a summary must not read them on every request.
 	suggestions *cache.Cache[int64, *cachedSuggestions]
+	// study id → its meetings' fingerprint, right while the store's Version holds (attendees'
+	// joins and votes move only that). 1,024 studies.
+	meetingPrints *cache.Cache[int64, cachedPrint]
 
 	passwords *auth.PasswordPolicy
 }
@@ -96,17 +99,18 @@ type Service struct {
 func New(st *store.Store, surveys fs.FS, signer *auth.Signer, now func() time.Time, log *slog.Logger) *Service {
 	return &Service{st: st, surveys: surveys, signer: signer, now: now, log: log, InviteTTL: 120 * 24 * time.Hour,
 		PasswordCost: bcrypt.DefaultCost, Rand: rand.Reader, passwords: auth.NewPasswordPolicy(),
-		snaps:       cache.New[int64, *decodedSnapshot](32),
-		feedbacks:   cache.New[feedbackKey, map[string]ItemFeedback](128),
-		defs:        cache.New[string, parsedDef](256),
-		items:       cache.New[int64, *cachedItems](256),
-		progress:    cache.New[progressKey, *cachedProgress](64),
-		studies:     cache.New[int64, *cachedStudy](1024),
-		experts:     cache.New[string, *Expert](20_000),
-		owns:        cache.NewWeighted[ownKey, map[string]Answer](maxOwnCached, func(m map[string]Answer) int { return len(m) }),
-		sessions:    cache.New[string, *cachedSession](maxCachedSessions),
-		members:     cache.New[int64, *cachedMemberships](maxCachedMembers),
-		suggestions: cache.New[int64, *cachedSuggestions](1024),
+		snaps:         cache.New[int64, *decodedSnapshot](32),
+		feedbacks:     cache.New[feedbackKey, map[string]ItemFeedback](128),
+		defs:          cache.New[string, parsedDef](256),
+		items:         cache.New[int64, *cachedItems](256),
+		progress:      cache.New[progressKey, *cachedProgress](64),
+		studies:       cache.New[int64, *cachedStudy](1024),
+		experts:       cache.New[string, *Expert](20_000),
+		owns:          cache.NewWeighted[ownKey, map[string]Answer](maxOwnCached, func(m map[string]Answer) int { return len(m) }),
+		sessions:      cache.New[string, *cachedSession](maxCachedSessions),
+		members:       cache.New[int64, *cachedMemberships](maxCachedMembers),
+		suggestions:   cache.New[int64, *cachedSuggestions](1024),
+		meetingPrints: cache.New[int64, cachedPrint](1024),
 	}
 }
 

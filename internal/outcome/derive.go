@@ -76,9 +76,11 @@ type Entry struct {
 	Module       *string     `json:"module"`
 	Unit         *string     `json:"unit"`
 	Categories   []string    `json:"categories"`
-	Derived      bool        `json:"derived"`
-	Sources      []string    `json:"sources"`
-	DerivedFrom  []string    `json:"derived_from,omitempty"`
+	// CategoryLabels labels the codes of Categories per language (absent: the codes are shown).
+	CategoryLabels survey.CategoryLabels `json:"category_labels,omitempty"`
+	Derived        bool                  `json:"derived"`
+	Sources        []string              `json:"sources"`
+	DerivedFrom    []string              `json:"derived_from,omitempty"`
 
 	LastRound  *int       `json:"last_round"`
 	Importance *string    `json:"importance"`
@@ -244,7 +246,7 @@ func setItem(e *Entry, it *RoundItem) {
 		e.ProposedTier = Core
 	}
 	e.Module, e.Unit = strp(it.Module), strp(it.Unit)
-	e.Categories, e.Derived = it.Categories, it.Derived
+	e.Categories, e.CategoryLabels, e.Derived = it.Categories, it.CategoryLabels, it.Derived
 	e.Sources = it.Source
 	if e.Sources == nil {
 		e.Sources = []string{}

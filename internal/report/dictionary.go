@@ -115,7 +115,9 @@ type DictItem struct {
 	Label      survey.Text
 	Unit       string
 	Categories []string
-	Required   bool
+	// CategoryLabels labels the codes of Categories: the choices show the labels.
+	CategoryLabels survey.CategoryLabels
+	Required       bool
 }
 
 // DictForm is one form: the core set or one module.
@@ -156,7 +158,7 @@ func NewDictionary(so *delphi.StudyOutcome) *Dictionary {
 		for _, e := range g.Entries {
 			it := DictItem{ID: e.Item, Variable: variableName(e.Item, used), Form: f.ID, FormLabel: f.Label, Section: e.Section,
 				SecLabel: dict.Sections[e.Section], Label: e.Label, Unit: deref(e.Unit), Categories: e.Categories,
-				Required: g.Kind == outcome.GroupCore}
+				CategoryLabels: e.CategoryLabels, Required: g.Kind == outcome.GroupCore}
 			if it.SecLabel == nil {
 				it.SecLabel = survey.Text{"en": e.Section}
 			}
@@ -247,7 +249,8 @@ func REDCapCSV(w io.Writer, d *Dictionary) error {
 				c[3] = "radio"
 				var ch []string
 				for i, cat := range it.Categories {
-					ch = append(ch, fmt.Sprintf("%d, %s", i+1, strings.ReplaceAll(cat, "|", "/")))
+					label, _ := it.CategoryLabels.Of(cat, "en")
+					ch = append(ch, fmt.Sprintf("%d, %s", i+1, strings.ReplaceAll(label, "|", "/")))
 				}
 				c[5] = strings.Join(ch, " | ")
 			}
@@ -495,12 +498,13 @@ func ODM(w io.Writer, d *Dictionary, now time.Time) error {
 				id.Units = &odmUnitRef{OID: uoid}
 			}
 			if len(it.Categories) > 0 {
-				// coded 1..n as in the REDCap dictionary; categories have one text, shown in every language
+				// coded 1..n as in the REDCap dictionary, decoded to the label in each language
 				cl := odmCodeList{OID: "CL." + it.Variable, Name: it.Variable + " categories", DataType: "text"}
 				for k, c := range it.Categories {
 					ci := odmCodeItem{CodedValue: strconv.Itoa(k + 1)}
 					for _, l := range d.Languages {
-						ci.Decode.Texts = append(ci.Decode.Texts, odmText{Lang: l, Text: c})
+						label, _ := it.CategoryLabels.Of(c, l)
+						ci.Decode.Texts = append(ci.Decode.Texts, odmText{Lang: l, Text: label})
 					}
 					cl.Items = append(cl.Items, ci)
 				}

@@ -130,6 +130,9 @@ func Methods(st Study, snaps []*delphi.Snapshot) []string {
 	p += fmt.Sprintf(" Analyses were done with %s; every figure can be reproduced in R from the exported anonymised answers.", last.Software)
 	ps = append(ps, p)
 	ps = append(ps, outcomeMethods(st, snaps))
+	if p := meetingMethods(st.Meetings); p != "" {
+		ps = append(ps, p)
+	}
 	return ps
 }
 

@@ -38,6 +38,9 @@ type Study struct {
 	// Dates writes the human-readable dates: in the study's zone, in English (reports are the
 	// staff's); machine-readable fields stay ISO 8601 in UTC.
 	Dates i18n.Dates
+	// Meetings are the records of the study's consensus meetings, oldest first (StudyOf
+	// leaves them empty: the caller reads them).
+	Meetings []*delphi.MeetingReport
 }
 
 // StudyOf takes what reports need from a study.

@@ -2,7 +2,6 @@ package report
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/cart-cd/delphi/internal/delphi"
 	"github.com/cart-cd/delphi/internal/outcome"
@@ -128,7 +127,7 @@ func OutcomeRows(groups []outcome.Group, snaps []*delphi.Snapshot) []OutcomeRow 
 	for _, g := range groups {
 		for _, e := range g.Entries {
 			r := OutcomeRow{Item: e.Item, Section: secLabel[e.Section], Label: e.Label.In("en"), Description: e.Description.In("en"),
-				Unit: deref(e.Unit), Categories: strings.Join(e.Categories, "; "), ProposedTier: e.ProposedTier, Module: deref(e.Module),
+				Unit: deref(e.Unit), Categories: survey.CategoryText(e.Categories, e.CategoryLabels, "en", "; "), ProposedTier: e.ProposedTier, Module: deref(e.Module),
 				Tier: e.FinalTier, FinalModule: deref(e.FinalModule), RuleTier: e.RuleTier, RuleModule: deref(e.RuleModule),
 				RuleReason: deref(e.RuleReason), Reason: deref(e.FinalReason), ReplacedBy: e.ReplacedBy, ChangeReason: e.ChangeReason,
 				Derived: e.Derived, Sources: e.Sources, Decisions: e.Decisions, Group: g.Kind, GroupLabel: g.Label.In("en"),

@@ -12,7 +12,8 @@ import (
 // XLSX writes a workbook of the last of snaps (rounds 1..n in order), a sheet per purpose:
 // Summary (study, round, rule, scale, participation, Kendall's W, methods), Items (whole
 // panel), Groups (per stakeholder group), Participation (every round, by group and country),
-// Comments (anonymised comments and reasons) and Outcome (the data dictionary after round n).
+// Comments (anonymised comments and reasons), Outcome (the data dictionary after round n) and,
+// when the study held any, Meetings (the record of its consensus meetings).
 // Values are typed (numbers as numbers); every text cell passes the formula guard.
 func XLSX(w io.Writer, st Study, snaps ...*delphi.Snapshot) error {
 	if len(snaps) == 0 {
@@ -30,6 +31,9 @@ func XLSX(w io.Writer, st Study, snaps ...*delphi.Snapshot) error {
 		outcomeTable(Outcome(st, snaps)),
 	}
 	sheets[0].name, sheets[3].name, sheets[4].name, sheets[5].name = "Summary", "Participation", "Comments", "Outcome"
+	if len(st.Meetings) > 0 {
+		sheets = append(sheets, meetingTable(st.Meetings))
+	}
 
 	x := excelize.NewFile()
 	defer x.Close()

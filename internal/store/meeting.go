@@ -174,6 +174,28 @@ func (s *Store) Attendee(ctx context.Context, id int64) (Attendee, error) {
 	return a, err
 }
 
+// Attendees lists a meeting's attendees, in the order they joined.
+func (s *Store) Attendees(ctx context.Context, id int64) ([]Attendee, error) {
+	var out []Attendee
+	err := sel(ctx, s.r, "attendees", &out, `SELECT `+attendeeCols+` FROM meeting_attendees WHERE meeting_id = ? ORDER BY id`, id)
+	return out, err
+}
+
+// RemoveAttendee removes an attendee of a meeting and their votes still tied to them (those
+// of a vote still open; a closed vote's are no longer tied to anyone, and stay). It returns
+// the number of votes dropped; ErrNotFound when the meeting has no such attendee.
+func (tx *Tx) RemoveAttendee(id, attendee int64) (int64, error) {
+	dropped, err := tx.exec("drop attendee's votes", `DELETE FROM meeting_votes WHERE meeting_id = ? AND attendee_id = ?`, id, attendee)
+	if err != nil {
+		return 0, err
+	}
+	n, err := tx.exec("remove attendee", `DELETE FROM meeting_attendees WHERE meeting_id = ? AND id = ?`, id, attendee)
+	if err == nil && n == 0 {
+		err = fmt.Errorf("store: remove attendee %d of meeting %d: %w", attendee, id, ErrNotFound)
+	}
+	return dropped, err
+}
+
 // AttendeeGroups counts a meeting's attendees per group.
 func (s *Store) AttendeeGroups(ctx context.Context, id int64) ([]GroupCount, error) {
 	var out []GroupCount

@@ -235,6 +235,11 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		}
 		d.decode(n, v.Elem(), path)
 	case reflect.Struct:
+		if n.Kind == yaml.ScalarNode && v.Type() == reflect.TypeFor[Category]() {
+			v.FieldByName("Code").SetString(n.Value) // a category given by its code alone
+			d.set[join(path, "code")] = true
+			return
+		}
 		d.decodeStruct(n, v, path)
 	case reflect.Slice:
 		d.decodeSlice(n, v, path)

@@ -5,7 +5,10 @@
 // It imports nothing of ours and does no I/O beyond reading the fs.FS it is given.
 package survey
 
-import "sort"
+import (
+	"sort"
+	"strings"
+)
 
 // Text is a string given per language code ("en", "de", …). English is always present in a valid
 // definition.
@@ -17,6 +20,14 @@ func (t Text) In(lang string) string {
 		return s
 	}
 	return t["en"]
+}
+
+// Lang returns the language In(lang) shows: lang when the text has it, else English.
+func (t Text) Lang(lang string) string {
+	if s, ok := t[lang]; ok && s != "" {
+		return lang
+	}
+	return "en"
 }
 
 // Definition is one parsed and validated survey definition.
@@ -179,16 +190,60 @@ type Section struct {
 
 // Item is one thing to rate.
 type Item struct {
-	ID          string   `yaml:"id" json:"id"`
-	Label       Text     `yaml:"label" json:"label"`
-	Description Text     `yaml:"description" json:"description,omitempty"`
-	Unit        string   `yaml:"unit" json:"unit,omitempty"`
-	Categories  []string `yaml:"categories" json:"categories,omitempty"`
-	Derived     bool     `yaml:"derived" json:"derived,omitempty"`
+	ID          string `yaml:"id" json:"id"`
+	Label       Text   `yaml:"label" json:"label"`
+	Description Text   `yaml:"description" json:"description,omitempty"`
+	Unit        string `yaml:"unit" json:"unit,omitempty"`
+	// Categories are the codes of a categorical item's values, in order.
+	Categories []string `yaml:"-" json:"categories,omitempty"`
+	// CategoryLabels labels codes of Categories per language; a code without one is shown as is.
+	CategoryLabels CategoryLabels `yaml:"-" json:"category_labels,omitempty"`
+	// CategoryList is the categories as the file gives them (a code, or a code with labels);
+	// Parse copies them into Categories and CategoryLabels.
+	CategoryList []Category `yaml:"categories" json:"-"`
+	Derived      bool       `yaml:"derived" json:"derived,omitempty"`
 	// ProposedTier is "core" or "expansion" (then Module names the module).
 	ProposedTier string   `yaml:"proposed_tier" json:"proposed_tier,omitempty"`
 	Module       string   `yaml:"module" json:"module,omitempty"`
 	Source       []string `yaml:"source" json:"source,omitempty"`
+}
+
+// Category is one value of a categorical item: its code (what exports store) and its label per
+// language. In a file it is either the code alone ("5_fatal") or {code: 5_fatal, label: {en: …}}.
+type Category struct {
+	Code  string `yaml:"code" json:"code"`
+	Label Text   `yaml:"label" json:"label,omitempty"`
+}
+
+// CategoryLabels labels the codes of an item's categories per language.
+type CategoryLabels map[string]Text
+
+// Of returns the label of category code in lang and the language it is in: the label in lang,
+// else in English, else the code itself (in no language: "").
+func (l CategoryLabels) Of(code, lang string) (label, in string) {
+	if t := l[code]; t.In(lang) != "" {
+		return t.In(lang), t.Lang(lang)
+	}
+	return code, ""
+}
+
+// CategoryLabel returns the label of category code in lang, as CategoryLabels.Of.
+func (it Item) CategoryLabel(code, lang string) (label, in string) {
+	return it.CategoryLabels.Of(code, lang)
+}
+
+// CategoryText is the categories in lang for a reader who needs the codes too: "Label (code)"
+// where a category has a label, the code alone where not; joined by sep.
+func CategoryText(codes []string, labels CategoryLabels, lang, sep string) string {
+	out := make([]string, len(codes))
+	for i, c := range codes {
+		if l, _ := labels.Of(c, lang); l != c {
+			out[i] = l + " (" + c + ")"
+		} else {
+			out[i] = c
+		}
+	}
+	return strings.Join(out, sep)
 }
 
 // Items returns every item in section order.

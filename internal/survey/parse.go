@@ -97,6 +97,7 @@ func Parse(file string, data []byte) (*Definition, error) {
 	var def Definition
 	d.decode(root, reflect.ValueOf(&def).Elem(), "")
 	fillDefaults(&def, d)
+	splitCategories(&def)
 	v := &validator{p: p, d: d}
 	v.definition(&def)
 	if err := p.err(); err != nil {
@@ -170,6 +171,25 @@ func fillDefaults(def *Definition, d *decoder) {
 	}
 	if !d.has("feedback.show") {
 		def.Feedback.Show = df.Show
+	}
+}
+
+// splitCategories copies each item's categories as the file gives them into their codes and
+// labels, the form the rest of delphi uses.
+func splitCategories(def *Definition) {
+	for si := range def.Sections {
+		for ii := range def.Sections[si].Items {
+			it := &def.Sections[si].Items[ii]
+			for _, c := range it.CategoryList {
+				it.Categories = append(it.Categories, c.Code)
+				if len(c.Label) > 0 {
+					if it.CategoryLabels == nil {
+						it.CategoryLabels = CategoryLabels{}
+					}
+					it.CategoryLabels[c.Code] = c.Label
+				}
+			}
+		}
 	}
 }
 

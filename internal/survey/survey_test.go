@@ -102,6 +102,16 @@ func mistakes() []mistake {
 			10, "sections[0].items[0].categories[2]", `category "yes" is listed twice`},
 		{"empty category", strings.Replace(valid, "{id: a, label: {en: A}}", "{id: a, label: {en: A}, categories: [\"\", x]}", 1),
 			10, "sections[0].items[0].categories[0]", "empty category"},
+		{"labelled category without a code", strings.Replace(valid, "{id: a, label: {en: A}}", "{id: a, label: {en: A}, categories: [x, {label: {en: Y}}]}", 1),
+			10, "sections[0].items[0].categories[1].code", "required"},
+		{"labelled category listed twice", strings.Replace(valid, "{id: a, label: {en: A}}", "{id: a, label: {en: A}, categories: [x, {code: x, label: {en: X}}]}", 1),
+			10, "sections[0].items[0].categories[1]", `category "x" is listed twice`},
+		{"category label without English", strings.Replace(valid, "{id: a, label: {en: A}}", "{id: a, label: {en: A}, categories: [{code: x, label: {de: X}}]}", 1),
+			10, "sections[0].items[0].categories[0].label.de", `language "de" is not declared`},
+		{"category label misspelt", strings.Replace(valid, "{id: a, label: {en: A}}", "{id: a, label: {en: A}, categories: [{code: x, lable: {en: X}}]}", 1),
+			10, "sections[0].items[0].categories[0].lable", `unknown field (did you mean "label"?)`},
+		{"category label not text", strings.Replace(valid, "      - {id: a, label: {en: A}}", "      - id: a\n        label: {en: A}\n        categories:\n          - code: x\n            label: Fatal", 1),
+			14, "sections[0].items[0].categories[0].label", "expected text per language"},
 		{"unit and categories", strings.Replace(valid, "{id: a, label: {en: A}}", "{id: a, label: {en: A}, unit: days, categories: [x]}", 1),
 			10, "sections[0].items[0].categories", "not both"},
 		{"unknown field groups on an item", strings.Replace(valid, "{id: a, label: {en: A}}", "{id: a, label: {en: A}, groups: [g]}", 1),
@@ -320,6 +330,34 @@ func TestForRound(t *testing.T) {
 	for _, tt := range tests {
 		if got := def.Consensus.ForRound(tt.round); got != tt.want {
 			t.Errorf("ForRound(%d) = %+v, want %+v", tt.round, got, tt.want)
+		}
+	}
+}
+
+// Categories are given as codes or as codes with labels; the labels fall back to English, then
+// to the code.
+func TestCategoryLabels(t *testing.T) {
+	src := strings.Replace(valid, "{id: a, label: {en: A}}",
+		`{id: a, label: {en: A}, categories: ["0", {code: 5_fatal, label: {en: "Fatal", de: "Tödlich"}}, {code: other}]}`, 1)
+	src = strings.Replace(src, "title: {en: T}", "title: {en: T}\nlanguages: [en, de, fr]", 1)
+	def, err := Parse("t.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	it, _ := def.Item("a")
+	if want := []string{"0", "5_fatal", "other"}; !reflect.DeepEqual(it.Categories, want) {
+		t.Errorf("codes %v, want %v", it.Categories, want)
+	}
+	tests := []struct{ code, lang, label, in string }{
+		{"5_fatal", "de", "Tödlich", "de"},
+		{"5_fatal", "fr", "Fatal", "en"},
+		{"5_fatal", "en", "Fatal", "en"},
+		{"0", "de", "0", ""},
+		{"other", "fr", "other", ""},
+	}
+	for _, tt := range tests {
+		if label, in := it.CategoryLabel(tt.code, tt.lang); label != tt.label || in != tt.in {
+			t.Errorf("CategoryLabel(%s, %s) = %q, %q; want %q, %q", tt.code, tt.lang, label, in, tt.label, tt.in)
 		}
 	}
 }

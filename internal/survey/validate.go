@@ -360,22 +360,25 @@ func (v *validator) sections(def *Definition, groups, modules map[string]bool) {
 func (v *validator) item(def *Definition, ip string, it Item, groups, modules map[string]bool) {
 	v.text(join(ip, "label"), it.Label, true)
 	v.text(join(ip, "description"), it.Description, false)
-	if it.Unit != "" && len(it.Categories) > 0 {
+	if it.Unit != "" && len(it.CategoryList) > 0 {
 		v.add(join(ip, "categories"), "give a unit or categories, not both")
 	}
-	if v.d.has(join(ip, "categories")) && len(it.Categories) == 0 {
+	if v.d.has(join(ip, "categories")) && len(it.CategoryList) == 0 {
 		v.add(join(ip, "categories"), "empty list: give the categories or leave the field out")
 	}
 	cats := map[string]bool{}
-	for i, c := range it.Categories {
+	for i, c := range it.CategoryList {
 		p := index(join(ip, "categories"), i)
 		switch {
-		case c == "":
+		case c.Code == "" && v.d.has(join(p, "label")):
+			v.add(join(p, "code"), "required: the value exports store, e.g. {code: 5_fatal, label: {en: \"Fatal\"}}")
+		case c.Code == "":
 			v.add(p, "empty category")
-		case cats[c]:
-			v.add(p, "category %q is listed twice", c)
+		case cats[c.Code]:
+			v.add(p, "category %q is listed twice", c.Code)
 		}
-		cats[c] = true
+		cats[c.Code] = true
+		v.text(join(p, "label"), c.Label, false)
 	}
 	switch it.ProposedTier {
 	case "", TierCore:

@@ -2,12 +2,10 @@ package web
 
 import (
 	"bytes"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"sort"
 	"sync"
 	"time"
 
@@ -208,8 +206,13 @@ func (s *Server) apiMeetingReport(file string) gin.HandlerFunc {
 		var body []byte
 		ctype := "application/json"
 		if file == "report.csv" {
-			body, ctype = meetingCSV(r), "text/csv; charset=utf-8"
-		} else if body, err = json.MarshalIndent(r, "", " "); err != nil {
+			var buf bytes.Buffer
+			err = report.MeetingCSV(&buf, r)
+			body, ctype = buf.Bytes(), "text/csv; charset=utf-8"
+		} else {
+			body, err = json.MarshalIndent(r, "", " ")
+		}
+		if err != nil {
 			s.fail(c, err)
 			return
 		}
@@ -221,64 +224,6 @@ func (s *Server) apiMeetingReport(file string) gin.HandlerFunc {
 		c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="meeting-%d-%s"`, mid, file))
 		c.Data(http.StatusOK, ctype, body)
 	}
-}
-
-// meetingCSV writes a meeting's record: attendees per group, then one row per item and option,
-// with the counts of the groups broken out.
-func meetingCSV(r *delphi.MeetingReport) []byte {
-	var b bytes.Buffer
-	w := csv.NewWriter(&b)
-	cell := report.Cell
-	w.Write([]string{"section", "item", "label", "question", "option", "votes", "group", "group_votes", "voters", "abstained", "result", "tier", "module", "rule", "rule_hash"})
-	groups := make([]string, 0, len(r.AttendeeGroups))
-	for g := range r.AttendeeGroups {
-		groups = append(groups, g)
-	}
-	sort.Strings(groups)
-	rule := fmt.Sprintf("agree_at_least=%d min_voters=%d", r.Rule.AgreeAtLeast, r.Rule.MinVoters)
-	w.Write([]string{"meeting", "", cell(r.Title), cell(r.Date + " " + r.Place), "", "", "", "", "", "", r.State, "", "", rule, r.RuleHash})
-	for _, g := range groups {
-		w.Write([]string{"attendees", "", "", "", "", "", cell(g), fmt.Sprint(r.AttendeeGroups[g]), "", "", "", "", "", "", ""})
-	}
-	for _, it := range r.Items {
-		q := ""
-		if it.Question != nil {
-			q = it.Question.Kind
-			if it.Question.Tier != "" {
-				q += ": " + it.Question.Tier
-			}
-			if it.Question.Module != "" {
-				q += " (" + it.Question.Module + ")"
-			}
-		}
-		label := cell(it.Label.In("en"))
-		res := it.Result
-		if res == nil {
-			w.Write([]string{"item", cell(it.Item), label, q, "", "", "", "", "", "", it.State, "", "", "", ""})
-			continue
-		}
-		result := "not carried"
-		if res.Carried {
-			result = "carried"
-		}
-		opts := it.Options
-		for _, o := range opts {
-			w.Write([]string{"item", cell(it.Item), label, q, cell(o), fmt.Sprint(res.Counts[o]), "", "", fmt.Sprint(res.Voters), fmt.Sprint(res.Abstained), result, res.Tier, cell(res.Module), "", ""})
-			gs := make([]string, 0, len(res.Groups))
-			for g := range res.Groups {
-				gs = append(gs, g)
-			}
-			sort.Strings(gs)
-			for _, g := range gs {
-				w.Write([]string{"item_group", cell(it.Item), "", "", cell(o), "", cell(g), fmt.Sprint(res.Groups[g][o]), "", "", "", "", "", "", ""})
-			}
-		}
-		if res.HiddenGroups > 0 {
-			w.Write([]string{"item_group", cell(it.Item), "", "", "", "", fmt.Sprintf("%d groups not broken out (fewer than %d votes, or deducible)", res.HiddenGroups, r.MinGroupSize), "", "", "", "", "", "", "", ""})
-		}
-	}
-	w.Flush()
-	return b.Bytes()
 }
 
 // apiJoin serves POST /api/v1/meetings/join {code, name, group}: anyone with the code joins. A

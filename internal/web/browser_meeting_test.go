@@ -9,6 +9,7 @@ import (
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/cart-cd/delphi/internal/delphi"
 	"github.com/cart-cd/delphi/internal/report"
@@ -29,14 +30,46 @@ func TestBrowserMeeting(t *testing.T) {
 	b.do("a projector", chromedp.EmulateViewport(1280, 720))
 
 	// the facilitator signs in on the way to the study's meetings, and creates one
+	e.member(sid, e.addStaff("fac@test", "facilitator", "facilitator password"), "facilitator")
 	list := fmt.Sprintf("/reports/studies/%d/meetings", sid)
-	b.signIn(base, list, "admin@test", adminPassword, list)
+	b.signIn(base, list, "fac@test", "facilitator password", list)
 	b.do("fill the form", chromedp.SendKeys(`#m-title`, "EHA25 consensus meeting"), chromedp.SetValue(`#m-date`, "2026-06-12"),
 		chromedp.SendKeys(`#m-place`, "Milan"))
 	b.do("create", chromedp.Click(`form.card button[type=submit]`))
 	b.waitPage("the presenter's screen", `location.pathname.startsWith("/reports/meetings/") && document.getElementById("join-code") !== null`)
+	screenURL := base + browserEval[string](b, `location.pathname`) // /reports/meetings/{mid}
+
+	// the list: the facilitator adds one of the study's items and moves it to the top from the
+	// keyboard (Enter on "Up"; after each move the focus is back on that button)
+	b.do("open the list's editor", chromedp.Click(`.controls a[href$="/items"]`))
+	b.waitPage("the list", `document.getElementById("edit-items") !== null`)
+	added := browserEval[string](b, `document.getElementById("add-item").value`)
+	b.do("add an item", chromedp.Click(`button[value=add]`))
+	pos := func() int {
+		return browserEval[int](b, fmt.Sprintf(`Array.from(document.querySelectorAll("#edit-items li")).findIndex(li => li.dataset.item === %q)`, added))
+	}
+	b.waitPage("added at the end", fmt.Sprintf(`document.querySelector("#edit-items li:last-child") !== null && document.querySelector("#edit-items li:last-child").dataset.item === %q`, added))
+	for p := pos(); p > 0; p-- {
+		b.waitPage("the focus on Up", fmt.Sprintf(`document.activeElement !== null && document.activeElement.value === "up:" + %q`, added))
+		b.do("move it up", chromedp.KeyEvent(kb.Enter))
+		b.waitPage("moved up", fmt.Sprintf(`Array.from(document.querySelectorAll("#edit-items li")).findIndex(li => li.dataset.item === %q) === %d`, added, p-1))
+	}
+	b.noSideways("the list's editor", 1280)
+	b.screenshot("meeting-list-editor", "")
+	b.do("back to the screen", chromedp.Navigate(screenURL))
+	b.waitPage("the screen", `document.getElementById("join-code") !== null`)
 	code := b.text("#join-code")
 	item := browserEval[string](b, `document.getElementById("screen").dataset.item`)
+	if item != added {
+		t.Fatalf("the screen shows %q first, not the item moved to the top (%q)", item, added)
+	}
+	// the history: every round, for the panel and each group, and no group under min_group_size
+	if n := browserEval[int](b, `document.querySelectorAll("#history tr.panel td").length`); n == 0 || n != browserEval[int](b, `document.querySelectorAll("#history thead th").length`) {
+		t.Errorf("the history shows the panel in %d rounds", n)
+	}
+	if bad := browserEval[string](b, `Array.from(document.querySelectorAll("#history tbody tr:not(.panel) .n")).map(e => +e.textContent.slice(2)).filter(n => n < 3).join(",")`); bad != "" {
+		t.Errorf("the screen shows groups of %s ratings (min_group_size 3)", bad)
+	}
 	if len(code) != 6 || item == "" {
 		t.Fatalf("code %q, item %q", code, item)
 	}
@@ -133,12 +166,45 @@ func TestBrowserMeeting(t *testing.T) {
 	}
 	b.screenshot("meeting-presenter-result", "")
 	// one item per screen: the item and its result fit 1280×720 without scrolling
-	if h := browserEval[int](b, `Math.ceil(document.getElementById("vote").getBoundingClientRect().bottom - window.innerHeight)`); h > 0 {
-		t.Errorf("the result ends %d px below a 1280×720 screen", h)
+	for _, id := range []string{"vote", "history"} {
+		if h := browserEval[int](b, fmt.Sprintf(`Math.ceil(document.getElementById(%q).getBoundingClientRect().bottom - window.innerHeight)`, id)); h > 0 {
+			t.Errorf("#%s ends %d px below a 1280×720 screen", id, h)
+		}
 	}
 	phones[0].waitPage("the phone waits again", `document.querySelector("main h1") !== null && document.querySelector("main h1").textContent.includes("Waiting")`)
 
-	// the record
+	// the meeting's record, from the screen's link, on a laptop and on a phone
+	b.do("open the record", chromedp.Click(`a[href$="/record"]`))
+	b.waitPage("the record", fmt.Sprintf(`document.getElementById(%q) !== null`, "rec-"+item))
+	for _, w := range []int64{1366, 390} {
+		if w == 390 {
+			b.do("a phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile), chromedp.Reload())
+			b.waitPage("the record again", fmt.Sprintf(`document.getElementById(%q) !== null`, "rec-"+item))
+		} else {
+			b.do("a laptop", chromedp.EmulateViewport(1366, 768))
+		}
+		row := browserEval[string](b, fmt.Sprintf(`Array.from(document.querySelectorAll("#rec-%s tbody tr")).map(tr => tr.innerText.replace(/\s+/g, " ").trim()).join(" | ")`, item))
+		if !strings.HasPrefix(row, "agree 12 100 %") || !strings.Contains(row, "disagree 0 0 %") {
+			t.Errorf("at %d px the record's counts read %q", w, row)
+		}
+		if r := b.text("#rec-" + item + " .result-line"); r != "Carried: core" {
+			t.Errorf("at %d px the record's result reads %q", w, r)
+		}
+		if body := b.text("main"); strings.Contains(body, "Phone 1") || strings.Contains(body, code) {
+			t.Errorf("the record names an attendee or shows the code")
+		}
+		b.noSideways(fmt.Sprintf("the record at %d px", w), w)
+		b.screenshot(fmt.Sprintf("meeting-record-%d", w), "")
+	}
+	// the list's editor on a phone: the item voted on can no longer be removed
+	b.do("the editor on a phone", chromedp.Navigate(screenURL+"/items"))
+	b.waitPage("the list", `document.getElementById("edit-items") !== null`)
+	if browserEval[bool](b, fmt.Sprintf(`document.querySelector('button[value="remove:%s"]') !== null`, item)) {
+		t.Errorf("the editor offers to remove %s, voted on", item)
+	}
+	b.noSideways("the list's editor at 390 px", 390)
+
+	// the record in the outcome
 	var doc report.OutcomeDoc
 	e.must(e.call("GET", fmt.Sprintf("/api/v1/studies/%d/outcome.json", sid), e.admin, nil, &doc), 200)
 	for _, it := range doc.Items {

@@ -134,7 +134,7 @@ func (s *Server) expertState(c *gin.Context) (*delphi.Expert, *delphi.Questionna
 		b.CanSuggest = q.Round.Number == 1 && q.Editable
 	}
 	for _, sec := range s.roundSections(def, q) {
-		n := templates.SectionNav{ID: sec.ID, Label: sec.Label.In(b.Lang), Total: len(sec.Items)}
+		n := templates.SectionNav{ID: sec.ID, Label: sec.Label.In(b.Lang), Lang: otherLang(sec.Label, b.Lang), Total: len(sec.Items)}
 		for _, it := range sec.Items {
 			if q.Answers[it.ID].Answered() {
 				n.Answered++
@@ -244,10 +244,10 @@ func (s *Server) expertHome(c *gin.Context) {
 	if q.Round != nil && !q.Editable {
 		def := e.Study.Def
 		for _, sec := range s.roundSections(def, q) {
-			cs := templates.ClosedSection{Label: sec.Label.In(b.Lang)}
+			cs := templates.ClosedSection{Label: sec.Label.In(b.Lang), Lang: otherLang(sec.Label, b.Lang)}
 			for _, it := range sec.Items {
 				a := q.Answers[it.ID]
-				ci := templates.ClosedItem{Label: it.Label.In(b.Lang), Answer: answerText(&v.Page, def, a), Comment: a.Comment}
+				ci := templates.ClosedItem{Label: it.Label.In(b.Lang), Lang: otherLang(it.Label, b.Lang), Answer: answerText(&v.Page, def, a), Comment: a.Comment}
 				if a.Placement != "" {
 					ci.Placement = v.T("placement." + a.Placement)
 				}

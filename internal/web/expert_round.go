@@ -24,10 +24,10 @@ func (s *Server) expertReview(c *gin.Context) {
 	v := &templates.ReviewPage{Expert: b}
 	v.Title = v.T("review.title") + " · " + b.StudyTitle
 	for _, sec := range s.roundSections(e.Study.Def, q) {
-		rs := templates.ReviewSection{ID: sec.ID, Label: sec.Label.In(b.Lang)}
+		rs := templates.ReviewSection{ID: sec.ID, Label: sec.Label.In(b.Lang), Lang: otherLang(sec.Label, b.Lang)}
 		for _, it := range sec.Items {
 			if !q.Answers[it.ID].Answered() {
-				rs.Items = append(rs.Items, templates.Option{Value: it.ID, Label: it.Label.In(b.Lang)})
+				rs.Items = append(rs.Items, templates.Option{Value: it.ID, Label: it.Label.In(b.Lang), Lang: otherLang(it.Label, b.Lang)})
 			}
 		}
 		if len(rs.Items) > 0 {

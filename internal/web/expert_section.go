@@ -64,13 +64,15 @@ func (s *Server) buildSection(c *gin.Context, e *delphi.Expert, q *delphi.Questi
 	for i := range b.Sections {
 		b.Sections[i].Current = b.Sections[i].ID == id
 	}
-	v := &sectionPage{Expert: b, ID: sec.ID, Label: sec.Label.In(b.Lang), Description: sec.Description.In(b.Lang),
+	v := &sectionPage{Expert: b, ID: sec.ID, Label: sec.Label.In(b.Lang), LabelLang: otherLang(sec.Label, b.Lang),
+		Description: sec.Description.In(b.Lang), DescLang: otherLang(sec.Description, b.Lang),
 		Index: idx + 1, FromRound: q.PrevRound, MaxComment: delphi.MaxComment, MaxReason: delphi.MaxReason}
 	v.Title = v.Label + " · " + b.StudyTitle
 	v.Text = templates.SectionTexts{Rate: v.T("item.rate"), Comment: v.T("item.comment"), Reason: v.T("item.reason", q.PrevRound),
 		Changed: v.T("item.changed"), Unit: v.T("item.unit"), Values: v.T("item.values"), Derived: v.T("item.derived"),
 		DerivedYes: v.T("item.derived.yes"), Tier: v.T("item.tier"), FeedbackTitle: v.T("feedback.title", q.PrevRound),
-		FeedbackOwn: v.T("feedback.own", q.PrevRound), OwnComment: v.T("feedback.owncomment"), AnswerNone: v.T("answer.none")}
+		FeedbackOwn: v.T("feedback.own", q.PrevRound), OwnComment: v.T("feedback.owncomment"), AnswerNone: v.T("answer.none"),
+		Clear: v.T("item.clear")}
 	if idx > 0 {
 		v.Prev = secs[idx-1].ID
 	}
@@ -149,10 +151,22 @@ func (s *Server) scale(def *survey.Definition, q *delphi.Questionnaire, lang str
 
 func (s *Server) itemView(p *templates.Page, def *survey.Definition, it delphi.RoundItem, a delphi.Answer, f *delphi.ItemFeedback,
 	fc feedbackContext) (templates.Item, error) {
-	iv := templates.Item{ID: it.ID, Label: it.Label.In(p.Lang), Description: it.Description.In(p.Lang), Unit: it.Unit,
-		Values: strings.Join(it.Categories, ", "), Derived: it.Derived, Changed: it.Changed,
+	iv := templates.Item{ID: it.ID, Label: it.Label.In(p.Lang), LabelLang: otherLang(it.Label, p.Lang),
+		Description: it.Description.In(p.Lang), DescLang: otherLang(it.Description, p.Lang), Unit: it.Unit,
+		Derived: it.Derived, Changed: it.Changed,
 		Rating: a.Rating, Unable: a.Unable, Placement: a.Placement, Comment: a.Comment, Reason: a.Reason,
 		Answered: a.Answered()}
+	for _, code := range it.Categories {
+		label, in := it.CategoryLabel(code, p.Lang)
+		if in == p.Lang {
+			in = ""
+		}
+		sep := ""
+		if len(iv.Values) > 0 {
+			sep = ", "
+		}
+		iv.Values = append(iv.Values, templates.Value{Sep: sep, Label: label, Lang: in})
+	}
 	switch it.ProposedTier {
 	case "core":
 		iv.Tier = p.T("tier.core")
@@ -191,13 +205,26 @@ func (s *Server) itemView(p *templates.Page, def *survey.Definition, it delphi.R
 	if a.Reason != "" {
 		iv.AskReason, iv.ReasonOpen = true, true
 	}
-	panel, err := s.feedbackPanel(p, def, it.ID, f, fc)
+	own := 0
+	if f.Own != nil && f.Own.Rating != nil && fv.ShowOwn {
+		own = *f.Own.Rating
+	}
+	panel, err := s.feedbackPanel(p, def, it.ID, f, fc, own)
 	if err != nil {
 		return iv, err
 	}
 	fv.Panel = panel
 	iv.Feedback = fv
 	return iv, nil
+}
+
+// otherLang is the language t shows in lang when that is not lang (it has no translation), for
+// the lang attribute of its element; "" when it is lang or t is empty.
+func otherLang(t survey.Text, lang string) string {
+	if in := t.Lang(lang); in != lang && t.In(lang) != "" {
+		return in
+	}
+	return ""
 }
 
 // feedbackContext is what the feedback of a section's items shares: the round it is shown in,
@@ -211,24 +238,29 @@ type feedbackContext struct {
 }
 
 // panelKey names the panel's part of one item's feedback in one round, for one language of
-// the expert and of the page.
+// the expert and of the page, with the reader's own rating marked in the chart (own, 0: none).
 type panelKey struct {
 	round            int64
 	item             string
 	lang, expertLang string
+	own              int
 }
 
 // feedbackPanel returns the panel's part of an item's feedback (distribution, median, class,
 // groups, comments) as markup. It comes from the previous round's snapshot, so it is the same
-// for every expert reading this round in one language: rendered once by the PanelFeedback
-// component (escaped there), then kept as bytes.
-func (s *Server) feedbackPanel(p *templates.Page, def *survey.Definition, item string, f *delphi.ItemFeedback, fc feedbackContext) ([]byte, error) {
-	key := panelKey{round: fc.round, item: item, lang: p.Lang, expertLang: fc.lang}
+// for every expert reading this round in one language who gave the same rating (own, 0 for
+// none): rendered once by the PanelFeedback component (escaped there), then kept as bytes.
+func (s *Server) feedbackPanel(p *templates.Page, def *survey.Definition, item string, f *delphi.ItemFeedback, fc feedbackContext,
+	own int) ([]byte, error) {
+	key := panelKey{round: fc.round, item: item, lang: p.Lang, expertLang: fc.lang, own: own}
 	if b, ok := s.feedbackPanels.Get(key); ok {
 		return b, nil
 	}
 	fv := panelFeedbackView(p, def, f)
-	fv.FromRound = fc.from
+	fv.Item, fv.FromRound = item, fc.from
+	if own != 0 {
+		fv.Hist.Own, fv.Hist.OwnLabel = own, p.T("feedback.yours")
+	}
 	if fc.scale != nil {
 		fv.ScaleBands = fc.scale.Bands
 	}
@@ -261,8 +293,17 @@ func panelFeedbackView(p *templates.Page, def *survey.Definition, f *delphi.Item
 		}
 		fv.Hist.Points[i] = pt
 	}
-	fv.Hist.Label = p.T("feedback.chart", templates.HistDesc(fv.Hist.Points))
+	// The chart's numbers are in the table beside it (PanelFeedback): the chart itself is hidden
+	// from screen readers rather than read twice.
 	fv.Bands = bandStats(p, def, f.Bands)
+	for _, pl := range f.Placement {
+		fv.NPlaced += pl.N
+	}
+	for _, pl := range f.Placement {
+		pct := strconv.FormatFloat(pl.Pct, 'f', 0, 64)
+		fv.Placement = append(fv.Placement, templates.PlacementStat{Label: p.T("placement." + pl.Option), Value: pct,
+			Pct: pct + "% (" + strconv.Itoa(pl.N) + ")"})
+	}
 	for _, g := range f.Groups {
 		label := g.ID
 		for _, dg := range def.Groups {
@@ -295,7 +336,8 @@ func fptrText(f *float64) string {
 }
 
 // Form field names of a section: rating:<item>, placement:<item>, comment:<item>, reason:<item>,
-// and one hidden item=<item> per item on the page.
+// one hidden item=<item> per item on the page, and clear=<item> from the button that clears
+// an item's rating (the page is saved with that item's rating removed).
 var fieldRe = regexp.MustCompile(`^(rating|placement|comment|reason):([a-z0-9][a-z0-9_-]{0,63})$`)
 
 // parseSection reads a posted section into answers, in page order. Every field must belong to an
@@ -313,6 +355,11 @@ func parseSection(form url.Values, scale survey.Scale) ([]delphi.Answer, error) 
 		switch k {
 		case "csrf", "item", "go":
 			continue
+		case "clear":
+			if len(vs) != 1 || !listed[vs[0]] {
+				return nil, malformed("clear names no item of the form")
+			}
+			continue
 		}
 		m := fieldRe.FindStringSubmatch(k)
 		if m == nil || !listed[m[2]] {
@@ -329,7 +376,11 @@ func parseSection(form url.Values, scale survey.Scale) ([]delphi.Answer, error) 
 	for i, id := range ids {
 		a := delphi.Answer{Item: id, Placement: form.Get("placement:" + id), Comment: form.Get("comment:" + id),
 			Reason: form.Get("reason:" + id)}
-		switch r := form.Get("rating:" + id); r {
+		r := form.Get("rating:" + id)
+		if form.Get("clear") == id {
+			r = ""
+		}
+		switch r {
 		case "":
 		case "unable":
 			a.Unable = true
@@ -382,6 +433,9 @@ func (s *Server) expertSaveSection(c *gin.Context) {
 		}
 	}
 	next := "/respond/section/" + url.PathEscape(id) + "?m=saved"
+	if cl := c.PostForm("clear"); cl != "" {
+		next += "#item-" + url.PathEscape(cl)
+	}
 	switch c.PostForm("go") {
 	case "next":
 		secs := s.roundSections(e.Study.Def, q)

@@ -380,6 +380,18 @@ func TestExpertQuestionnaireWithoutJS(t *testing.T) {
 		t.Fatalf("change after submit: %s", r)
 	}
 
+	// The Clear button beside the scale posts the section with that rating removed.
+	expertHas(t, x.get("/respond/section/outcomes"), `<button type="submit" name="clear" value="best_response" class="clear-rating secondary">Clear rating`)
+	r = x.post("/respond/section/outcomes", sectionForm([]string{"best_response"}, "rating:best_response", "9",
+		"placement:best_response", "core", "clear", "best_response"))
+	if r.Status != 303 || r.Header.Get("Location") != "/respond/section/outcomes?m=saved#item-best_response" {
+		t.Fatalf("clear: %s %q", r, r.Header.Get("Location"))
+	}
+	if a := x.answers()["best_response"]; a.Rating != nil || a.Unable || a.Placement != "core" {
+		t.Errorf("after clearing best_response is %+v", a)
+	}
+	expertLacks(t, x.get("/respond/section/outcomes"), `name="rating:best_response" value="9" data-band="high" checked`)
+
 	// Round 1 takes suggestions.
 	r = x.post("/respond/suggest", url.Values{"label": {""}, "rationale": {"x"}})
 	if r.Status != 422 {
@@ -465,6 +477,7 @@ func TestExpertBadInput(t *testing.T) {
 		{"item not in the round", sectionForm(append(tox, "no_such_item"), append(ok, "rating:no_such_item", "5")...), 422, "not part of this round"},
 		{"field for an item not on the form", sectionForm(tox, append(ok, "rating:eq5d", "5")...), 400, "unexpected form field"},
 		{"unknown field", sectionForm(tox, append(ok, "admin", "1")...), 400, "unexpected form field"},
+		{"clear for an item not on the form", sectionForm(tox, append(ok, "clear", "eq5d")...), 400, "clear names no item"},
 		{"field twice", sectionForm(tox, append(ok, "rating:crs_max_grade", "5", "rating:crs_max_grade", "6")...), 400, "appears 2 times"},
 		{"item listed twice", sectionForm(append(tox, "crs_max_grade"), ok...), 400, "listed twice"},
 	}
@@ -536,12 +549,17 @@ func TestExpertLanguage(t *testing.T) {
 		"Wichtig, aber nicht kritisch", "Kann ich nicht beurteilen", "Wohin gehört dieses Item?",
 		"Speichern und weiter", "Toxizitäten", "Erweiterungsmodul: Toxizität im Detail")
 	expertLacks(t, page, "Maximum CRS grade", "Save and continue")
+	// English inside the German page says so (lang="en"); German texts carry no lang of their own.
+	expertHas(t, page, `<span lang="en">Day of CRS onset</span>`, `<p class="desc" lang="en">Highest grade`,
+		`<span>Maximaler CRS-Grad (ASTCT)</span>`, `<legend>Wie wichtig ist dieser Parameter? <span class="sr" lang="en">Day of CRS onset</span>`)
+	expertHas(t, de.get("/respond/review"), `lang="en">Day of CRS onset</a>`)
 
 	// A language the definition lacks gets English throughout.
 	it := e.openExpertLink(toks[ps[1].ID])
 	it.consent()
 	page = it.get("/respond/section/toxicity")
 	expertHas(t, page, `<html lang="en">`, "Maximum CRS grade (ASTCT)", "Save and continue")
+	expertLacks(t, page, `lang="en">Day of CRS onset`)
 }
 
 func TestExpertEscapesHostileText(t *testing.T) {
@@ -618,6 +636,16 @@ func TestExpertFeedbackRound2(t *testing.T) {
 	_, toks := e.openRound(sid)
 	spread := []int{2, 5, 8, 3, 6, 9, 4, 7, 5, 6} // no consensus on any item
 	e.expertRateAll(toks, ids, exampleItemIDs(), func(i int, _ string) int { return spread[i] }, "Round one thought")
+	// Four of them also place the first item: two core, one expansion, one not needed.
+	for i, pl := range []string{"core", "core", "expansion", "not_needed"} {
+		a := map[string]any{"item": "crs_max_grade", "rating": spread[i], "placement": pl}
+		if i == 0 {
+			a["comment"] = "Round one thought"
+		}
+		e.must(e.call("PUT", "/api/v1/respond/answers", toks[ids[i]], map[string]any{"answers": []any{a}}, nil), 200)
+	}
+	// The last one clears their rating of eq5d: no longer counted, as rated or as unable.
+	e.must(e.call("PUT", "/api/v1/respond/answers", toks[ids[9]], map[string]any{"answers": []any{map[string]any{"item": "eq5d"}}}, nil), 200)
 	e.must(e.call("POST", fmt.Sprintf("/api/v1/studies/%d/rounds/1/close", sid), e.admin, nil, nil), 200)
 
 	// Between rounds the link shows round 1 read-only.
@@ -633,7 +661,10 @@ func TestExpertFeedbackRound2(t *testing.T) {
 		t.Fatalf("round 2 section: %s", page)
 	}
 	expertHas(t, page, "Round 2", "Round 1 results", "Your answer in round 1:", "2 – Not important",
-		`<svg class="hist-chart"`, `class="bar b-low"`, "Number of ratings per point: 1: 0, 2: 1, 3: 1",
+		`<svg class="hist-chart"`, `class="bar b-low"`, "<caption>Ratings per point</caption>",
+		`<th scope="row">1</th><td>0</td>`, `<th scope="row">2 (your rating)</th><td>1</td>`, `class="own-mark"`, "▲ your rating",
+		`aria-describedby="fbown-crs_max_grade fbsum-crs_max_grade"`, `id="fbsum-crs_max_grade"`,
+		"Where the panel placed it (4 answers)", `<th scope="row">Core data set</th>`, `value="50"`, "50% (2)", "25% (1)",
 		"Median:", "By stakeholder group", "Haematologist / oncologist", "Nurse",
 		"2 groups with fewer than 3 ratings are not shown separately.",
 		"Comments from the panel (1)", "Round one thought", "no consensus",
@@ -642,6 +673,36 @@ func TestExpertFeedbackRound2(t *testing.T) {
 	// Percent per band of 10 ratings: 2, 3 low; 4, 5, 5, 6, 6 mid; 7, 8, 9 high.
 	expertHas(t, page, "Not important (1–3)</th><td class=\"num\">2</td><td class=\"num\">20%</td>",
 		"Important but not critical (4–6)</th><td class=\"num\">5</td><td class=\"num\">50%</td>")
+
+	var q2 struct {
+		Items []struct {
+			ID       string `json:"id"`
+			Feedback struct {
+				NRated  int   `json:"n_rated"`
+				NUnable int   `json:"n_unable"`
+				Hist    []int `json:"hist"`
+			} `json:"feedback"`
+		} `json:"items"`
+	}
+	e.must(e.call("GET", "/api/v1/respond", toks2[ids[0]], nil, &q2), 200)
+	found := false
+	for _, it := range q2.Items {
+		if it.ID != "eq5d" {
+			continue
+		}
+		found = true
+		if f := it.Feedback; f.NRated != 9 || f.NUnable != 0 || len(f.Hist) != 9 || f.Hist[5] != 1 {
+			t.Errorf("eq5d after one rating was cleared: %+v (want 9 rated, one 6 left)", f)
+		}
+	}
+	if !found {
+		t.Error("eq5d is not in round 2")
+	}
+	// The API gives the same placement split.
+	r2 := e.must(e.call("GET", "/api/v1/respond", toks2[ids[0]], nil, nil), 200)
+	if !strings.Contains(string(r2.Body), `"placement":[{"Option":"core","N":2,"Pct":50},{"Option":"expansion","N":1,"Pct":25},{"Option":"not_needed","N":1,"Pct":25}]`) {
+		t.Errorf("the API lacks the placement split: %.2000s", r2.Body)
+	}
 
 	// A new rating in another band opens the reason field; the reason is saved.
 	x.consent()

@@ -22,6 +22,9 @@ type exportKey struct {
 	file string
 	full bool
 	zone string // the study's time zone: human-readable dates are written in it
+	// meetings fingerprints the study's meetings (delphi.Service.MeetingsPrint) for the files
+	// that state them; 0 for the others
+	meetings uint64
 }
 
 // builtExport is an export as sent: its body (and the body gzipped, for text), type and name.

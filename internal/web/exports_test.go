@@ -26,7 +26,7 @@ func TestExportsBuiltOnce(t *testing.T) {
 		<-release
 		return &builtExport{body: []byte("body"), ctype: "text/csv"}, nil
 	}
-	k := exportKey{1, 1, "report.csv", false, "UTC"}
+	k := exportKey{sid: 1, n: 1, file: "report.csv", full: false, zone: "UTC"}
 	var wg sync.WaitGroup
 	for range 20 {
 		wg.Go(func() {
@@ -41,12 +41,14 @@ func TestExportsBuiltOnce(t *testing.T) {
 	}
 	// every slot busy: fill the others with builds that wait too
 	for i := 1; i < cap(x.slots); i++ {
-		wg.Go(func() { x.get(ctx, exportKey{1, 1, fmt.Sprint("other", i), false, "UTC"}, true, build) })
+		wg.Go(func() {
+			x.get(ctx, exportKey{sid: 1, n: 1, file: fmt.Sprint("other", i), full: false, zone: "UTC"}, true, build)
+		})
 	}
 	for int(builds.Load()) < cap(x.slots) {
 		time.Sleep(time.Millisecond)
 	}
-	if _, err := x.get(ctx, exportKey{2, 1, "report.xlsx", false, "UTC"}, true, build); !isBusy(err) {
+	if _, err := x.get(ctx, exportKey{sid: 2, n: 1, file: "report.xlsx", full: false, zone: "UTC"}, true, build); !isBusy(err) {
 		t.Errorf("with every slot taken: %v, want errBusy", err)
 	}
 	close(release)
@@ -58,7 +60,7 @@ func TestExportsBuiltOnce(t *testing.T) {
 		t.Errorf("a kept export was built again (%v)", err)
 	}
 	fail := errors.New("boom")
-	k2 := exportKey{3, 1, "report.csv", false, "UTC"}
+	k2 := exportKey{sid: 3, n: 1, file: "report.csv", full: false, zone: "UTC"}
 	if _, err := x.get(ctx, k2, true, func() (*builtExport, error) { return nil, fail }); !errors.Is(err, fail) {
 		t.Fatalf("failed build: %v", err)
 	}

@@ -8,8 +8,10 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +20,7 @@ import (
 	"github.com/cart-cd/delphi/internal/auth"
 	"github.com/cart-cd/delphi/internal/delphi"
 	"github.com/cart-cd/delphi/internal/store"
+	"github.com/cart-cd/delphi/internal/survey"
 	"github.com/cart-cd/delphi/surveys"
 	"github.com/cart-cd/delphi/templates"
 )
@@ -135,6 +138,42 @@ func FuzzAnswerJSON(f *testing.F) {
 			}
 			if !reflect.DeepEqual(before, after) {
 				t.Fatalf("refused with %d but the answers changed", rec.Code)
+			}
+		}
+	})
+}
+
+// FuzzSectionForm feeds parseSection arbitrary posted forms: it never panics; a form it accepts
+// answers only the items it lists, each once, and the item a Clear button names has no rating.
+func FuzzSectionForm(f *testing.F) {
+	for _, s := range []string{
+		"item=a&item=b&rating:a=7&rating:b=unable&placement:a=core&comment:a=x&go=next",
+		"item=a&rating:a=7&clear=a",
+		"item=a&clear=b",
+		"item=a&clear=a&clear=a",
+		"item=a&item=a",
+		"item=a&rating:a=x",
+		"item=a&reason:a=%FF&csrf=t",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		form, err := url.ParseQuery(raw)
+		if err != nil {
+			return
+		}
+		as, err := parseSection(form, survey.DefaultScale())
+		if err != nil {
+			return
+		}
+		seen := map[string]bool{}
+		for _, a := range as {
+			if seen[a.Item] || !slices.Contains(form["item"], a.Item) {
+				t.Fatalf("answer for %q: not listed, or twice", a.Item)
+			}
+			seen[a.Item] = true
+			if a.Item == form.Get("clear") && (a.Rating != nil || a.Unable) {
+				t.Fatalf("cleared item %q keeps a rating: %+v", a.Item, a)
 			}
 		}
 	})

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -12,6 +13,7 @@ import (
 	"github.com/cart-cd/delphi/internal/auth"
 	"github.com/cart-cd/delphi/internal/delphi"
 	"github.com/cart-cd/delphi/internal/outcome"
+	"github.com/cart-cd/delphi/internal/report"
 	"github.com/cart-cd/delphi/internal/survey"
 	"github.com/cart-cd/delphi/templates"
 )
@@ -26,6 +28,11 @@ func (s *Server) meetingRoutes(r *gin.Engine) {
 	g := r.Group("/reports", s.staffAuth())
 	g.GET("/meetings/:mid", s.presenterPage)
 	g.GET("/studies/:sid/meetings", s.meetingListPage)
+	g.GET("/meetings/:mid/record", s.meetingRecordPage)
+	g.GET("/meetings/:mid/items", s.meetingEditPage)
+	r.POST("/reports/meetings/:mid/items", s.staffAuth(), s.meetingEditPost)
+	g.GET("/meetings/:mid/attendees", s.meetingAttendeesPage)
+	r.POST("/reports/meetings/:mid/attendees", s.staffAuth(), s.meetingAttendeesPost)
 	r.POST("/reports/studies/:sid/meetings", s.staffAuth(delphi.RoleAdmin, delphi.RoleFacilitator), s.meetingCreatePage)
 	r.GET("/m", s.joinPage)
 	r.GET("/m/:code", s.joinPage)
@@ -167,7 +174,7 @@ func questionLabel(def *survey.Definition, q *delphi.Question) string {
 func screenItem(def *survey.Definition, m *delphi.MeetingView, sc *delphi.Screen) *templates.ScreenItem {
 	it, b := sc.Item, sc.Brief
 	si := &templates.ScreenItem{ID: it.Item, Label: labelOr(it.Label, it.Item), Section: it.Section, State: it.State,
-		Hidden: b.Hidden, MinGroupSize: b.MinGroupSize, Comments: b.Comments, Question: questionLabel(def, it.Question)}
+		MinGroupSize: b.MinGroupSize, Comments: b.Comments, Question: questionLabel(def, it.Question)}
 	for _, sec := range def.Sections {
 		if sec.ID == it.Section {
 			si.Section = labelOr(sec.Label, sec.ID)
@@ -187,7 +194,20 @@ func screenItem(def *survey.Definition, m *delphi.MeetingView, sc *delphi.Screen
 		si.Rounds = append(si.Rounds, templates.ScreenRound{Round: r.Round, PctHigh: pct(r.PctHigh), Class: r.Class, NRated: r.NRated, Threshold: r.Threshold})
 	}
 	for _, g := range b.Groups {
-		si.Groups = append(si.Groups, templates.ScreenGroup{Label: groupLabel(def, g.ID), PctHigh: pct(g.PctHigh), NRated: g.NRated})
+		sg := templates.ScreenGroup{Label: groupLabel(def, g.ID)}
+		for _, c := range g.Cells {
+			sc := templates.ScreenCell{PctHigh: pct(c.PctHigh), NRated: c.NRated}
+			switch {
+			case c.Withheld == delphi.WithheldSmall:
+				sc.Note = delphi.DisclosureNote(b.MinGroupSize)
+			case c.Withheld != "":
+				sc.Note = "withheld"
+			case c.NRated == 0:
+				sc.Note = "–"
+			}
+			sg.Cells = append(sg.Cells, sc)
+		}
+		si.Groups = append(si.Groups, sg)
 	}
 	if p := b.Placement; p != nil {
 		si.Placement = &templates.ScreenPlacement{N: p.N, Core: p.Core, Expansion: p.Expansion, NotNeeded: p.NotNeeded}
@@ -198,37 +218,241 @@ func screenItem(def *survey.Definition, m *delphi.MeetingView, sc *delphi.Screen
 	if it.VotesCast != nil {
 		si.VotesCast = *it.VotesCast
 	}
-	if r := it.Result; r != nil {
-		sr := &templates.ScreenResult{Carried: r.Carried, Voters: r.Voters, Abstained: r.Abstained, Hidden: r.HiddenGroups}
-		switch {
-		case !r.Carried:
-			sr.Outcome = fmt.Sprintf("No agreement: the item stays undecided (needs %d %% of at least %d voters).", m.Rule.AgreeAtLeast, m.Rule.MinVoters)
-		case r.Tier == outcome.Expansion:
-			sr.Outcome = "Carried: expansion, module " + labelOr(delphi.ModuleLabel(def, r.Module), r.Module)
-		default:
-			sr.Outcome = "Carried: " + r.Tier
-		}
-		for _, o := range it.Options {
-			c := templates.ScreenCount{Option: optionLabel(def, o), N: r.Counts[o], Pct: "–"}
-			if o != outcome.OptAbstain && r.Voters > 0 {
-				c.Pct = fmt.Sprintf("%.0f %%", 100*float64(r.Counts[o])/float64(r.Voters))
-			}
-			sr.Options = append(sr.Options, c)
-		}
-		for _, g := range def.Groups {
-			counts, ok := r.Groups[g.ID]
-			if !ok {
-				continue
-			}
-			gv := templates.ScreenGroupVotes{Label: labelOr(g.Label, g.ID)}
-			for _, o := range it.Options {
-				gv.Counts = append(gv.Counts, templates.ScreenCount{Option: optionLabel(def, o), N: counts[o]})
-			}
-			sr.Groups = append(sr.Groups, gv)
-		}
-		si.Result = sr
-	}
+	si.Result = resultView(def, m.Rule, it)
 	return si
+}
+
+// resultView is a closed vote as the screen and the record show it (nil while not closed).
+func resultView(def *survey.Definition, rule survey.Meeting, it *delphi.MeetingItemView) *templates.ScreenResult {
+	r := it.Result
+	if r == nil {
+		return nil
+	}
+	sr := &templates.ScreenResult{Carried: r.Carried, Voters: r.Voters, Abstained: r.Abstained, Hidden: r.HiddenGroups}
+	switch {
+	case !r.Carried:
+		sr.Outcome = fmt.Sprintf("No agreement: the item stays undecided (needs %d %% of at least %d voters).", rule.AgreeAtLeast, rule.MinVoters)
+	case r.Tier == outcome.Expansion:
+		sr.Outcome = "Carried: expansion, module " + labelOr(delphi.ModuleLabel(def, r.Module), r.Module)
+	default:
+		sr.Outcome = "Carried: " + r.Tier
+	}
+	for _, o := range it.Options {
+		c := templates.ScreenCount{Option: optionLabel(def, o), N: r.Counts[o], Pct: "–"}
+		if o != outcome.OptAbstain && r.Voters > 0 {
+			c.Pct = fmt.Sprintf("%.0f %%", 100*float64(r.Counts[o])/float64(r.Voters))
+		}
+		sr.Options = append(sr.Options, c)
+	}
+	for _, g := range def.Groups {
+		counts, ok := r.Groups[g.ID]
+		if !ok {
+			continue
+		}
+		gv := templates.ScreenGroupVotes{Label: labelOr(g.Label, g.ID)}
+		for _, o := range it.Options {
+			gv.Counts = append(gv.Counts, templates.ScreenCount{Option: optionLabel(def, o), N: counts[o]})
+		}
+		sr.Groups = append(sr.Groups, gv)
+	}
+	return sr
+}
+
+// meetingRecordPage serves GET /reports/meetings/{mid}/record: the meeting's record, printable
+// (the same content as report.json and report.csv); audited as they are.
+func (s *Server) meetingRecordPage(c *gin.Context) {
+	mid, err := meetingID(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	ctx, a := c.Request.Context(), actorFrom(c)
+	r, err := s.svc.Report(ctx, a, mid)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	def, err := s.svc.MeetingDefinition(ctx, mid)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	v := &templates.MeetingRecordPage{Page: s.reportPage(c, "Record · "+r.Title), MeetingID: r.Meeting, StudyTitle: r.StudyTitle,
+		Title: r.Title, Date: r.Date, Place: r.Place, State: r.State, Attendees: r.Attendees,
+		Rule: report.MeetingRuleWords(r.Rule), RuleHash: r.RuleHash}
+	for _, g := range def.Groups {
+		if n, ok := r.AttendeeGroups[g.ID]; ok {
+			v.Groups = append(v.Groups, templates.RecordCount{Label: labelOr(g.Label, g.ID), N: n})
+		}
+	}
+	if r.HiddenGroups > 0 {
+		v.Groups = append(v.Groups, templates.RecordCount{Label: report.OtherGroupsWords(r.HiddenGroups, r.MinGroupSize), N: r.OtherAttendees})
+	}
+	for i := range r.Items {
+		it := &r.Items[i]
+		v.Items = append(v.Items, templates.RecordItem{ID: it.Item, Label: labelOr(it.Label, it.Item), State: it.State,
+			Question: questionLabel(def, it.Question), Result: resultView(def, r.Rule, it)})
+	}
+	if err := s.svc.AuditMeetingExport(ctx, a, r, "record.html"); err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.renderReport(c, templates.MeetingRecord(v))
+}
+
+// meetingEditPage serves GET /reports/meetings/{mid}/items: the list, to edit and reorder.
+func (s *Server) meetingEditPage(c *gin.Context) { s.renderMeetingEdit(c, http.StatusOK, "") }
+
+func (s *Server) renderMeetingEdit(c *gin.Context, status int, msg string) {
+	mid, err := meetingID(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	ed, err := s.svc.MeetingEditor(c.Request.Context(), actorFrom(c), mid)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	m := ed.Meeting
+	p := s.reportPage(c, "The list · "+m.Title)
+	p.Error = msg
+	v := &templates.MeetingEditPage{Page: p, MeetingID: m.ID, Title: m.Title, Ended: m.State == delphi.MeetingEnded, Undecided: ed.Undecided}
+	for _, it := range m.Items {
+		v.Items = append(v.Items, templates.EditItem{ID: it.Item, Label: labelOr(it.Label, it.Item), State: it.State, Voted: it.State != delphi.ItemWaiting})
+	}
+	for _, a := range ed.Addable {
+		v.Addable = append(v.Addable, templates.Option{Value: a.Item, Label: labelOr(a.Label, a.Item)})
+	}
+	s.renderPage(c, status, templates.MeetingEdit(v), 16<<10)
+}
+
+// meetingEditPost serves POST /reports/meetings/{mid}/items: one change of the list (op
+// "up:id", "down:id", "remove:id", or "add" with the item in add), saved through
+// SetMeetingItems as PUT /api/v1/meetings/{mid}/items saves it; then back to the list, at the item.
+func (s *Server) meetingEditPost(c *gin.Context) {
+	mid, err := meetingID(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	ctx, a := c.Request.Context(), actorFrom(c)
+	v, err := s.svc.Meeting(ctx, a, mid)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	list := make([]string, len(v.Items))
+	for i, it := range v.Items {
+		list[i] = it.Item
+	}
+	list, at, err := editList(list, c.PostForm("op"), c.PostForm("add"))
+	if err == nil {
+		_, err = s.svc.SetMeetingItems(ctx, a, mid, list)
+	}
+	if err != nil {
+		s.refused(c, err, func(status int, msg string) { s.renderMeetingEdit(c, status, msg) })
+		return
+	}
+	s.hub.notify(mid)
+	c.Redirect(http.StatusSeeOther, fmt.Sprintf("/reports/meetings/%d/items#li-%s", mid, url.PathEscape(at)))
+}
+
+// meetingAttendeesPage serves GET /reports/meetings/{mid}/attendees: who joined, by name.
+func (s *Server) meetingAttendeesPage(c *gin.Context) { s.renderAttendees(c, http.StatusOK, "") }
+
+func (s *Server) renderAttendees(c *gin.Context, status int, msg string) {
+	mid, err := meetingID(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	m, as, err := s.svc.MeetingAttendees(c.Request.Context(), actorFrom(c), mid)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	def, err := s.svc.MeetingDefinition(c.Request.Context(), mid)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	p := s.reportPage(c, "Attendees · "+m.Title)
+	p.Error = msg
+	v := &templates.MeetingAttendeesPage{Page: p, MeetingID: m.ID, Title: m.Title, Ended: m.State == delphi.MeetingEnded}
+	for _, a := range as {
+		v.Attendees = append(v.Attendees, templates.AttendeeLine{ID: a.ID, Name: a.Name, Group: groupLabel(def, a.Group),
+			JoinedAt: a.JoinedAt, Panelist: a.Panelist})
+	}
+	s.renderPage(c, status, templates.MeetingAttendees(v), 8<<10)
+}
+
+// meetingAttendeesPost serves POST /reports/meetings/{mid}/attendees (remove=id): one attendee
+// removed; then back to the list.
+func (s *Server) meetingAttendeesPost(c *gin.Context) {
+	mid, err := meetingID(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	var aid int64
+	if _, err := fmt.Sscan(c.PostForm("remove"), &aid); err != nil || aid <= 0 {
+		s.renderAttendees(c, http.StatusUnprocessableEntity, "choose the attendee to remove")
+		return
+	}
+	if err := s.svc.RemoveAttendee(c.Request.Context(), actorFrom(c), mid, aid); err != nil {
+		s.refused(c, err, func(status int, msg string) { s.renderAttendees(c, status, msg) })
+		return
+	}
+	s.hub.notify(mid)
+	c.Redirect(http.StatusSeeOther, fmt.Sprintf("/reports/meetings/%d/attendees", mid))
+}
+
+// editList applies one change to a list: "up:id" and "down:id" move id by one place,
+// "remove:id" takes it out, "add" appends add. It returns the new list and the item to show.
+func editList(list []string, op, add string) ([]string, string, error) {
+	verb, id, _ := strings.Cut(op, ":")
+	if verb == "add" {
+		if add = strings.TrimSpace(add); add == "" {
+			return nil, "", delphi.Errorf(delphi.EInvalid, "add", "choose the item to add")
+		}
+		return append(list, add), add, nil
+	}
+	i := slices.Index(list, id)
+	if i < 0 {
+		return nil, "", delphi.Errorf(delphi.ENotFound, "op", "item %q is not on the list (reload the page)", id)
+	}
+	out := slices.Clone(list)
+	switch verb {
+	case "up":
+		if i > 0 {
+			out[i-1], out[i] = out[i], out[i-1]
+		}
+	case "down":
+		if i+1 < len(out) {
+			out[i+1], out[i] = out[i], out[i+1]
+		}
+	case "remove":
+		out = slices.Delete(out, i, i+1)
+		if len(out) == 0 {
+			return out, "", nil
+		}
+		return out, out[min(i, len(out)-1)], nil
+	default:
+		return nil, "", delphi.Errorf(delphi.EInvalid, "op", "unknown change %q: up, down, remove or add", op)
+	}
+	return out, id, nil
+}
+
+// refused answers a form the domain refused: the page again with the message (render), or
+// the error page for an internal error.
+func (s *Server) refused(c *gin.Context, err error, render func(status int, msg string)) {
+	status, e := s.classify(c, err)
+	if status >= 500 {
+		s.fail(c, err)
+		return
+	}
+	render(status, e.Message)
 }
 
 // joinPresession returns the join form's pre-session value, setting one when there is none.
@@ -280,13 +504,8 @@ func (s *Server) joinPost(c *gin.Context) {
 	}
 	j, err := s.join(c, in)
 	if err != nil {
-		status, e := s.classify(c, err)
-		if status >= 500 {
-			s.fail(c, err)
-			return
-		}
 		in.Code = delphi.NormalizeCode(in.Code)
-		s.renderJoin(c, status, in, e.Message)
+		s.refused(c, err, func(status int, msg string) { s.renderJoin(c, status, in, msg) })
 		return
 	}
 	s.hub.notify(j.Meeting)
@@ -327,12 +546,7 @@ func (s *Server) votePost(c *gin.Context) {
 	a := attendeeFrom(c)
 	err := s.svc.Vote(c.Request.Context(), a, delphi.VoteInput{Item: c.PostForm("item"), Option: c.PostForm("option")})
 	if err != nil {
-		status, e := s.classify(c, err)
-		if status >= 500 {
-			s.fail(c, err)
-			return
-		}
-		s.renderVote(c, status, e.Message)
+		s.refused(c, err, func(status int, msg string) { s.renderVote(c, status, msg) })
 		return
 	}
 	s.hub.notify(a.MeetingID)

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -9,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/xuri/excelize/v2"
 
 	"github.com/cart-cd/delphi/internal/delphi"
 	"github.com/cart-cd/delphi/internal/report"
@@ -61,6 +64,11 @@ func TestMeeting(t *testing.T) {
 		{"unknown item", map[string]any{"title": "EHA25", "date": "2026-06-12", "items": []string{"ghost"}}, "items[0]"},
 	} {
 		wantError(t, e.call("POST", base, e.admin, tt.body, nil), 422, tt.field)
+	}
+	// the study's workbook before the meeting (built and kept): no Meetings sheet yet
+	xlsxURL := fmt.Sprintf("/api/v1/studies/%d/rounds/2/report.xlsx", sid)
+	if _, err := meetingSheet(e.must(e.call("GET", xlsxURL, e.admin, nil, nil), 200).Body); err == nil {
+		t.Fatal("a Meetings sheet before any meeting")
 	}
 	var m meetingJSON
 	e.must(e.call("POST", base, e.admin, map[string]any{"title": "EHA25 consensus meeting", "date": "2026-06-12", "place": "Milan"}, &m), 201)
@@ -271,6 +279,22 @@ func TestMeeting(t *testing.T) {
 			t.Fatalf("%s lacks groups or items:\n%s", f, r.Body)
 		}
 	}
+	// the study's workbook, built again: its Meetings sheet has the votes, by group only where
+	// the group is large enough (nurse, 3 of min 3, is folded with the data manager)
+	rows, err := meetingSheet(e.must(e.call("GET", xlsxURL, e.admin, nil, nil), 200).Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sheet := fmt.Sprint(rows)
+	for _, want := range []string{"[" + fmt.Sprint(m.ID) + " EHA25 consensus meeting 2026-06-12 Milan vote " + first, "agree  10 11 1 carried: core",
+		"attendees     haematologist 8]", "2 other groups together (under 3 each, or withheld with them) 4]"} {
+		if !strings.Contains(sheet, want) {
+			t.Errorf("the Meetings sheet lacks %q:\n%v", want, sheet)
+		}
+	}
+	if strings.Contains(sheet, "Attendee Nr") || strings.Contains(sheet, "nurse") {
+		t.Errorf("the Meetings sheet names an attendee or a small group:\n%v", sheet)
+	}
 	// the audit log knows votes were cast, not what they were
 	var audit []map[string]any
 	e.must(e.call("GET", fmt.Sprintf("/api/v1/studies/%d/audit", sid), e.admin, nil, &audit), 200)
@@ -400,4 +424,14 @@ func TestHubBounds(t *testing.T) {
 	if _, _, err := h.subscribe(9999); err != errHubFull {
 		t.Fatalf("stream %d in all: %v, want full", maxStreams+1, err)
 	}
+}
+
+// meetingSheet reads the Meetings sheet of a workbook.
+func meetingSheet(b []byte) ([][]string, error) {
+	x, err := excelize.OpenReader(bytes.NewReader(b))
+	if err != nil {
+		return nil, err
+	}
+	defer x.Close()
+	return x.GetRows("Meetings")
 }

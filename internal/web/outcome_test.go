@@ -148,6 +148,7 @@ func TestCARTCDOutcome(t *testing.T) {
 	formRe := regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 	choiceRe := regexp.MustCompile(`^\d+, [^|]+$`)
 	annRe := regexp.MustCompile(`^delphi item ([a-z0-9_-]+) `)
+	codeChoiceRe := regexp.MustCompile(`^\d+, [a-z0-9]+(_[a-z0-9]+)+$`) // "2, 5_fatal": a code where a label belongs
 	names := map[string]bool{}
 	redcapItems := map[string]bool{}
 	for i, rec := range recs[1:] {
@@ -167,6 +168,9 @@ func TestCARTCDOutcome(t *testing.T) {
 			for _, ch := range strings.Split(rec[5], " | ") {
 				if !choiceRe.MatchString(ch) {
 					t.Errorf("row %d: choice %q", i+2, ch)
+				}
+				if codeChoiceRe.MatchString(ch) {
+					t.Errorf("row %d: choice %q shows the code, not its label", i+2, ch)
 				}
 			}
 		case "text", "descriptive":

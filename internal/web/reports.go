@@ -41,7 +41,8 @@ type reportKey struct {
 	n      int
 	slides bool   // the slides view's fragment, which has the slide-sized tables too
 	zone   string // the study's time zone, in which the summary's dates are written
-	// sugg fingerprints the suggestions section: triage goes on after the round closed.
+	// sugg fingerprints the suggestions section and the meetings the methods text states:
+	// triage and meetings go on after the round closed.
 	sugg uint64
 }
 
@@ -365,7 +366,13 @@ func (s *Server) reportSummary(c *gin.Context, rc *reportCache) {
 		s.fail(c, err)
 		return
 	}
-	fk := reportKey{sid: sid, n: n, slides: view == "slides", sugg: suggestionsPrint(sugg)}
+	// the methods text states the study's meetings, held after the round closed
+	meet, err := s.svc.MeetingsPrint(ctx, sid)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	fk := reportKey{sid: sid, n: n, slides: view == "slides", sugg: suggestionsPrint(sugg) ^ meet}
 	var deck *deckOrder
 	if view == "slides" {
 		// the deck's items under discussion follow the outcome's ranking, which meeting
@@ -535,7 +542,7 @@ func (s *Server) reportOutcome(c *gin.Context) {
 }
 
 // reportStudy is the study as reports describe it, with the number of panelists who
-// recorded consent (the methods text states it).
+// recorded consent and the records of its consensus meetings (the methods text states them).
 func (s *Server) reportStudy(ctx context.Context, st *delphi.Study) (report.Study, error) {
 	rs := report.StudyOf(st)
 	n, err := s.svc.ConsentCount(ctx, st.ID)
@@ -543,7 +550,8 @@ func (s *Server) reportStudy(ctx context.Context, st *delphi.Study) (report.Stud
 		return rs, err
 	}
 	rs.Consented = n
-	return rs, nil
+	rs.Meetings, err = s.svc.StudyMeetingReports(ctx, st.ID)
+	return rs, err
 }
 
 // lastClosed returns the number of the study's last closed round, or 0.
@@ -625,7 +633,15 @@ func (s *Server) apiReport(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	ex, err := s.exports.get(ctx, exportKey{sid, n, file, full, st.Zone.String()}, cacheable, func() (*builtExport, error) {
+	key := exportKey{sid: sid, n: n, file: file, full: full, zone: st.Zone.String()}
+	if file == "report.json" || file == "report.xlsx" || file == "report.html" {
+		// their methods text (and the workbook's Meetings sheet) state the study's meetings
+		if key.meetings, err = s.svc.MeetingsPrint(ctx, sid); err != nil {
+			s.fail(c, err)
+			return
+		}
+	}
+	ex, err := s.exports.get(ctx, key, cacheable, func() (*builtExport, error) {
 		return s.buildExport(ctx, sid, n, file, full)
 	})
 	if err != nil {

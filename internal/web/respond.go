@@ -65,6 +65,8 @@ type panelJSON struct {
 	Groups       []delphi.GroupFeedback `json:"groups"`
 	HiddenGroups int                    `json:"hidden_groups"`
 	Comments     []string               `json:"comments"`
+	// Placement is the split of the panel's placement answers; absent without any.
+	Placement []delphi.PlacementFeedback `json:"placement,omitempty"`
 }
 
 // apiJSONOptions make go-json-experiment/json write the questionnaire as encoding/json wrote it:
@@ -260,7 +262,8 @@ func sharedItems(q *delphi.Questionnaire) ([]sharedItem, error) {
 		var panel any
 		if f := q.Feedback[it.ID]; f != nil {
 			panel = panelJSON{NRated: f.NRated, NUnable: f.NUnable, Hist: f.Hist, Bands: f.Bands,
-				Median: f.Median, Class: f.Class, Groups: f.Groups, HiddenGroups: f.HiddenGroups, Comments: f.Comments}
+				Median: f.Median, Class: f.Class, Groups: f.Groups, HiddenGroups: f.HiddenGroups, Comments: f.Comments,
+				Placement: f.Placement}
 		}
 		sh, err := encodeShared(it.ID, it, panel, q.PrevRound)
 		if err != nil {

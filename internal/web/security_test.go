@@ -109,14 +109,19 @@ var pageRules = map[string]string{
 	"GET /reports/studies/:sid/rounds/:n": anyStaff,
 	"GET /reports/studies/:sid/outcome":   anyStaff,
 
-	"GET /reports/meetings/:mid":          anyStaff, // the meeting's study is checked in the domain
-	"GET /reports/studies/:sid/meetings":  anyStaff,
-	"POST /reports/studies/:sid/meetings": runners,
-	"GET /m":                              public,
-	"GET /m/:code":                        public,
-	"POST /m":                             public, // the join form's pre-session token (delphi_join)
-	"GET /m/vote":                         attendee,
-	"POST /m/vote":                        attendee,
+	"GET /reports/meetings/:mid":            anyStaff, // the meeting's study is checked in the domain
+	"GET /reports/studies/:sid/meetings":    anyStaff,
+	"GET /reports/meetings/:mid/record":     anyStaff,
+	"GET /reports/meetings/:mid/items":      runners, // checked in the domain, as the API's PUT …/items
+	"POST /reports/meetings/:mid/items":     runners,
+	"GET /reports/meetings/:mid/attendees":  runners, // names: the organisers who run it only
+	"POST /reports/meetings/:mid/attendees": runners,
+	"POST /reports/studies/:sid/meetings":   runners,
+	"GET /m":                                public,
+	"GET /m/:code":                          public,
+	"POST /m":                               public, // the join form's pre-session token (delphi_join)
+	"GET /m/vote":                           attendee,
+	"POST /m/vote":                          attendee,
 }
 
 // secEnv is an env with a study, a panel, round 1 open and every kind of credential.
@@ -249,7 +254,8 @@ func denied(r response) bool {
 	case http.StatusForbidden:
 		var b apiErrorBody
 		_ = json.Unmarshal(r.Body, &b)
-		return b.Error.Field == "csrf" || strings.Contains(b.Error.Message, "may not") || strings.Contains(b.Error.Message, "only admins")
+		return b.Error.Field == "csrf" || strings.Contains(b.Error.Message, "may not") || strings.Contains(b.Error.Message, "only admins") ||
+			strings.Contains(b.Error.Message, "only facilitators and admins")
 	}
 	return false
 }

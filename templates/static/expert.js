@@ -178,6 +178,20 @@ document.documentElement.classList.add("js");
       });
     }
 
+    // clearRating answers the Clear button beside an item's scale: the rating (or "unable to
+    // score") is removed on the page and saved like any change. Without this the button posts
+    // the form, and the server saves the section with that rating removed.
+    function clearRating(ev) {
+      var btn = ev.target.closest && ev.target.closest("button.clear-rating");
+      if (!btn || !form.contains(btn)) return;
+      ev.preventDefault();
+      var id = btn.value;
+      check("rating:" + id, "");
+      updateItem(id);
+      queue(id);
+    }
+    form.addEventListener("click", clearRating);
+
     form.addEventListener("change", function (ev) {
       var b = ev.target.closest && ev.target.closest(".item");
       if (!b) return;

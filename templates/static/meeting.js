@@ -103,4 +103,33 @@
       });
     }
   }
+
+  // the list's editor: each change reloads the page at the item moved; the keyboard's focus
+  // goes back to the button pressed (pressing "Up" again moves the item again)
+  var edit = document.getElementById("edit-items");
+  if (edit) {
+    edit.addEventListener("click", function (ev) {
+      var b = ev.target.closest("button[name=op]");
+      if (b) { try { sessionStorage.setItem("delphi-edit-op", b.value); } catch (e) { /* private mode */ } }
+    });
+    var last = null;
+    try { last = sessionStorage.getItem("delphi-edit-op"); sessionStorage.removeItem("delphi-edit-op"); } catch (e) { /* private mode */ }
+    var li = location.hash.indexOf("#li-") === 0 ? document.getElementById(decodeURIComponent(location.hash.slice(1))) : null;
+    if (li) {
+      var bs = Array.prototype.filter.call(li.querySelectorAll("button[name=op]"), function (b) { return !b.disabled; });
+      var to = bs.filter(function (b) { return b.value === last; })[0] || bs[0];
+      // after the load: going to the fragment clears the focus
+      if (to) { window.addEventListener("load", function () { setTimeout(function () { to.focus(); }, 0); }); }
+    }
+  }
+  // the attendees' list: a removal is confirmed first
+  var people = document.getElementById("attendee-list");
+  if (people) {
+    people.addEventListener("click", function (ev) {
+      var b = ev.target.closest("button[data-confirm-remove]");
+      if (b && !window.confirm("Remove " + b.dataset.confirmRemove + " from the meeting? Their vote on an open item is dropped.")) {
+        ev.preventDefault();
+      }
+    });
+  }
 })();

@@ -246,11 +246,19 @@ func gen(file string) error {
 				fmt.Fprintf(&b, "        unit: %s\n", q(p.Unit))
 			}
 			if len(p.Categories) > 0 {
-				cs := make([]string, len(p.Categories))
-				for i, c := range p.Categories {
-					cs[i] = q(c)
+				// codes with labels (categoryLabels) in each language; numbers as they are
+				b.WriteString("        categories:\n")
+				for _, c := range p.Categories {
+					l, ok := categoryLabels[c]
+					switch {
+					case ok:
+						fmt.Fprintf(&b, "          - {code: %s, label: {en: %s, de: %s, fr: %s}}\n", q(c), q(l.en), q(l.de), q(l.fr))
+					case strings.Trim(c, "0123456789") == "":
+						fmt.Fprintf(&b, "          - %s\n", q(c))
+					default:
+						return fmt.Errorf("parameter %s: no label for category %q (add it to categoryLabels)", p.ID, c)
+					}
 				}
-				fmt.Fprintf(&b, "        categories: [%s]\n", strings.Join(cs, ", "))
 			}
 			if p.Derived {
 				b.WriteString("        derived: true\n")
