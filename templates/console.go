@@ -66,10 +66,11 @@ type PasswordLinkView struct {
 // StaffMemberPage is one account as an admin governs it.
 type StaffMemberPage struct {
 	Page
-	Member   delphi.Staff
-	Sessions []SessionRow
-	Link     *PasswordLinkView
-	Self     bool
+	Member    delphi.Staff
+	Sessions  []SessionRow
+	Link      *PasswordLinkView
+	Self      bool
+	LastAdmin bool // the only active admin: cannot be disabled or demoted
 }
 
 // MembersPage is a study's members with the form to add one.
@@ -220,7 +221,8 @@ type OutboxCounts struct{ Queued, Sent, Failed int }
 type RoundSummary struct {
 	Invited, Submitted     int
 	In, Out, None, Unrated int
-	KendallW               string
+	KendallW               string // "–" when not reported, KendallWhy then says why
+	KendallWhy             string
 	ClosedAt               string
 }
 
@@ -239,9 +241,20 @@ type RoundPage struct {
 	Deadline     string // for the deadline input (UTC)
 	Summary      *RoundSummary
 	NotYet       []delphi.ProgressPerson // LastSaved formatted for reading
+	Links        delphi.LinkCounts
+	Panelists    []delphi.PanelistStatus // those the filter shows
+	Filters      []PanelistFilter
+	FilterLabel  string // the filter shown
 	ActiveStudy  bool
 	NextRound    int
 	HasNextRound bool
+}
+
+// PanelistFilter is one choice of which panelists the round page lists, with how many it shows.
+type PanelistFilter struct {
+	Key, Label string
+	N          int
+	Current    bool
 }
 
 // OutboxRow is one message of the outbox.
@@ -315,6 +328,7 @@ type NextPage struct {
 	DefItems    int
 	Pending     int // suggestions not yet triaged
 	Merge, Add  NewItemForm
+	Blocked     []string // why the round cannot open as things stand (the button is disabled)
 }
 
 // consoleURL is a console path made of our own numbers (and path-escaped strings).

@@ -74,23 +74,24 @@ func (s *Service) expertRound(ctx context.Context, e *Expert) (*Round, error) {
 	if e.read {
 		return e.round, nil
 	}
-	return s.latestRoundOf(ctx, e)
+	r, _, err := s.latestRoundOf(ctx, e)
+	return r, err
 }
 
-// latestRoundOf reads the latest round the expert is invited to: one indexed lookup per round
-// (usually one in all).
-func (s *Service) latestRoundOf(ctx context.Context, e *Expert) (*Round, error) {
+// latestRoundOf reads the latest round the expert is invited to, and when they first opened it
+// ("" for not yet): one indexed lookup per round (usually one in all).
+func (s *Service) latestRoundOf(ctx context.Context, e *Expert) (*Round, string, error) {
 	st := e.Study
 	for i := len(st.Rounds) - 1; i >= 0; i-- {
-		in, err := s.st.InRound(ctx, st.Rounds[i].ID, e.Panelist.ID)
+		in, opened, err := s.st.RoundOpening(ctx, st.Rounds[i].ID, e.Panelist.ID)
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		if in {
-			return &st.Rounds[i], nil
+			return &st.Rounds[i], opened, nil
 		}
 	}
-	return nil, nil
+	return nil, "", nil
 }
 
 // Questionnaire returns the expert's current round with their answers and the feedback.

@@ -185,8 +185,25 @@ func (s *Service) Expert(ctx context.Context, token string) (*Expert, error) {
 		return nil, err
 	}
 	e := &Expert{Study: st, Panelist: toPanelist(p), InvitationID: inv.ID}
-	if e.round, err = s.latestRoundOf(ctx, e); err != nil {
+	var opened string
+	if e.round, opened, err = s.latestRoundOf(ctx, e); err != nil {
 		return nil, err
+	}
+	openRound := e.round != nil && e.round.State == "open" && opened == ""
+	if inv.OpenedAt == "" || openRound {
+		// the first use of the link, of the round: for the round page. An answer unit, so Meta
+		// and the caches read against it hold, and the expert cached below knows it is done.
+		err := s.st.InAnswerTx(ctx, func(tx *store.AnswerTx) error {
+			if openRound {
+				if err := tx.OpenRound(e.round.ID, e.Panelist.ID); err != nil {
+					return err
+				}
+			}
+			return tx.OpenInvitation(inv.ID)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("record the link's first use: %w", err)
+		}
 	}
 	e.read, e.meta = true, meta
 	s.experts.Put(claims.ID, e.clone())

@@ -126,6 +126,9 @@ func (s *Service) ReminderLinks(ctx context.Context, a Actor, studyID int64, n i
 	if pr.State != "open" {
 		return nil, Errorf(EConflict, "", "round %d is %s: reminders are for an open round", n, pr.State)
 	}
+	if pr.Links.Issued == 0 {
+		return nil, Errorf(EConflict, "", "no link to round %d has been issued yet: send the links first (a reminder repeats the link a panelist has)", n)
+	}
 	ids := make([]int64, len(pr.NotYet))
 	for i, p := range pr.NotYet {
 		ids[i] = p.PanelistID

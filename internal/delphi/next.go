@@ -232,6 +232,91 @@ type Progress struct {
 	Groups    []ProgressRow    `json:"groups"`
 	Countries []ProgressRow    `json:"countries"`
 	NotYet    []ProgressPerson `json:"not_submitted"`
+	// Links counts the invited panelists (withdrawn ones aside) by where their link stands;
+	// Panelists says it for each, in panelist id order (not in the progress JSON, which
+	// facilitators poll: see RoundInvitations).
+	Links     LinkCounts       `json:"links"`
+	Panelists []PanelistStatus `json:"-"`
+}
+
+// RoundInvitations is where each invited panelist's link stands in a round, with the counts.
+type RoundInvitations struct {
+	Round     int              `json:"round"`
+	Links     LinkCounts       `json:"links"`
+	Panelists []PanelistStatus `json:"panelists"`
+}
+
+// LinkCounts counts invited panelists who are still on the panel: with a current link, whose
+// latest email of the round was sent or failed, who opened their link while the round was open,
+// who submitted.
+type LinkCounts struct {
+	Invited   int `json:"invited"`
+	Issued    int `json:"issued"`
+	Sent      int `json:"sent"`
+	Failed    int `json:"failed"`
+	Opened    int `json:"opened"`
+	Submitted int `json:"submitted"`
+}
+
+// PanelistStatus is where one invited panelist stands in a round: their current link (issued,
+// expiring, first opened), the latest email of the round to them, their submission.
+type PanelistStatus struct {
+	PanelistID  int64      `json:"panelist_id"`
+	Pseudonym   string     `json:"pseudonym"`
+	Name        string     `json:"name"`
+	Email       string     `json:"email"`
+	Group       string     `json:"group"`
+	Withdrawn   bool       `json:"withdrawn"`
+	LinkIssued  *time.Time `json:"link_issued"` // nil: no current link (none issued, or revoked)
+	LinkExpires *time.Time `json:"link_expires"`
+	LinkOpened  *time.Time `json:"link_opened"` // first use of the current link, in any round
+	Opened      *time.Time `json:"opened"`      // first use of a link while this round was open
+	// Mail is the latest email of the round: "none", "queued", "sent" or "failed" (MailError
+	// says why); MailAt is when it was sent, or queued when not sent.
+	Mail      string     `json:"mail"`
+	MailAt    *time.Time `json:"mail_at"`
+	MailError string     `json:"mail_error,omitempty"`
+	Answered  int        `json:"answered"`
+	Submitted *time.Time `json:"submitted"`
+}
+
+func timePtr(s string) *time.Time {
+	t := store.ParseTime(s)
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+// panelistStatus reads one panelist's activity into a status, and counts it.
+func panelistStatus(p store.Panelist, a store.Activity, now time.Time, c *LinkCounts) PanelistStatus {
+	ps := PanelistStatus{PanelistID: p.ID, Pseudonym: p.Pseudonym, Name: p.Name, Email: p.Email, Group: p.Group,
+		Withdrawn: p.WithdrawnAt != "", Answered: a.Answered, Submitted: timePtr(a.Submitted), Opened: timePtr(a.Opened), Mail: "none"}
+	if exp := timePtr(a.LinkExpires); exp != nil && exp.After(now) {
+		ps.LinkIssued, ps.LinkExpires, ps.LinkOpened = timePtr(a.LinkIssued), exp, timePtr(a.LinkOpened)
+	}
+	switch {
+	case a.MailSent != "":
+		ps.Mail, ps.MailAt = "sent", timePtr(a.MailSent)
+	case a.MailError != "":
+		ps.Mail, ps.MailAt, ps.MailError = "failed", timePtr(a.MailQueued), a.MailError
+	case a.MailQueued != "":
+		ps.Mail, ps.MailAt = "queued", timePtr(a.MailQueued)
+	}
+	if ps.Withdrawn {
+		return ps
+	}
+	c.Invited++
+	for _, on := range []struct {
+		yes bool
+		n   *int
+	}{{ps.LinkIssued != nil, &c.Issued}, {ps.Mail == "sent", &c.Sent}, {ps.Mail == "failed", &c.Failed},
+		{ps.Opened != nil, &c.Opened}, {ps.Submitted != nil, &c.Submitted}} {
+		if on.yes {
+			*on.n++
+		}
+	}
+	return ps
 }
 
 // ProgressCounts counts panelists by state.
@@ -346,6 +431,7 @@ func (s *Service) readProgress(ctx context.Context, studyID int64, n int) (*Prog
 	}
 	for _, a := range acts {
 		p := byID[a.PanelistID]
+		pr.Panelists = append(pr.Panelists, panelistStatus(p, a, s.now(), &pr.Links))
 		sub := a.Submitted != ""
 		pr.Counts.add(a.Answered, sub)
 		pr.Groups[gi[p.Group]].add(a.Answered, sub)

@@ -194,6 +194,16 @@ type Activity struct {
 	Answered   int    `db:"answered"`
 	Submitted  string `db:"submitted_at"`
 	LastSaved  string `db:"last_saved"`
+
+	// the panelist's current link (the newest not revoked; "" for none) and the latest email of
+	// the round to them ("" for none)
+	LinkIssued  string `db:"link_issued"`
+	LinkExpires string `db:"link_expires"`
+	LinkOpened  string `db:"link_opened"`
+	Opened      string `db:"opened_at"` // the first use of a link while the round was open
+	MailQueued  string `db:"mail_queued"`
+	MailSent    string `db:"mail_sent"`
+	MailError   string `db:"mail_error"`
 }
 
 // RoundActivity returns activity for every panelist invited to a round.
@@ -203,8 +213,13 @@ func (s *Store) RoundActivity(ctx context.Context, roundID int64) ([]Activity, e
 		(SELECT count(*) FROM answers a WHERE a.round_id = rp.round_id AND a.panelist_id = rp.panelist_id
 			AND (a.rating IS NOT NULL OR a.unable = 1)) AS answered,
 		COALESCE((SELECT max(a.updated_at) FROM answers a WHERE a.round_id = rp.round_id AND a.panelist_id = rp.panelist_id), '') AS last_saved,
-		COALESCE(s.submitted_at, '') AS submitted_at
+		COALESCE(s.submitted_at, '') AS submitted_at, COALESCE(rp.opened_at, '') AS opened_at,
+		COALESCE(i.issued_at, '') AS link_issued, COALESCE(i.expires_at, '') AS link_expires, COALESCE(i.opened_at, '') AS link_opened,
+		COALESCE(m.created_at, '') AS mail_queued, COALESCE(m.sent_at, '') AS mail_sent, COALESCE(m.error, '') AS mail_error
 		FROM round_panelists rp LEFT JOIN submissions s ON s.round_id = rp.round_id AND s.panelist_id = rp.panelist_id
+		LEFT JOIN invitations i ON i.id = (SELECT id FROM invitations WHERE panelist_id = rp.panelist_id AND revoked_at IS NULL
+			ORDER BY issued_at DESC, rowid DESC LIMIT 1)
+		LEFT JOIN outbox m ON m.id = (SELECT max(id) FROM outbox WHERE round_id = rp.round_id AND panelist_id = rp.panelist_id)
 		WHERE rp.round_id = ? ORDER BY rp.panelist_id`, roundID)
 	return out, err
 }

@@ -13,9 +13,11 @@ type Invitation struct {
 	IssuedAt   string `db:"issued_at"`
 	ExpiresAt  string `db:"expires_at"`
 	RevokedAt  string `db:"revoked_at"`
+	OpenedAt   string `db:"opened_at"` // the first request the link authenticated; "" before
 }
 
-const invitationCols = `id, study_id, panelist_id, issued_at, expires_at, COALESCE(revoked_at, '') AS revoked_at`
+const invitationCols = `id, study_id, panelist_id, issued_at, expires_at, COALESCE(revoked_at, '') AS revoked_at,
+	COALESCE(opened_at, '') AS opened_at`
 
 // IssueInvitation revokes a panelist's live invitations and records a new one: re-issuing a link
 // makes the old one stop working.

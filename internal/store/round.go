@@ -186,6 +186,18 @@ func (s *Store) InRound(ctx context.Context, roundID, panelistID int64) (bool, e
 	return inRound(ctx, s.r, roundID, panelistID)
 }
 
+// RoundOpening reports whether a panelist is invited to a round and when they first opened it
+// while it was open ("" for not yet), in one indexed read.
+func (s *Store) RoundOpening(ctx context.Context, roundID, panelistID int64) (in bool, opened string, err error) {
+	var rows []string
+	err = sel(ctx, s.r, "round opening", &rows, `SELECT COALESCE(opened_at, '') FROM round_panelists WHERE round_id = ? AND panelist_id = ?`,
+		roundID, panelistID)
+	if err != nil || len(rows) == 0 {
+		return false, "", err
+	}
+	return true, rows[0], nil
+}
+
 func inRound(ctx context.Context, db q, roundID, panelistID int64) (bool, error) {
 	var n int
 	err := get(ctx, db, "in round", &n, `SELECT count(*) FROM round_panelists WHERE round_id = ? AND panelist_id = ?`, roundID, panelistID)

@@ -304,7 +304,8 @@ func (s *Store) InTx(ctx context.Context, fn func(*Tx) error) error {
 }
 
 // AnswerTx is a unit of an expert's own work: it may read the round it answers, and write
-// answers, a submission and their audit entries, nothing else. Such units leave Meta
+// answers, a submission, their audit entries and the first opening of the expert's link (and
+// of their round), nothing else. Such units leave Meta
 // unchanged, which is what lets the readers of everything else (studies, rounds, panelists,
 // invitations) keep their caches while a panel saves and submits.
 type AnswerTx struct{ tx *Tx }
@@ -335,6 +336,20 @@ func (a *AnswerTx) UpsertAnswers(as []Answer) error { return a.tx.UpsertAnswers(
 
 // Submit records a submission; see Tx.Submit.
 func (a *AnswerTx) Submit(roundID, panelistID int64) error { return a.tx.Submit(roundID, panelistID) }
+
+// OpenInvitation records when a link was first used; a link opened before keeps its time.
+func (a *AnswerTx) OpenInvitation(id string) error {
+	_, err := a.tx.exec("open invitation", `UPDATE invitations SET opened_at = ? WHERE id = ? AND opened_at IS NULL`, a.tx.now, id)
+	return err
+}
+
+// OpenRound records when a panelist first opened their link while a round was open; a later
+// opening keeps the first time.
+func (a *AnswerTx) OpenRound(roundID, panelistID int64) error {
+	_, err := a.tx.exec("open round", `UPDATE round_panelists SET opened_at = ? WHERE round_id = ? AND panelist_id = ? AND opened_at IS NULL`,
+		a.tx.now, roundID, panelistID)
+	return err
+}
 
 // Audit records an entry of the audit log; see Tx.Audit.
 func (a *AnswerTx) Audit(actor, action string, studyID int64, detail string) error {

@@ -150,18 +150,32 @@ func closeSummary(snap *delphi.Snapshot) closeSummaryJSON {
 		Kendall: snap.Result.Kendall, Rule: snap.RuleText}
 }
 
-func (s *Server) apiProgress(c *gin.Context) {
+// roundProgress reads the progress of the round the path names; false when it answered.
+func (s *Server) roundProgress(c *gin.Context) (*delphi.Progress, bool) {
 	sid, n, err := studyRound(c)
+	var p *delphi.Progress
+	if err == nil {
+		p, err = s.svc.Progress(c.Request.Context(), sid, n)
+	}
 	if err != nil {
 		s.fail(c, err)
-		return
+		return nil, false
 	}
-	p, err := s.svc.Progress(c.Request.Context(), sid, n)
-	if err != nil {
-		s.fail(c, err)
-		return
+	return p, true
+}
+
+func (s *Server) apiProgress(c *gin.Context) {
+	if p, ok := s.roundProgress(c); ok {
+		c.JSON(http.StatusOK, p)
 	}
-	c.JSON(http.StatusOK, p)
+}
+
+// apiRoundInvitations serves GET …/rounds/{n}/invitations: per invited panelist, link issued,
+// email sent, link opened, round submitted.
+func (s *Server) apiRoundInvitations(c *gin.Context) {
+	if p, ok := s.roundProgress(c); ok {
+		c.JSON(http.StatusOK, delphi.RoundInvitations{Round: p.Round, Links: p.Links, Panelists: p.Panelists})
+	}
 }
 
 // invitationsInput is the optional body of POST …/rounds/{n}/invitations: the panelists to

@@ -179,6 +179,15 @@ func (s *Server) nextPage(c *gin.Context, b *draftBase) (*nextView, error) {
 			v.ActivePanel++
 		}
 	}
+	if v.First && st.Contact == "" {
+		v.Blocked = append(v.Blocked, "the study has no contact for experts: set it on the study's overview page")
+	}
+	if v.ActivePanel == 0 {
+		v.Blocked = append(v.Blocked, "the panel is empty: add panelists first")
+	}
+	if v.First && v.DefItems == 0 {
+		v.Blocked = append(v.Blocked, "the survey definition has no items")
+	}
 	if b.prev != nil {
 		v.FromRound = b.prev.Number
 		p, err := s.svc.ProposeNextRound(ctx, st.ID)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/cart-cd/delphi/internal/delphi"
 	"github.com/cart-cd/delphi/internal/i18n"
+	"github.com/cart-cd/delphi/internal/report"
 	"github.com/cart-cd/delphi/templates"
 )
 
@@ -77,6 +78,30 @@ func (s *Server) renderRound(c *gin.Context, status int, st *delphi.Study, r *de
 		v.Countries = append(v.Countries, progressRow{Label: cn.Key, ProgressCounts: cn.ProgressCounts})
 	}
 	v.Total = progressRow{Label: "All invited", ProgressCounts: pr.Counts}
+	v.Links = pr.Links
+	show := c.Query("show")
+	for _, f := range panelistFilters {
+		pf := templates.PanelistFilter{Key: f.key, Label: f.label, Current: f.key == show || show == "" && f.key == "all"}
+		for _, ps := range pr.Panelists {
+			if f.key == "all" || !ps.Withdrawn && f.match(ps) {
+				pf.N++
+				if pf.Current {
+					if l := groupLabel[ps.Group]; l != "" {
+						ps.Group = l // a copy: the progress is shared
+					}
+					v.Panelists = append(v.Panelists, ps)
+				}
+			}
+		}
+		if pf.Current {
+			v.FilterLabel = f.label
+		}
+		v.Filters = append(v.Filters, pf)
+	}
+	if v.FilterLabel == "" {
+		s.fail(c, delphi.Errorf(delphi.EInvalid, "show", "show=%q is not a filter of the panelists (all, no_link, not_sent, failed, not_opened, not_submitted, submitted)", show))
+		return
+	}
 	for _, p := range pr.NotYet {
 		p.LastSaved = v.Dates().DateTime(delphi.StoredTime(p.LastSaved))
 		v.NotYet = append(v.NotYet, p)
@@ -116,12 +141,29 @@ func (s *Server) renderRound(c *gin.Context, status int, st *delphi.Study, r *de
 				sum.Unrated++
 			}
 		}
-		if k := snap.Result.Kendall; k.Corrected != nil {
-			sum.KendallW = formatNum(k.Corrected.W)
+		if ok, why := report.KendallStatus(snap); ok {
+			sum.KendallW = formatNum(snap.Result.Kendall.Corrected.W)
+		} else {
+			sum.KendallWhy = "Not shown: " + strings.TrimPrefix(why, "not computed: ") + "."
 		}
 		v.Summary = sum
 	}
 	s.renderPage(c, status, templates.ConsoleRound(v), 0)
+}
+
+// panelistFilters are the round page's choices of which panelists to list (withdrawn panelists
+// only under "all").
+var panelistFilters = []struct {
+	key, label string
+	match      func(delphi.PanelistStatus) bool
+}{
+	{"all", "All", nil},
+	{"no_link", "No link", func(p delphi.PanelistStatus) bool { return p.LinkIssued == nil }},
+	{"not_sent", "Not emailed", func(p delphi.PanelistStatus) bool { return p.Mail == "none" }},
+	{"failed", "Email failed", func(p delphi.PanelistStatus) bool { return p.Mail == "failed" }},
+	{"not_opened", "Not opened", func(p delphi.PanelistStatus) bool { return p.Opened == nil }},
+	{"not_submitted", "Not submitted", func(p delphi.PanelistStatus) bool { return p.Submitted == nil }},
+	{"submitted", "Submitted", func(p delphi.PanelistStatus) bool { return p.Submitted != nil }},
 }
 
 // deadlineLayout is a datetime-local input's value.
@@ -221,7 +263,11 @@ func (s *Server) consoleSendInvitations(c *gin.Context) {
 	if !ok {
 		return
 	}
-	only, err := formIDs(c, "panelist")
+	err := s.needMail(r)
+	var only []int64
+	if err == nil {
+		only, err = formIDs(c, "panelist")
+	}
 	var links []delphi.Link
 	if err == nil {
 		links, err = s.svc.LiveLinks(c.Request.Context(), actorFrom(c), st.ID, r.Number, only, s.BaseURL)
@@ -233,7 +279,7 @@ func (s *Server) consoleSendInvitations(c *gin.Context) {
 		s.roundError(c, st, r, err)
 		return
 	}
-	s.done(c, roundURL(st.ID, r.Number), s.catalog.T("en", "console.invitations.queued", len(links))+" "+s.mailNote())
+	s.done(c, roundURL(st.ID, r.Number), s.catalog.T("en", "console.invitations.queued", len(links))+" "+mailSent)
 }
 
 // consoleReissue issues new links, revoking the panelists' current ones: an explicit act, with
@@ -259,19 +305,32 @@ func (s *Server) consoleReissue(c *gin.Context) {
 	s.done(c, roundURL(st.ID, r.Number), s.catalog.T("en", "console.links.issued", len(links)))
 }
 
-func (s *Server) mailNote() string {
-	if s.Mailer != nil {
-		return "They are sent by SMTP within a minute; the outbox records each send."
+// needMail refuses the console's email actions outside an open round, and when SMTP is not
+// configured: the messages would only wait in the outbox, which the round page offers the CSV
+// for instead.
+func (s *Server) needMail(r *delphi.Round) error {
+	if r.State != "open" {
+		return delphi.Errorf(delphi.EConflict, "", "round %d is %s: links are for an open round", r.Number, r.State)
 	}
-	return "SMTP is not configured: the messages wait in the outbox, or send the links by other means (CSV)."
+	if s.Mailer == nil {
+		return delphi.Errorf(delphi.EConflict, "", "email is not configured (set DELPHI_SMTP_HOST and restart delphi): download the links as a CSV and send them by other means")
+	}
+	return nil
 }
+
+// mailSent is what the page says after queueing email.
+const mailSent = "They are sent by SMTP within a minute; the outbox records each send."
 
 func (s *Server) consoleReminders(c *gin.Context) {
 	st, r, ok := s.consoleRoundParam(c)
 	if !ok {
 		return
 	}
-	links, err := s.svc.ReminderLinks(c.Request.Context(), actorFrom(c), st.ID, r.Number, s.BaseURL)
+	err := s.needMail(r)
+	var links []delphi.Link
+	if err == nil {
+		links, err = s.svc.ReminderLinks(c.Request.Context(), actorFrom(c), st.ID, r.Number, s.BaseURL)
+	}
 	if err == nil && len(links) == 0 {
 		err = delphi.Errorf(delphi.EConflict, "", "everybody invited to round %d has submitted: nobody to remind", r.Number)
 	}
@@ -282,7 +341,7 @@ func (s *Server) consoleReminders(c *gin.Context) {
 		s.roundError(c, st, r, err)
 		return
 	}
-	s.done(c, roundURL(st.ID, r.Number), s.catalog.T("en", "console.reminders.queued", len(links))+" "+s.mailNote())
+	s.done(c, roundURL(st.ID, r.Number), s.catalog.T("en", "console.reminders.queued", len(links))+" "+mailSent)
 }
 
 // consoleLinksCSV returns the invited panelists' links as a CSV download: each panelist's

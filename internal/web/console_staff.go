@@ -311,6 +311,9 @@ func (s *Server) consoleChangePassword(c *gin.Context) {
 func (s *Server) consoleEndOwnSessions(c *gin.Context) {
 	a := actorFrom(c)
 	ss, err := s.svc.Sessions(c.Request.Context(), a, a.StaffID, sessionFrom(c).ID)
+	if err == nil && len(ss) <= 1 {
+		err = delphi.Errorf(delphi.EConflict, "", "you are signed in only here: there is no other session to end")
+	}
 	if err == nil {
 		for _, x := range ss {
 			if !x.Current {
@@ -393,6 +396,20 @@ func (s *Server) renderStaffMember(c *gin.Context, status int, id int64, link *d
 		return
 	}
 	v := &templates.StaffMemberPage{Page: s.consolePage(c, m.Email, "staff"), Member: m, Sessions: sessionRows(ss), Self: id == a.StaffID}
+	if m.Role == delphi.RoleAdmin && !m.Disabled {
+		all, err := s.svc.ListStaff(ctx, a)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		admins := 0
+		for _, x := range all {
+			if x.Role == delphi.RoleAdmin && !x.Disabled {
+				admins++
+			}
+		}
+		v.LastAdmin = admins == 1
+	}
 	if flash != "" {
 		v.Flash = flash
 	}

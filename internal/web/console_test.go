@@ -687,7 +687,21 @@ func TestConsoleThreeRounds(t *testing.T) {
 
 	r = b.get(study + "/rounds/1")
 	has(t, r, `id="n-submitted">27<`, `id="n-started">1<`, `id="n-notstarted">2<`, `id="rate">90%<`,
-		"Not submitted <span class=\"muted c-sub\">3</span>", "expert28@example.org", "expert30@example.org")
+		`Not submitted (3)`, "expert28@example.org", "expert30@example.org", `id="n-issued">30<`, `id="n-opened">28<`,
+		"Reminders: not available, email is not configured.")
+	if strings.Contains(string(r.Body), "Email links to all") || strings.Contains(string(r.Body), "Send reminders") {
+		t.Errorf("email actions offered without SMTP")
+	}
+	r = b.get(study + "/rounds/1?show=not_submitted")
+	has(t, r, "Not submitted: 3", "expert28@example.org", "expert30@example.org")
+	if strings.Contains(string(r.Body), "expert27@example.org") {
+		t.Errorf("the not submitted filter lists someone who submitted")
+	}
+	r = b.submit(study+"/rounds/1/reminders", nil, http.StatusConflict)
+	has(t, r, "email is not configured (set DELPHI_SMTP_HOST and restart delphi)")
+	e.web.Mailer = &recordingSender{}
+	r = b.get(study + "/rounds/1")
+	has(t, r, "Email links to all 30 invited", "Send reminders to these 3")
 	if strings.Contains(string(r.Body), "consensus_in") || strings.Contains(string(r.Body), "Kendall") {
 		t.Errorf("the progress page of an open round shows results")
 	}
@@ -695,7 +709,7 @@ func TestConsoleThreeRounds(t *testing.T) {
 	has(t, r, "Haematologist / oncologist</td><td class=\"num\">4</td><td class=\"num\">4</td>")
 	has(t, r, "<td>NL</td><td class=\"num\">6</td><td class=\"num\">5</td><td class=\"num\">0</td><td class=\"num\">1</td>")
 	r = b.submit(study+"/rounds/1/reminders", nil, http.StatusSeeOther)
-	has(t, r, "3 reminders queued", "SMTP is not configured")
+	has(t, r, "3 reminders queued", "They are sent by SMTP")
 	r = b.get(study + "/outbox")
 	if n := strings.Count(string(r.Body), "<td>reminder</td>"); n != 3 {
 		t.Errorf("%d reminders in the outbox, want 3", n)
@@ -1017,6 +1031,7 @@ func TestConsoleLinksReused(t *testing.T) {
 		return out
 	}
 	first := links()
+	e.web.Mailer = &recordingSender{}
 	b.submit(round+"/invitations", nil, http.StatusSeeOther)
 	second := links()
 	for email, l := range first {

@@ -91,6 +91,7 @@ func TestFirstStartStudyNeedsContact(t *testing.T) {
 	}
 
 	// experts see the name and the email on their pages and in their emails
+	e.web.Mailer = &recordingSender{} // the console emails links only with SMTP configured
 	b.submit(study+"/rounds/1/invitations", url.Values{}, http.StatusSeeOther)
 	msgs, err := e.svc.Outbox(context.Background(), sid)
 	if err != nil || len(msgs) == 0 {

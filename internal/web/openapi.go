@@ -107,7 +107,8 @@ var opDocs = map[string]opDoc{
 	"GET /studies/{sid}/rounds/{n}":              {summary: "A round with its items and frozen rule", response: roundJSON{}},
 	"PATCH /studies/{sid}/rounds/{n}":            {summary: "Change an open round's deadline", request: roundUpdateInput{}, response: roundJSON{}},
 	"POST /studies/{sid}/rounds/{n}/close":       {summary: "Close a round and store its snapshot", response: closeSummaryJSON{}},
-	"GET /studies/{sid}/rounds/{n}/progress":     {summary: "Counts of submitted / started / not started, by group and country", response: delphi.Progress{}},
+	"GET /studies/{sid}/rounds/{n}/progress":     {summary: "Counts of submitted / started / not started, by group and country; of links issued, emailed, opened", response: delphi.Progress{}},
+	"GET /studies/{sid}/rounds/{n}/invitations":  {summary: "Per invited panelist: link issued, email sent (or failed, why), link opened, round submitted; with the counts", response: delphi.RoundInvitations{}},
 	"POST /studies/{sid}/rounds/{n}/invitations": {summary: "Issue (or re-issue) invite links; optionally queue the emails", request: invitationsInput{}, optional: true, response: []delphi.Link{}, status: 201},
 	"POST /studies/{sid}/rounds/{n}/reminders":   {summary: "Queue reminders to invited panelists who have not submitted", response: queuedJSON{}, status: 201},
 	"GET /studies/{sid}/rounds/{n}/{file}": {summary: "Exports of a closed round: report.json, report.csv, report.xlsx, report.html, answers.csv (a new pseudonym per round), answers-linked.csv (the study's pseudonyms; facilitators and admins), outcome.csv, comments.csv, suggestions.csv. Stakeholder groups and countries under the study's min_group_size are withheld (complementary suppression; report.json says what in \"disclosure\"); ?disclosure=full, admins only (403 otherwise), exports every cell, audited and marked. answers files carry X-Delphi-Small-Cells: the number of the panel's group × country cells under min_group_size. 503 with Retry-After when every export build slot is taken", response: files{"application/json", "text/csv", xlsxType, "text/html"},
@@ -457,18 +458,19 @@ var fieldEnums = func() map[reflect.Type]map[string][]string {
 	studyRoles := []string{delphi.RoleFacilitator, delphi.RolePresenter}
 	tiers := []string{survey.TierCore, survey.TierExpansion, "excluded", "undecided"}
 	return map[reflect.Type]map[string][]string{
-		reflect.TypeFor[delphi.Staff]():       {"role": roles},
-		reflect.TypeFor[delphi.NewStaff]():    {"role": roles},
-		reflect.TypeFor[delphi.StaffChange](): {"role": roles},
-		reflect.TypeFor[delphi.Member]():      {"role": studyRoles, "staff_role": roles},
-		reflect.TypeFor[memberRoleInput]():    {"role": studyRoles},
-		reflect.TypeFor[passwordLinkJSON]():   {"purpose": {"invite", "reset"}},
-		reflect.TypeFor[studyJSON]():          {"state": {"active", "finished"}},
-		reflect.TypeFor[roundJSON]():          {"state": {"open", "closed"}},
-		reflect.TypeFor[delphi.Suggestion]():  {"status": {"new", "accepted", "merged", "rejected"}},
-		reflect.TypeFor[delphi.Triage]():      {"decision": {"accept", "merge", "reject"}},
-		reflect.TypeFor[outcome.Decision]():   {"tier": tiers, "basis": {outcome.BasisCommittee, outcome.BasisMeetingVote}},
-		reflect.TypeFor[withdrawnJSON]():      {"answers": {delphi.KeepAnswers, delphi.RemoveOpenAnswers}},
+		reflect.TypeFor[delphi.Staff]():          {"role": roles},
+		reflect.TypeFor[delphi.NewStaff]():       {"role": roles},
+		reflect.TypeFor[delphi.StaffChange]():    {"role": roles},
+		reflect.TypeFor[delphi.Member]():         {"role": studyRoles, "staff_role": roles},
+		reflect.TypeFor[memberRoleInput]():       {"role": studyRoles},
+		reflect.TypeFor[passwordLinkJSON]():      {"purpose": {"invite", "reset"}},
+		reflect.TypeFor[studyJSON]():             {"state": {"active", "finished"}},
+		reflect.TypeFor[roundJSON]():             {"state": {"open", "closed"}},
+		reflect.TypeFor[delphi.PanelistStatus](): {"mail": {"none", "queued", "sent", "failed"}},
+		reflect.TypeFor[delphi.Suggestion]():     {"status": {"new", "accepted", "merged", "rejected"}},
+		reflect.TypeFor[delphi.Triage]():         {"decision": {"accept", "merge", "reject"}},
+		reflect.TypeFor[outcome.Decision]():      {"tier": tiers, "basis": {outcome.BasisCommittee, outcome.BasisMeetingVote}},
+		reflect.TypeFor[withdrawnJSON]():         {"answers": {delphi.KeepAnswers, delphi.RemoveOpenAnswers}},
 	}
 }()
 

@@ -51,6 +51,7 @@ func (s *Server) apiRoutes() []route {
 		{"PATCH", "/studies/:sid/rounds/:n", runners, s.apiUpdateRound},
 		{"POST", "/studies/:sid/rounds/:n/close", runners, s.apiCloseRound},
 		{"GET", "/studies/:sid/rounds/:n/progress", runners, s.apiProgress},
+		{"GET", "/studies/:sid/rounds/:n/invitations", runners, s.apiRoundInvitations},
 		{"POST", "/studies/:sid/rounds/:n/invitations", runners, s.apiIssueInvitations},
 		{"POST", "/studies/:sid/rounds/:n/reminders", runners, s.apiReminders},
 		{"GET", "/studies/:sid/rounds/:n/:file", anyStaff, s.apiReport},

@@ -111,6 +111,7 @@ func TestDatesInReadersLanguage(t *testing.T) {
 	e.must(e.call("POST", fmt.Sprintf("/api/v1/studies/%d/rounds", st.ID), e.admin, map[string]any{"deadline": deadline}, nil), 201)
 
 	b := e.consoleLogin("admin@test", adminPassword)
+	e.web.Mailer = &recordingSender{} // the console emails links only with SMTP configured
 	b.submit(fmt.Sprintf("/console/studies/%d/rounds/1/invitations", st.ID), url.Values{}, http.StatusSeeOther)
 	msgs, err := e.svc.Outbox(context.Background(), st.ID)
 	if err != nil || len(msgs) != 1 {
