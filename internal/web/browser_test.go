@@ -319,24 +319,7 @@ func TestBrowserExpertJourney(t *testing.T) {
 	// Between rounds the link shows the answers read-only.
 	b.do("closed round", chromedp.Navigate(base+"/respond"), chromedp.WaitVisible(`table.answers`))
 
-	// the items left out without consensus need a reason (outcome-definitions.md: dropped)
-	var r1 roundJSON
-	e.must(e.call("GET", fmt.Sprintf("/api/v1/studies/%d/rounds/1", sid), e.admin, nil, &r1), 200)
-	dropped := map[string]string{}
-	for _, it := range r1.Items {
-		if !slices.Contains(items, it.ID) {
-			dropped[it.ID] = "discussed in the next study"
-		}
-	}
-	e.must(e.call("POST", fmt.Sprintf("/api/v1/studies/%d/rounds", sid), e.admin, map[string]any{"items": items, "dropped": dropped}, nil), 201)
-	var links []delphi.Link
-	e.must(e.call("POST", fmt.Sprintf("/api/v1/studies/%d/rounds/2/invitations", sid), e.admin, nil, &links), 201)
-	tok2 := ""
-	for _, l := range links {
-		if l.PanelistID == me {
-			tok2 = l.Token
-		}
-	}
+	tok2 := e.secondRound(sid, items)[me]
 	b.do("round 2", chromedp.Navigate(base+"/r/"+tok2), chromedp.WaitVisible(`.section-list`),
 		chromedp.Click(`a.button[href^="/respond/section/"]`), chromedp.WaitVisible(`aside.feedback`))
 	fb := fmt.Sprintf(`document.getElementById("item-%s").querySelector("aside.feedback")`, items[0])
@@ -398,6 +381,29 @@ func TestBrowserExpertJourney(t *testing.T) {
 		t.Errorf("withdrawn page: %s", text)
 	}
 	e.must(e.call("GET", "/api/v1/respond", tok2, nil, nil), 410)
+}
+
+// secondRound opens round 2 of a study whose round 1 is closed, on the given items (the others
+// dropped, with a reason), and issues its links; it returns panelist id → token.
+func (e *env) secondRound(sid int64, items []string) map[int64]string {
+	e.t.Helper()
+	// the items left out without consensus need a reason (outcome-definitions.md: dropped)
+	var r1 roundJSON
+	e.must(e.call("GET", fmt.Sprintf("/api/v1/studies/%d/rounds/1", sid), e.admin, nil, &r1), 200)
+	dropped := map[string]string{}
+	for _, it := range r1.Items {
+		if !slices.Contains(items, it.ID) {
+			dropped[it.ID] = "discussed in the next study"
+		}
+	}
+	e.must(e.call("POST", fmt.Sprintf("/api/v1/studies/%d/rounds", sid), e.admin, map[string]any{"items": items, "dropped": dropped}, nil), 201)
+	var links []delphi.Link
+	e.must(e.call("POST", fmt.Sprintf("/api/v1/studies/%d/rounds/2/invitations", sid), e.admin, nil, &links), 201)
+	toks := map[int64]string{}
+	for _, l := range links {
+		toks[l.PanelistID] = l.Token
+	}
+	return toks
 }
 
 func answers2(e *env, tok string) map[string]delphi.Answer {

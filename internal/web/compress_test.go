@@ -132,11 +132,30 @@ func TestStaticHashedNames(t *testing.T) {
 	if r := e.get("/static/"); r.Status != http.StatusNotFound {
 		t.Errorf("the directory: %d", r.Status)
 	}
-	for _, name := range []string{"expert.css", "expert.js", "console.css", "report.css", "meeting.js"} {
-		if u := templates.Static(name); u == "/static/"+name {
+	// every static file: a hashed name, cached for a year, gzipped above 1 KB
+	files, err := templates.FS.ReadDir("static")
+	if err != nil || len(files) < 10 {
+		t.Fatalf("static files: %d, %v", len(files), err)
+	}
+	for _, f := range files {
+		name := f.Name()
+		orig, err := templates.FS.ReadFile("static/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u := templates.Static(name)
+		if u == "/static/"+name {
 			t.Errorf("%s has no hashed name", name)
-		} else if r := e.get(u); r.Status != 200 || r.Header.Get("Cache-Control") != "public, max-age=31536000, immutable" {
+			continue
+		}
+		r := e.get(u, "Accept-Encoding", "gzip")
+		if r.Status != 200 || r.Header.Get("Cache-Control") != "public, max-age=31536000, immutable" {
 			t.Errorf("%s: %d %q", u, r.Status, r.Header.Get("Cache-Control"))
+		}
+		if enc := r.Header.Get("Content-Encoding"); (enc == "gzip") != (len(orig) > 1024) {
+			t.Errorf("%s (%d bytes): Content-Encoding %q", u, len(orig), enc)
+		} else if enc == "gzip" && !bytes.Equal(gunzip(t, r.Body), orig) {
+			t.Errorf("%s: the gzipped body is not the file", u)
 		}
 	}
 }
