@@ -95,6 +95,20 @@ func TestBrowserExpertDeadEnds(t *testing.T) {
 				t.Errorf("the next section says %q", f)
 			}
 			next := browserEval[string](b, `document.querySelector("form.questionnaire .item").dataset.item`)
+			sec2 := browserEval[string](b, `location.pathname`)
+
+			// Offline, submitting the round says so on the review page instead of leaving for
+			// the browser's offline page.
+			b.do("review", chromedp.Navigate(base+"/respond/review"), chromedp.WaitVisible(`#submit-round`))
+			b.do("offline at review", offline(true))
+			b.waitJS("the review page knows", `navigator.onLine === false`)
+			b.do("submit offline", chromedp.Click(`#submit-round`))
+			b.waitJS("offline note", `document.querySelector(".submit-form .offline-note").textContent.includes("You are offline")`)
+			if loc := browserEval[string](b, `location.pathname`); loc != "/respond/review" {
+				t.Fatalf("submitting offline left the page for %s", loc)
+			}
+			b.noSideways("the offline note", width)
+			b.do("online at review", offline(false), chromedp.Navigate(base+sec2), chromedp.WaitVisible(`form.questionnaire`))
 
 			// The facilitator closes the round while the expert is on the section page. The
 			// next change is refused in plain words with a link to their answers; "Save and

@@ -12,6 +12,18 @@ document.documentElement.classList.add("js");
     if (document.readyState !== "loading") fn(); else document.addEventListener("DOMContentLoaded", fn);
   }
 
+  // Submitting the round while offline would leave for the browser's offline page: the page
+  // says so instead, and the expert submits again once back online (the answers are saved).
+  ready(function () {
+    var f = document.querySelector("form.submit-form");
+    if (!f) return;
+    f.addEventListener("submit", function (ev) {
+      if (navigator.onLine !== false) return;
+      ev.preventDefault();
+      f.querySelector(".offline-note").textContent = f.getAttribute("data-offline");
+    });
+  });
+
   ready(function () {
     var form = document.querySelector("form[data-autosave]");
     if (!form) return;
