@@ -541,7 +541,7 @@ type AttendeeRow struct {
 	Name     string
 	Group    string
 	Panelist bool // joined through their invite link
-	JoinedAt string
+	JoinedAt time.Time
 }
 
 // MeetingAttendees lists a meeting's attendees by name, for its facilitators and admins.
@@ -560,7 +560,7 @@ func (s *Service) MeetingAttendees(ctx context.Context, a Actor, id int64) (*Mee
 	}
 	out := make([]AttendeeRow, len(as))
 	for i, at := range as {
-		out[i] = AttendeeRow{ID: at.ID, Name: at.Name, Group: at.GroupID, Panelist: at.PanelistID > 0, JoinedAt: at.JoinedAt}
+		out[i] = AttendeeRow{ID: at.ID, Name: at.Name, Group: at.GroupID, Panelist: at.PanelistID > 0, JoinedAt: store.ParseTime(at.JoinedAt)}
 	}
 	return v, out, nil
 }

@@ -372,17 +372,19 @@ func (s *Server) renderAttendees(c *gin.Context, status int, msg string) {
 		s.fail(c, err)
 		return
 	}
-	def, err := s.svc.MeetingDefinition(c.Request.Context(), mid)
+	st, err := s.svc.Study(c.Request.Context(), m.StudyID)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
+	def := st.Def
 	p := s.reportPage(c, "Attendees · "+m.Title)
 	p.Error = msg
+	p.Zone = st.Zone // when each joined, in the study's zone
 	v := &templates.MeetingAttendeesPage{Page: p, MeetingID: m.ID, Title: m.Title, Ended: m.State == delphi.MeetingEnded}
 	for _, a := range as {
 		v.Attendees = append(v.Attendees, templates.AttendeeLine{ID: a.ID, Name: a.Name, Group: groupLabel(def, a.Group),
-			JoinedAt: a.JoinedAt, Panelist: a.Panelist})
+			JoinedAt: p.DateTime(a.JoinedAt), Panelist: a.Panelist})
 	}
 	s.renderPage(c, status, templates.MeetingAttendees(v), 8<<10)
 }

@@ -131,6 +131,9 @@ func TestMeetingPages(t *testing.T) {
 	people := fmt.Sprintf("/reports/meetings/%d/attendees", m.ID)
 	r = b.get(people)
 	has(t, r, "Attendee Nr0", "Intruder Nr13", "Nurse")
+	if iso := regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d`).Find(r.Body); iso != nil {
+		t.Errorf("the attendees page shows a raw timestamp %q, not a date in the study's zone", iso)
+	}
 	match := regexp.MustCompile(`value="(\d+)" data-confirm-remove="Intruder Nr13"`).FindSubmatch(r.Body)
 	if match == nil {
 		t.Fatalf("no remove button for the intruder: %s", pageText(r.Body))
