@@ -460,12 +460,9 @@ func (s *Service) SetMeetingItems(ctx context.Context, a Actor, id int64, items 
 		return nil, Errorf(EInvalid, "items", "give the list of items in order")
 	}
 	err = s.st.InTx(ctx, func(tx *store.Tx) error {
-		m, err := tx.Meeting(id)
+		m, err := runningMeeting(tx, id, "the meeting has ended")
 		if err != nil {
 			return err
-		}
-		if m.State == MeetingEnded {
-			return Errorf(EConflict, "", "the meeting has ended")
 		}
 		st, err := s.anyStudy(tx, m.StudyID)
 		if err != nil {
@@ -574,12 +571,9 @@ func (s *Service) RemoveAttendee(ctx context.Context, a Actor, id, attendee int6
 		return err
 	}
 	return s.st.InTx(ctx, func(tx *store.Tx) error {
-		m, err := tx.Meeting(id)
+		m, err := runningMeeting(tx, id, "the meeting has ended: its attendees are part of its record")
 		if err != nil {
 			return err
-		}
-		if m.State == MeetingEnded {
-			return Errorf(EConflict, "", "the meeting has ended: its attendees are part of its record")
 		}
 		dropped, err := tx.RemoveAttendee(id, attendee)
 		if errors.Is(err, store.ErrNotFound) {
@@ -601,12 +595,9 @@ func (s *Service) OpenVote(ctx context.Context, a Actor, id int64, item string, 
 	}
 	q.Tier, q.Module = strings.TrimSpace(q.Tier), strings.TrimSpace(q.Module)
 	err = s.st.InTx(ctx, func(tx *store.Tx) error {
-		m, err := tx.Meeting(id)
+		m, err := runningMeeting(tx, id, "the meeting has ended")
 		if err != nil {
 			return err
-		}
-		if m.State == MeetingEnded {
-			return Errorf(EConflict, "", "the meeting has ended")
 		}
 		st, err := s.anyStudy(tx, m.StudyID)
 		if err != nil {
@@ -798,12 +789,9 @@ func (s *Service) SetJoin(ctx context.Context, a Actor, id int64, action string)
 		return nil, err
 	}
 	err = s.st.InTx(ctx, func(tx *store.Tx) error {
-		m, err := tx.Meeting(id)
+		m, err := runningMeeting(tx, id, "the meeting has ended")
 		if err != nil {
 			return err
-		}
-		if m.State == MeetingEnded {
-			return Errorf(EConflict, "", "the meeting has ended")
 		}
 		code, open := m.JoinCode, m.JoinOpen
 		switch action {
@@ -835,12 +823,9 @@ func (s *Service) EndMeeting(ctx context.Context, a Actor, id int64) (*MeetingVi
 		return nil, err
 	}
 	err = s.st.InTx(ctx, func(tx *store.Tx) error {
-		m, err := tx.Meeting(id)
+		m, err := runningMeeting(tx, id, "the meeting has already ended")
 		if err != nil {
 			return err
-		}
-		if m.State == MeetingEnded {
-			return Errorf(EConflict, "", "the meeting has already ended")
 		}
 		items, err := tx.MeetingItems(id)
 		if err != nil {
@@ -1443,4 +1428,14 @@ func (s *Service) MeetingDefinition(ctx context.Context, id int64) (*survey.Defi
 		return nil, err
 	}
 	return st.Def, nil
+}
+
+// runningMeeting reads a meeting in a write transaction and refuses one that has ended with
+// msg (what can no longer change): every change of a meeting's list, votes or attendees.
+func runningMeeting(tx *store.Tx, id int64, msg string) (store.Meeting, error) {
+	m, err := tx.Meeting(id)
+	if err == nil && m.State == MeetingEnded {
+		err = Errorf(EConflict, "", "%s", msg)
+	}
+	return m, err
 }
