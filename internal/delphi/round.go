@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cart-cd/delphi/internal/i18n"
 	"github.com/cart-cd/delphi/internal/outcome"
 	"github.com/cart-cd/delphi/internal/store"
 	"github.com/cart-cd/delphi/internal/survey"
@@ -233,14 +234,15 @@ func (s *Service) OpenRound(ctx context.Context, a Actor, studyID int64, in Open
 	if err := a.mustRun(); err != nil {
 		return nil, err
 	}
-	if !in.Deadline.IsZero() && !in.Deadline.After(s.now()) {
-		return nil, Errorf(EInvalid, "deadline", "the deadline %s is in the past", in.Deadline.UTC().Format(time.RFC3339))
-	}
 	var n int
 	err := s.st.InTx(ctx, func(tx *store.Tx) error {
 		st, err := s.activeStudy(tx, studyID)
 		if err != nil {
 			return err
+		}
+		if !in.Deadline.IsZero() && !in.Deadline.After(s.now()) {
+			// in the study's zone, in which the console reads the deadline typed
+			return Errorf(EInvalid, "deadline", "the deadline %s is in the past", i18n.Dates{Zone: st.Zone}.DateTime(in.Deadline))
 		}
 		rs, err := tx.Rounds(studyID)
 		if err != nil {
