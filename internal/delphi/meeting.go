@@ -1168,22 +1168,23 @@ func (s *Service) StudyMeetingReports(ctx context.Context, studyID int64) ([]*Me
 // MeetingsPrint fingerprints what the records of a study's meetings hold (meetings, lists,
 // votes closed, attendees), cheaply: cached exports and pages that include them are keyed by it.
 func (s *Service) MeetingsPrint(ctx context.Context, studyID int64) (uint64, error) {
-	// Kept against the store's Version (joins and votes do not move Meta): a room reloading a
-	// summary between writes reads no meeting rows.
-	v := s.st.Version()
-	if c, ok := s.meetingPrints.Get(studyID); ok && c.version == v {
+	// Kept against the store's Meta (the staff's meeting writes) and Votes (attendees' joins
+	// and votes): a room reloading a summary reads no meeting rows, while a panel saves answers
+	// too.
+	meta, votes := s.st.Meta(), s.st.Votes()
+	if c, ok := s.meetingPrints.Get(studyID); ok && c.meta == meta && c.votes == votes {
 		return c.print, nil
 	}
 	p, err := s.meetingsPrint(ctx, studyID)
 	if err == nil {
-		s.meetingPrints.Put(studyID, cachedPrint{version: v, print: p})
+		s.meetingPrints.Put(studyID, cachedPrint{meta: meta, votes: votes, print: p})
 	}
 	return p, err
 }
 
-// cachedPrint is a fingerprint read when the store's Version was version.
+// cachedPrint is a fingerprint read when the store's Meta and Votes were meta and votes.
 type cachedPrint struct {
-	version, print uint64
+	meta, votes, print uint64
 }
 
 func (s *Service) meetingsPrint(ctx context.Context, studyID int64) (uint64, error) {

@@ -88,8 +88,8 @@ type Service struct {
 	// triage are written in transactions that move it). 1,024 studies: a workshop room
 	// reloading a summary must not read them on every request.
 	suggestions *cache.Cache[int64, *cachedSuggestions]
-	// study id → its meetings' fingerprint, right while the store's Version holds (attendees'
-	// joins and votes move only that). 1,024 studies.
+	// study id → its meetings' fingerprint, right while the store's Meta and Votes hold
+	// (attendees' joins and votes move only Votes). 1,024 studies.
 	meetingPrints *cache.Cache[int64, cachedPrint]
 
 	passwords *auth.PasswordPolicy

@@ -131,3 +131,34 @@ func TestMeta(t *testing.T) {
 		t.Errorf("Meta %d after the batch, %d inside it, %d before: it must move again at the commit", m, seen, m1)
 	}
 }
+
+// TestVotes: meeting joins and votes (InVoteTx) move Votes and not Meta; answers move neither,
+// other units leave Votes alone.
+func TestVotes(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	round, panelist := answerFixture(t, s, 1)
+	seven := 7
+	m0, v0 := s.Meta(), s.Votes()
+	if err := s.InAnswerTx(ctx, func(tx *AnswerTx) error {
+		return tx.UpsertAnswers([]Answer{{RoundID: round, PanelistID: panelist, ItemID: "i0", Rating: &seven}})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if m, v := s.Meta(), s.Votes(); m != m0 || v != v0 {
+		t.Fatalf("an answer save moved Meta %d → %d or Votes %d → %d", m0, m, v0, v)
+	}
+	if err := s.InVoteTx(ctx, func(*VoteTx) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	m1, v1 := s.Meta(), s.Votes()
+	if m1 != m0 || v1 == v0 {
+		t.Fatalf("a vote unit: Meta %d → %d (want unchanged), Votes %d → %d (want moved)", m0, m1, v0, v1)
+	}
+	if err := s.InTx(ctx, func(*Tx) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if v := s.Votes(); v != v1 {
+		t.Fatalf("another unit moved Votes %d → %d", v1, v)
+	}
+}

@@ -235,7 +235,7 @@ type VoteTx struct{ tx *Tx }
 
 // InVoteTx is InTx for a unit that writes only a vote (VoteTx).
 func (s *Store) InVoteTx(ctx context.Context, fn func(*VoteTx) error) error {
-	return s.enqueue(writeReq{ctx: ctx, fn: func(tx *Tx) error { return fn(&VoteTx{tx}) }, done: make(chan error, 1), answers: true})
+	return s.enqueue(writeReq{ctx: ctx, fn: func(tx *Tx) error { return fn(&VoteTx{tx}) }, done: make(chan error, 1), answers: true, votes: true})
 }
 
 // Meeting reads a meeting.

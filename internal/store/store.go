@@ -50,6 +50,7 @@ type Store struct {
 	queue      chan writeReq
 	commits    atomic.Uint64 // transactions committed by the writer
 	meta       atomic.Uint64 // see Meta
+	votes      atomic.Uint64 // see Votes
 	closed     chan struct{}
 	writerDone chan struct{}
 	closeOnce  sync.Once
@@ -290,6 +291,7 @@ type writeReq struct {
 	fn      func(*Tx) error
 	done    chan error
 	answers bool // an InAnswerTx unit: it writes answers and nothing else
+	votes   bool // an InVoteTx unit (answers is set too): meeting attendees and votes
 }
 
 // InTx runs fn as one atomic unit of write work: all of it is committed if fn returns nil, none
@@ -412,12 +414,15 @@ func (s *Store) writer() {
 // commit runs a batch in one transaction and answers every request in it.
 func (s *Store) commit(batch []writeReq) {
 	errs := make([]error, len(batch))
-	metaUnits := false
+	metaUnits, voteUnits := false, false
 	answer := func(all error) {
 		if metaUnits {
 			// again once the transaction is over, committed or not, and before anyone hears of
 			// it: a reader that saw the in-batch value may have read the data of before
 			s.meta.Add(1)
+		}
+		if voteUnits {
+			s.votes.Add(1) // the same, for Votes
 		}
 		for i, r := range batch {
 			if all != nil && errs[i] == nil {
@@ -452,6 +457,10 @@ func (s *Store) commit(batch []writeReq) {
 			// before the commit too, for the units after this one in the batch (AnswerTx.Meta)
 			s.meta.Add(1)
 			metaUnits = true
+		}
+		if r.votes {
+			s.votes.Add(1)
+			voteUnits = true
 		}
 		if single {
 			break
@@ -497,6 +506,11 @@ func (s *Store) Version() uint64 { return s.commits.Load() }
 // is exact for as long as Meta is m: readers cache studies, rounds and experts' credentials against it while
 // a panel saves answers (which moves Version, not Meta). Read it before the queries.
 func (s *Store) Meta() uint64 { return s.meta.Load() }
+
+// Votes counts the InVoteTx units (meeting joins, votes), and changes again once their
+// transaction is over: what a meeting's attendees and votes decide, read when Meta was m and
+// Votes was v, is exact for as long as both hold, whatever answers are saved meanwhile.
+func (s *Store) Votes() uint64 { return s.votes.Load() }
 
 // run calls fn, turning a panic into an error so that the writer goroutine survives it.
 func run(fn func(*Tx) error, tx *Tx) (err error) {

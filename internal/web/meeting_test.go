@@ -435,3 +435,26 @@ func meetingSheet(b []byte) ([][]string, error) {
 	defer x.Close()
 	return x.GetRows("Meetings")
 }
+
+// TestMeetingsPrintFollowsJoins: the meetings' fingerprint (in the key of cached summaries and
+// exports) moves when an attendee joins, which moves neither Meta nor the answers' Version
+// alone, and stays put while nothing of the meetings changes.
+func TestMeetingsPrintFollowsJoins(t *testing.T) {
+	e := newEnv(t)
+	sid := meetingStudy(t, e)
+	ctx := context.Background()
+	var m meetingJSON
+	e.must(e.call("POST", fmt.Sprintf("/api/v1/studies/%d/meetings", sid), e.admin,
+		map[string]any{"title": "EHA25", "date": "2026-06-12", "place": "Milan"}, &m), 201)
+	p0, err := e.svc.MeetingsPrint(ctx, sid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := e.svc.MeetingsPrint(ctx, sid); p != p0 {
+		t.Fatalf("the print moved with nothing changed: %x → %x", p0, p)
+	}
+	e.must(e.call("POST", "/api/v1/meetings/join", "", map[string]any{"code": m.JoinCode, "name": "A. Attendee", "group": "nurse"}, nil), 201)
+	if p, _ := e.svc.MeetingsPrint(ctx, sid); p == p0 {
+		t.Fatal("a join left the meetings' print as it was: a cached summary would miss the attendee")
+	}
+}
