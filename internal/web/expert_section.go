@@ -187,10 +187,12 @@ func (s *Server) itemView(p *templates.Page, def *survey.Definition, it delphi.R
 		return iv, nil
 	}
 	fv := &templates.Feedback{ShowOwn: len(def.Feedback.Show) == 0 || def.Feedback.Shows("own")}
+	own := 0 // the expert's own rating, marked in the panel's chart
 	if f.Own != nil && fv.ShowOwn {
 		fv.Own = answerText(p, def, *f.Own)
 		fv.OwnComment = f.Own.Comment
 		if f.Own.Rating != nil {
+			own = *f.Own.Rating
 			if i := def.Scale.BandOf(*f.Own.Rating); i >= 0 {
 				fv.OwnBand = def.Scale.Bands[i].ID
 				iv.AskReason = true
@@ -204,10 +206,6 @@ func (s *Server) itemView(p *templates.Page, def *survey.Definition, it delphi.R
 	}
 	if a.Reason != "" {
 		iv.AskReason, iv.ReasonOpen = true, true
-	}
-	own := 0
-	if f.Own != nil && f.Own.Rating != nil && fv.ShowOwn {
-		own = *f.Own.Rating
 	}
 	panel, err := s.feedbackPanel(p, def, it.ID, f, fc, own)
 	if err != nil {
